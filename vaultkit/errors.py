@@ -1,0 +1,72 @@
+"""Errors and problems. No click here: the CLI turns these into messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class VaultkitError(Exception):
+    """An error that stops a command (usage, configuration, lock): exit code 2."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        return format_location(self.path, self.line, self.message)
+
+
+class ConfigError(VaultkitError):
+    """config.toml is not TOML, has an unknown key or a value of the wrong type."""
+
+
+class LockError(VaultkitError):
+    """Another vaultkit process holds the vault's lock."""
+
+
+class TemplateProblem(VaultkitError):
+    """A template failed to load or render (path and line of the template)."""
+
+
+class MarkerError(VaultkitError):
+    """A note's managed-block markers are broken (missing end, duplicate, nested)."""
+
+
+class WriteConflict(VaultkitError):
+    """The file changed on disk since it was read; the write was skipped."""
+
+
+class UnsafePath(VaultkitError):
+    """A path to write resolves outside the vault."""
+
+
+def format_location(path: str | None, line: int | None, message: str) -> str:
+    """`path:line: message`, leaving out what is unknown."""
+    if path is None:
+        return message
+    if line is None:
+        return f"{path}: {message}"
+    return f"{path}:{line}: {message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one note or template, reported and skipped; the rest goes on.
+
+    `kind` is a short stable tag (`frontmatter`, `encoding`, `markers`, `template`,
+    `write`, ...). Problems count towards exit code 1 of `sync`; `doctor` also reports
+    `Finding`s (warnings such as unresolved links) which are not problems for `sync`.
+    """
+
+    path: str
+    message: str
+    kind: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return format_location(self.path, self.line, self.message)
+
+    def as_json(self) -> dict:
+        return {"path": self.path, "line": self.line, "kind": self.kind, "message": self.message}

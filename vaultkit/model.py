@@ -1,0 +1,118 @@
+"""Plain values that flow through the pipeline: links, notes, referrals, planned writes.
+
+Everything here is frozen and hashable where it goes into sets, and JSON-friendly where it
+goes into the cache (dates are ISO strings, never `datetime.date`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Note kinds (SPEC §2).
+CONTACT = "contact"
+INTERVIEW = "interview"
+COMPANY = "company"
+PLAIN = "note"
+
+CONTACT_STATUSES = ("prospect", "contacted", "scheduled", "met", "dormant", "closed")
+INTERVIEW_STATUSES = ("planned", "done", "cancelled")
+
+# Front-matter properties whose values are links even when written as plain text.
+LINK_PROPERTIES = frozenset({"company", "org", "referred_by", "contact", "people", "referrals"})
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link as written in a note, before resolution.
+
+    `target` has alias, heading and block reference stripped and a trailing `.md` removed
+    (`[[People/Ann Lee.md#Intro|Ann]]` -> `People/Ann Lee`); for a Markdown link it is the
+    percent-decoded path as written (`Some%20Note.md` -> `Some Note`), relative to the
+    linking note's folder. `style` is `wiki` (also embeds), `md` (a Markdown link) or
+    `plain` (plain text in a link-valued property, matched by file name, `name`, aliases).
+    `prop` is the lower-cased property name for a front-matter link, None in the body.
+    `line` is 1-based in the whole file (front-matter lines count).
+    """
+
+    target: str
+    style: str
+    line: int
+    prop: str | None = None
+    embed: bool = False
+
+    @property
+    def in_property(self) -> bool:
+        return self.prop is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedLink:
+    """A link from `source` that resolved to the note at `target` (vault-relative paths)."""
+
+    source: str
+    target: str
+    prop: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """The edge referrer -> referred, between contact note paths. `via` is the interview
+    note that recorded it (None when it came from the contact's `referred_by`)."""
+
+    referrer: str
+    referred: str
+    via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What a file was when vaultkit read it; a write is skipped unless it still is."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    """One write the plan wants: the new bytes for `path` (vault-relative).
+
+    `expect` is the state the file had when read (None: create a new file, never
+    overwrite). `old` is the old bytes, for `--dry-run` diffs (None for a new file).
+    """
+
+    path: str
+    data: bytes
+    expect: FileState | None
+    reason: str
+    old: bytes | None = None
+    key: str | None = None
+
+
+@dataclass(slots=True)
+class NoteRecord:
+    """A parsed note: what the index needs of it, and nothing of its body text.
+
+    `fields` holds the recognised front-matter properties under their lower-cased names,
+    normalised to JSON-friendly values (dates as ISO strings, link properties as lists of
+    `Link`s kept in `links`). `blocks` maps a managed block's name to the sha256 of its
+    inner text as found on disk; `marker_error` is set when the markers are broken.
+    `ok` is False when the note could not be read or parsed: it is then never written.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    kind: str = PLAIN
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    fields: dict = field(default_factory=dict)
+    links: tuple[Link, ...] = ()
+    blocks: dict = field(default_factory=dict)
+    marker_error: str | None = None
+    ok: bool = True
+    problems: tuple = ()
+    bom: bool = False
+    crlf: bool = False
+    sha256: str = ""
