@@ -1,0 +1,5 @@
+"""`python -m vaultkit`."""
+
+from .cli import main
+
+main()

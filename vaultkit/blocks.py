@@ -1,0 +1,264 @@
+"""The Markdown inside vaultkit's managed blocks. Pure: index + facts in, text out.
+
+Output is sorted and carries no clock time, so two machines produce the same bytes.
+Each function returns the block's inner text with `\\n` line endings, ending in `\\n`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .facts import Facts
+from .model import CONTACT, INTERVIEW
+
+_NONE = "_none_"
+
+
+def _lines(title: str, items: list[str]) -> list[str]:
+    if not items:
+        return []
+    return [f"**{title}**", *[f"- {item}" for item in items], ""]
+
+
+def _finish(lines: list[str], empty: str) -> str:
+    while lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        lines = [empty]
+    return "\n".join(lines) + "\n"
+
+
+def _interview_line(f: Facts, i: str, with_contact: bool = False) -> str:
+    ix = f.ix
+    rec = ix.records[i]
+    parts = [rec.fields.get("date") or "no date"]
+    if rec.fields.get("time"):
+        parts[0] += f" {rec.fields['time']}"
+    parts.append(f.status_of(i))
+    parts.append(ix.link(i))
+    if with_contact:
+        names = [ix.link(c) for c in ix.contacts_of(i)]
+        if names:
+            parts.append("with " + ", ".join(names))
+    agenda = f.generated(f.agenda_key(i))
+    if agenda:
+        parts.append(f"agenda {ix.link(agenda)}")
+    thanks = f.generated(f.thank_you_key(i))
+    if thanks:
+        parts.append(f"thank-you {ix.link(thanks)}")
+    return " · ".join(parts)
+
+
+def _backlink_lines(f: Facts, path: str, shown: set[str]) -> tuple[list[str], list[str]]:
+    """Other notes linking here: (body links, property links), each sorted by name."""
+    ix = f.ix
+    body: dict[str, None] = {}
+    props: dict[str, set[str]] = {}
+    for r in ix.inbound.get(path, ()):
+        if r.source in shown or r.source == path:
+            continue
+        if r.prop is None:
+            body[r.source] = None
+        else:
+            props.setdefault(r.source, set()).add(r.prop)
+    key = ix._name_sort
+    body_items = [ix.link(s) for s in sorted(body, key=key)]
+    prop_items = [f"{ix.link(s)} ({', '.join(f'`{p}`' for p in sorted(props[s]))})" for s in sorted(props, key=key)]
+    return body_items, prop_items
+
+
+def contact_block(f: Facts, path: str) -> str:
+    """Block `connections` of a contact note (SPEC §4.1)."""
+    ix = f.ix
+    lines: list[str] = []
+    last = f.last_interaction(path)
+    lines += [f"**Last interaction:** {last or _NONE}", ""]
+    interviews = ix.interviews_of(path)
+    lines += _lines("Interviews", [_interview_line(f, i) for i in interviews])
+    referrers = ix.referrers_of(path)
+    referred = ix.referred_by(path)
+    lines += _lines("Referred by", [ix.link(p) for p in referrers])
+    lines += _lines("Referred you to", [ix.link(p) for p in referred])
+    shown = set(interviews) | set(referrers) | set(referred)
+    for i in interviews:
+        for key in (f.agenda_key(i), f.thank_you_key(i)):
+            g = f.generated(key)
+            if g:
+                shown.add(g)
+    body, props = _backlink_lines(f, path, shown)
+    lines += _lines("Linked from", body)
+    lines += _lines("Named in properties of", props)
+    return _finish(lines, "")
+
+
+def company_block(f: Facts, path: str) -> str:
+    """Block `connections` of a company note."""
+    ix = f.ix
+    lines: list[str] = []
+    contacts = sorted(ix.contacts_at(path), key=ix._name_sort)
+    items = []
+    for c in contacts:
+        role = ix.records[c].fields.get("role")
+        items.append(f"{ix.link(c)}" + (f" · {role}" if role else "") + f" · {f.contact_status(c)}")
+    lines += _lines("Contacts", items)
+    interviews = ix.interviews_at(path)
+    lines += _lines("Interviews", [_interview_line(f, i, with_contact=True) for i in interviews])
+    body, props = _backlink_lines(f, path, set(contacts) | set(interviews))
+    lines += _lines("Linked from", body)
+    lines += _lines("Named in properties of", props)
+    return _finish(lines, "_No contacts or interviews yet._")
+
+
+def interview_block(f: Facts, path: str) -> str:
+    """Block `links` of an interview note: its agenda and thank-you, the contact's referrer."""
+    ix = f.ix
+    lines: list[str] = []
+    agenda = f.generated(f.agenda_key(path))
+    thanks = f.generated(f.thank_you_key(path))
+    lines.append(f"**Agenda:** {ix.link(agenda) if agenda else _NONE}")
+    sent = f.thank_you_sent(path)
+    state = f"sent {sent}" if isinstance(sent, str) else "sent" if sent else ""
+    if thanks:
+        lines.append(f"**Thank-you:** {ix.link(thanks)}" + (f" ({state})" if state else ""))
+    else:
+        lines.append(f"**Thank-you:** {state or _NONE}")
+    for c in ix.contacts_of(path):
+        referrers = ix.referrers_of(c)
+        if referrers:
+            who = ", ".join(ix.link(r) for r in referrers)
+            lines.append(f"**{ix.name(c)} was referred by:** {who}")
+    referred = ix._out_prop(path, "referrals", CONTACT)
+    if referred:
+        lines.append("**Referrals from this interview:** " + ", ".join(ix.link(r) for r in sorted(referred, key=ix._name_sort)))
+    return _finish(lines, "")
+
+
+def _mermaid_label(name: str) -> str:
+    return name.replace('"', "#quot;").replace("\n", " ")
+
+
+def referral_index_block(f: Facts) -> str:
+    """Block `referrals` of the referral index note (SPEC §4.2)."""
+    ix = f.ix
+    edges = ix.edges()
+    children: dict[str, list[str]] = {}
+    has_parent: set[str] = set()
+    people: set[str] = set()
+    for e in edges:
+        children.setdefault(e.referrer, []).append(e.referred)
+        has_parent.add(e.referred)
+        people |= {e.referrer, e.referred}
+    key = ix._name_sort
+    for kids in children.values():
+        kids.sort(key=key)
+
+    lines = ["## Referral tree", ""]
+    if not edges:
+        lines.append("_No referrals recorded yet._")
+    shown: set[str] = set()
+
+    def walk(root: str) -> None:
+        # Iterative depth-first walk: deep chains must not hit the recursion limit.
+        stack = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            pad = "  " * depth
+            if node in shown:
+                lines.append(f"{pad}- {ix.link(node)} ↩ _(shown above)_")
+                continue
+            shown.add(node)
+            lines.append(f"{pad}- {ix.link(node)}")
+            for child in reversed(children.get(node, [])):
+                stack.append((child, depth + 1))
+
+    for root in sorted(people - has_parent, key=key):
+        walk(root)
+    # Cycles with no root: start at the member whose name sorts first.
+    for node in sorted(people, key=key):
+        if node not in shown:
+            walk(node)
+
+    lines += ["", "## Referrers", ""]
+    if children:
+        lines += ["| Referrer | Referred | Met |", "| --- | ---: | ---: |"]
+        for referrer in sorted(children, key=key):
+            kids = children[referrer]
+            met = sum(1 for k in kids if f.met(k) or f.contact_status(k) == "met")
+            cell = ix.link(referrer).replace("|", "\\|")  # a pipe inside a table cell must be escaped
+            lines.append(f"| {cell} | {len(kids)} | {met} |")
+    else:
+        lines.append(_NONE)
+
+    lines += ["", "## Not yet contacted", ""]
+    pending = f.uncontacted_referrals()
+    if pending:
+        for e in pending:
+            by = ", ".join(ix.link(r) for r in ix.referrers_of(e.referred))
+            lines.append(f"- {ix.link(e.referred)} — referred by {by}")
+    else:
+        lines.append(_NONE)
+
+    lines += ["", "## Graph", "", "```mermaid", "flowchart LR"]
+    ids = {p: f"p{n}" for n, p in enumerate(sorted(people, key=key))}
+    for p in sorted(people, key=key):
+        lines.append(f'  {ids[p]}["{_mermaid_label(ix.name(p))}"]')
+    for e in sorted(edges, key=lambda e: (key(e.referrer), key(e.referred))):
+        lines.append(f"  {ids[e.referrer]} --> {ids[e.referred]}")
+    lines.append("```")
+    return _finish(lines, "")
+
+
+def follow_ups_block(f: Facts) -> str:
+    """Block `follow-ups` of today's daily note (SPEC §4.4)."""
+    ix = f.ix
+    cfg = f.cfg
+    lines: list[str] = []
+
+    items = []
+    for i in f.upcoming(cfg.upcoming_days):
+        rec = ix.records[i]
+        when = rec.fields.get("date") + (f" {rec.fields['time']}" if rec.fields.get("time") else "")
+        who = ", ".join(ix.link(c) for c in ix.contacts_of(i)) or (f.contact_name_of(i) or "?")
+        _, company = ix.interview_company(i)
+        agenda = f.generated(f.agenda_key(i))
+        item = f"{when} · {who}" + (f" ({company})" if company else "") + f" · {ix.link(i)}"
+        item += f" · agenda {ix.link(agenda)}" if agenda else " · no agenda yet"
+        items.append(item)
+    lines += [f"**Upcoming interviews** (next {cfg.upcoming_days} days)"]
+    lines += [f"- {x}" for x in items] or [f"- {_NONE}"]
+    lines.append("")
+
+    items = []
+    for o in f.owed():
+        what = f"interview {o.since}" if o.interview else f"referral of {ix.link(o.referral.referred)}"
+        days = f" — {f.days_between(o.since)} days ago" if o.since else ""
+        draft = f" · draft {ix.link(o.draft)}" if o.draft else ""
+        items.append(f"[ ] thank {ix.link(o.to)} for the {what}{days}{draft}")
+    lines += ["**Thank-yous owed**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
+
+    items = []
+    for e in f.uncontacted_referrals():
+        by = ", ".join(ix.link(r) for r in ix.referrers_of(e.referred))
+        items.append(f"[ ] contact {ix.link(e.referred)} (referred by {by})")
+    lines += ["**Referrals not yet contacted**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
+
+    items = [f"[ ] {ix.link(c)} — follow-up due {due}" for c, due in f.follow_ups_due()]
+    lines += ["**Follow-ups due**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
+
+    items = []
+    for c, last in f.quiet():
+        since = f"last interaction {last} ({f.days_between(last)} days)" if last else "no interaction recorded"
+        items.append(f"{ix.link(c)} — {since}")
+    lines += [f"**Quiet contacts** (more than {cfg.quiet_days} days)"]
+    lines += [f"- {x}" for x in items] or [f"- {_NONE}"]
+    lines.append("")
+
+    w = f.week()
+    lines.append(f"**This week** ({(f.today - dt.timedelta(days=6)).isoformat()} … {f.today_iso}): "
+                 f"{w['interviews_held']} interviews held · {w['referrals_gained']} referrals gained · "
+                 f"{w['thank_yous_sent']} thank-yous sent")
+    return _finish(lines, "")
+
+
+BLOCK_OF_KIND = {CONTACT: ("connections", contact_block), "company": ("connections", company_block),
+                 INTERVIEW: ("links", interview_block)}

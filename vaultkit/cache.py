@@ -1,0 +1,166 @@
+"""The index cache and the ledger of generated notes, in `<vault>/.vaultkit/cache.sqlite`.
+
+The cache only saves work: a missing, corrupt or old-format cache is rebuilt silently from
+the vault. The ledger remembers which generated notes were created, so that a note the
+user deleted is not created again; if it is lost, keys found in the vault rebuild it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+
+from .errors import Problem
+from .model import Link, NoteRecord
+
+log = logging.getLogger(__name__)
+
+FORMAT = "3"
+CACHE_NAME = "cache.sqlite"
+
+
+def record_to_json(rec: NoteRecord) -> str:
+    return json.dumps([
+        rec.kind, rec.name, list(rec.aliases), rec.fields,
+        [[l.target, l.style, l.line, l.prop, l.embed] for l in rec.links],
+        rec.blocks, rec.marker_error, rec.ok,
+        [[p.path, p.message, p.kind, p.line] for p in rec.problems],
+        rec.bom, rec.crlf, rec.sha256,
+    ], ensure_ascii=False, separators=(",", ":"))
+
+
+def record_from_json(path: str, size: int, mtime_ns: int, data: str) -> NoteRecord:
+    (kind, name, aliases, fields, links, blocks, marker_error, ok, problems, bom, crlf, sha) = json.loads(data)
+    return NoteRecord(
+        path=path, size=size, mtime_ns=mtime_ns, kind=kind, name=name, aliases=tuple(aliases),
+        fields=fields, links=tuple(Link(*l) for l in links), blocks=blocks, marker_error=marker_error,
+        ok=ok, problems=tuple(Problem(*p) for p in problems), bom=bom, crlf=crlf, sha256=sha)
+
+
+class Cache:
+    """sqlite-backed store of parsed notes (keyed by path, size, mtime_ns) and the ledger."""
+
+    def __init__(self, state_dir: Path, readonly: bool = False):
+        self.path = state_dir / CACHE_NAME
+        self.readonly = readonly
+        self.db: sqlite3.Connection | None = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            log.debug("cache unusable (%s); rebuilding", exc)
+            self._reset()
+
+    def _open(self) -> None:
+        expected = f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}"
+        if self.readonly:
+            # status, doctor and --dry-run write nothing, not even the cache.
+            if self.path.exists():
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self._usable_notes = self.get_meta("format") == expected
+                return
+            self.db = sqlite3.connect(":memory:")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        if self.get_meta("format") != expected:
+            # An old format: drop the notes (the ledger's shape has not changed).
+            self.db.execute("DROP TABLE IF EXISTS notes")
+        self.db.execute("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
+                        "mtime_ns INTEGER, data TEXT)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, path TEXT)")
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (expected,))
+        self.db.commit()
+        self._usable_notes = True
+
+    def _reset(self) -> None:
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
+        self.db = None
+        if self.readonly:
+            self.db = sqlite3.connect(":memory:")
+            self._usable_notes = False
+            return
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+        self._open()
+
+    def _query(self, sql: str, args: tuple = ()) -> list:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            log.debug("cache query failed (%s)", exc)
+            return []
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        if not self.readonly:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def load_stats(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) for every cached note, without decoding records."""
+        if not self._usable_notes:
+            return {}
+        return {p: (s, m) for p, s, m in self._query("SELECT path, size, mtime_ns FROM notes")}
+
+    def load_records(self, wanted: dict[str, tuple[int, int]]) -> dict[str, NoteRecord]:
+        """Cached records whose (size, mtime_ns) still match the disk."""
+        if not self._usable_notes:
+            return {}
+        out: dict[str, NoteRecord] = {}
+        try:
+            for path, size, mtime_ns, data in self.db.execute("SELECT path, size, mtime_ns, data FROM notes"):
+                if wanted.get(path) == (size, mtime_ns):
+                    try:
+                        out[path] = record_from_json(path, size, mtime_ns, data)
+                    except (ValueError, TypeError) as exc:
+                        log.debug("cache entry for %s unusable (%s)", path, exc)
+        except sqlite3.DatabaseError as exc:
+            log.debug("cache unreadable (%s); reading notes from disk", exc)
+            return {}
+        return out
+
+    def save_records(self, records: list[NoteRecord], removed: list[str]) -> None:
+        if self.readonly:
+            return
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
+                                [(r.path, r.size, r.mtime_ns, record_to_json(r)) for r in records])
+            self.db.executemany("DELETE FROM notes WHERE path=?", [(p,) for p in removed])
+        except sqlite3.DatabaseError as exc:
+            log.warning("could not update the index cache (%s); the next sync reads more notes", exc)
+
+    def ledger(self) -> dict[str, str]:
+        return dict(self._query("SELECT key, path FROM ledger"))
+
+    def remember(self, key: str, path: str) -> None:
+        if not self.readonly:
+            self.db.execute("INSERT OR REPLACE INTO ledger VALUES (?, ?)", (key, path))
+
+    def forget(self, key: str) -> None:
+        if not self.readonly:
+            self.db.execute("DELETE FROM ledger WHERE key=?", (key,))
+
+    def commit(self) -> None:
+        if not self.readonly and self.db is not None:
+            try:
+                self.db.commit()
+            except sqlite3.DatabaseError as exc:
+                log.warning("could not save the index cache (%s)", exc)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.commit()
+            self.db.close()
+            self.db = None

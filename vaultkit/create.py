@@ -1,0 +1,119 @@
+"""`vaultkit init` and `vaultkit new`: notes the user asks for, rendered from templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from .config import CONFIG_PATH, default_config_text, load_config
+from .errors import TemplateProblem, VaultkitError, WriteConflict
+from .names import safe_filename, unique_note_path
+from .sync import STATE_DIR, Session
+from .write import VaultLock, safe_write
+
+log = logging.getLogger(__name__)
+
+
+def init_vault(vault: Path) -> tuple[list[str], list[str]]:
+    """Write config.toml, the default templates and Contacts.base where they are missing."""
+    from .render import packaged_dir, template_names
+    created: list[str] = []
+    kept: list[str] = []
+    config_exists = (vault / CONFIG_PATH).exists()
+    cfg = load_config(vault)  # an existing but broken config is an error, not overwritten
+    with VaultLock(vault, owner="vaultkit init"):
+        wanted: list[tuple[str, bytes]] = [] if config_exists else [(CONFIG_PATH, default_config_text().encode())]
+        if config_exists:
+            kept.append(CONFIG_PATH)
+        pkg = packaged_dir()
+        for name in template_names():
+            if name == "Contacts.base":
+                continue
+            wanted.append((f"{cfg.templates_folder}/{name}", (pkg / name).read_bytes()))
+        wanted.append(("Contacts.base", (pkg / "Contacts.base").read_bytes()))
+        for rel, data in wanted:
+            try:
+                safe_write(vault, rel, data, None)
+                created.append(rel)
+            except WriteConflict:
+                kept.append(rel)
+    return created, kept
+
+
+def _session(vault: Path) -> Session:
+    session = Session(vault, dt.date.today(), readonly=True)
+    session.load()
+    return session
+
+
+def _find_contact(session: Session, name: str) -> str | None:
+    """A contact note by name, the way a plain-text `referred_by` value is matched."""
+    from .model import Link
+    path = session.index.resolver.resolve(Link(name.strip(), "plain", 1, "referred_by"), "")
+    return path
+
+
+def _render(session: Session, template: str, context: dict) -> str:
+    try:
+        return session.renderer().render(template, context)
+    except TemplateProblem as exc:
+        raise VaultkitError(f"template error: {exc.message} — nothing was created", exc.path, exc.line) from exc
+
+
+def create_contact(vault: Path, name: str, *, company: str | None = None, role: str | None = None,
+                   email: str | None = None, referred_by: list[str] = ()) -> tuple[str, list[str]]:
+    """Create a contact note; return its path and any warnings."""
+    if not name.strip():
+        raise VaultkitError("a contact needs a name")
+    warnings: list[str] = []
+    with VaultLock(vault, owner="vaultkit new contact"):
+        session = _session(vault)
+        ix = session.index
+        referrers = []
+        for person in referred_by:
+            found = _find_contact(session, person)
+            if found is None:
+                warnings.append(f"no note for {person!r} yet; the link stays unresolved until you create one")
+                referrers.append({"name": person, "target": safe_filename(person)})
+            else:
+                referrers.append({"name": ix.name(found), "target": ix.target(found)})
+        company_name = company
+        if company:
+            from .model import Link
+            found = ix.resolver.resolve(Link(company.strip(), "plain", 1, "company"), "")
+            if found is not None:
+                company_name = ix.name(found)
+        context = {"today": session.today.isoformat(), "key": None, "name": name, "company": company_name,
+                   "role": role, "email": email, "referred_by": referrers}
+        text = _render(session, "contact.md", context)
+        path = unique_note_path(vault, session.cfg.contacts_folder, safe_filename(name))
+        safe_write(vault, path, text.encode("utf-8"), None)
+        session.close()
+    return path, warnings
+
+
+def create_interview(vault: Path, contact: str, date: dt.date, *, time: str | None = None,
+                     medium: str | None = None) -> tuple[str, list[str]]:
+    """Create an interview note with a contact; return its path and any warnings."""
+    warnings: list[str] = []
+    with VaultLock(vault, owner="vaultkit new interview"):
+        session = _session(vault)
+        ix = session.index
+        found = _find_contact(session, contact)
+        if found is None:
+            warnings.append(f"no contact note for {contact!r} yet; create it with "
+                            f"`vaultkit new contact {contact!r}`")
+            person = {"name": contact, "target": safe_filename(contact)}
+            company = None
+        else:
+            person = {"name": ix.name(found), "target": ix.target(found)}
+            company = ix.company_name(found)
+        context = {"today": session.today.isoformat(), "key": None, "contact": person, "date": date.isoformat(),
+                   "time": time, "medium": medium, "company": company}
+        text = _render(session, "interview.md", context)
+        path = unique_note_path(vault, session.cfg.interviews_folder,
+                                safe_filename(f"{date.isoformat()} {person['name']}"))
+        safe_write(vault, path, text.encode("utf-8"), None)
+        session.close()
+    return path, warnings

@@ -1,0 +1,298 @@
+"""The graph of the vault: resolved links, backlinks, referrals, interviews per contact.
+
+Pure: built from NoteRecords, updated one changed note at a time (`update`), so that the
+watcher's work per batch does not grow with the size of the vault.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Iterable
+
+from .links import Resolver, wikilink
+from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
+
+log = logging.getLogger(__name__)
+
+
+def _link_keys(link: Link) -> set[str]:
+    """The lower-cased names whose appearance or disappearance can change this link's target."""
+    target = link.target.lower()
+    base = target.rsplit("/", 1)[-1]
+    if base.endswith(".md"):
+        base = base[:-3]
+    return {base, target} if link.style == "plain" else {base}
+
+
+class Index:
+    """Backlinks, referral edges and typed views over a set of notes."""
+
+    def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = ()):
+        self.records: dict[str, NoteRecord] = {}
+        self.resolver = Resolver((), attachments)
+        self.out: dict[str, list[ResolvedLink]] = {}
+        self.unresolved: dict[str, list[Link]] = {}
+        self.inbound: dict[str, set[ResolvedLink]] = defaultdict(set)
+        self._by_key: dict[str, set[str]] = defaultdict(set)
+        self._edges: list[Referral] | None = None
+        self._referrers: dict[str, list[str]] = {}
+        self._referred: dict[str, list[str]] = {}
+        self.generated: dict[str, str] = {}
+        records = list(records)
+        for rec in records:
+            self.records[rec.path] = rec
+            self.resolver.add(rec.path, rec.name, rec.aliases)
+            self._note_generated(rec, add=True)
+        for rec in records:
+            self._link_out(rec)
+
+    # -- building --------------------------------------------------------------------
+
+    def _note_generated(self, rec: NoteRecord, add: bool) -> None:
+        key = rec.fields.get("vaultkit_key")
+        if not key or rec.fields.get("generated_by") != "vaultkit":
+            return
+        if add:
+            # Two notes claiming one key: the first in path order wins, deterministically.
+            current = self.generated.get(key)
+            if current is None or rec.path < current:
+                self.generated[key] = rec.path
+        elif self.generated.get(key) == rec.path:
+            del self.generated[key]
+            for other in sorted(self.records.values(), key=lambda r: r.path):
+                if other.path != rec.path and other.fields.get("vaultkit_key") == key \
+                        and other.fields.get("generated_by") == "vaultkit":
+                    self.generated[key] = other.path
+                    break
+
+    def _link_out(self, rec: NoteRecord) -> None:
+        resolved: list[ResolvedLink] = []
+        unresolved: list[Link] = []
+        for link in rec.links:
+            for key in _link_keys(link):
+                self._by_key[key].add(rec.path)
+            target = self.resolver.resolve(link, rec.path)
+            if target is None:
+                unresolved.append(link)
+            elif target != rec.path or link.prop is not None:
+                r = ResolvedLink(rec.path, target, link.prop, link.line)
+                resolved.append(r)
+                self.inbound[target].add(r)
+        self.out[rec.path] = resolved
+        if unresolved:
+            self.unresolved[rec.path] = unresolved
+        else:
+            self.unresolved.pop(rec.path, None)
+
+    def _unlink_out(self, path: str) -> set[str]:
+        old_targets: set[str] = set()
+        for r in self.out.pop(path, ()):
+            old_targets.add(r.target)
+            bucket = self.inbound.get(r.target)
+            if bucket is not None:
+                bucket.discard(r)
+                if not bucket:
+                    del self.inbound[r.target]
+        self.unresolved.pop(path, None)
+        rec = self.records.get(path)
+        if rec is not None:
+            for link in rec.links:
+                for key in _link_keys(link):
+                    bucket = self._by_key.get(key)
+                    if bucket is not None:
+                        bucket.discard(path)
+        return old_targets
+
+    def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
+        """Apply changed notes (None: deleted); return every note whose output may change."""
+        affected: set[str] = set()
+        rekeys: set[str] = set()
+        for path, rec in changed.items():
+            old = self.records.get(path)
+            affected.add(path)
+            if old is not None:
+                affected |= self._unlink_out(path)
+                affected |= {r.source for r in self.inbound.get(path, ())}
+                affected |= self._second_hop(old)
+                self._note_generated(old, add=False)
+                if rec is None or (old.name, old.aliases) != (rec.name, rec.aliases):
+                    rekeys |= _names_of(old)
+                self.resolver.remove(path)
+                del self.records[path]
+            if rec is not None:
+                if old is None or (old.name, old.aliases) != (rec.name, rec.aliases):
+                    rekeys |= _names_of(rec)
+                self.records[path] = rec
+                self.resolver.add(path, rec.name, rec.aliases)
+                self._note_generated(rec, add=True)
+        # Links elsewhere whose resolution may differ now that names came or went.
+        relink: set[str] = set(p for p, r in changed.items() if r is not None)
+        for key in rekeys:
+            relink |= self._by_key.get(key, set())
+        for path in relink:
+            rec = self.records.get(path)
+            if rec is None:
+                continue
+            if path not in changed:
+                affected |= self._unlink_out(path)
+            self._link_out(rec)
+            affected.add(path)
+            affected |= {r.target for r in self.out.get(path, ())}
+        for path, rec in changed.items():
+            if rec is not None:
+                affected |= {r.source for r in self.inbound.get(path, ())}
+                affected |= self._second_hop(rec)
+        self._edges = None
+        return {p for p in affected if p in self.records}
+
+    def _second_hop(self, rec: NoteRecord) -> set[str]:
+        """An interview also shows in its contacts' company's block."""
+        if rec.kind != INTERVIEW or rec.path not in self.out:
+            return set()
+        out = set()
+        for c in self.contacts_of(rec.path):
+            company = self.company_of(c)
+            if company:
+                out.add(company)
+        return out
+
+    # -- queries ---------------------------------------------------------------------
+
+    def kind(self, path: str) -> str | None:
+        rec = self.records.get(path)
+        return rec.kind if rec else None
+
+    def name(self, path: str) -> str:
+        rec = self.records.get(path)
+        return rec.name if rec else path.rsplit("/", 1)[-1].removesuffix(".md")
+
+    def link(self, path: str) -> str:
+        """A wikilink to the note that resolves back to it, showing its display name."""
+        target = self.resolver.link_target_for(path)
+        name = self.name(path)
+        return wikilink(target, None if name == target else name)
+
+    def target(self, path: str) -> str:
+        return self.resolver.link_target_for(path)
+
+    def paths_of_kind(self, kind: str) -> list[str]:
+        return sorted(p for p, r in self.records.items() if r.kind == kind and r.ok)
+
+    def _out_prop(self, path: str, prop: str, kind: str | None) -> list[str]:
+        seen: list[str] = []
+        for r in self.out.get(path, ()):
+            if r.prop == prop and (kind is None or self.kind(r.target) == kind) and r.target not in seen:
+                seen.append(r.target)
+        return seen
+
+    def _in_prop(self, path: str, prop: str, kind: str) -> list[str]:
+        return sorted({r.source for r in self.inbound.get(path, ()) if r.prop == prop and self.kind(r.source) == kind})
+
+    def contacts_of(self, interview: str) -> list[str]:
+        return self._out_prop(interview, "contact", CONTACT)
+
+    def interviews_of(self, contact: str) -> list[str]:
+        """Interviews with this contact, by date then path."""
+        return sorted(self._in_prop(contact, "contact", INTERVIEW), key=self._interview_sort)
+
+    def _interview_sort(self, path: str) -> tuple:
+        f = self.records[path].fields
+        return (f.get("date") or "", f.get("time") or "", path)
+
+    def company_of(self, contact: str) -> str | None:
+        found = self._out_prop(contact, "company", COMPANY)
+        return found[0] if found else None
+
+    def company_name(self, path: str) -> str | None:
+        """The company of a contact or interview as text (a note's name or the plain value)."""
+        company = self.company_of(path)
+        if company:
+            return self.name(company)
+        rec = self.records.get(path)
+        text = rec.fields.get("company_text") if rec else None
+        return text or None
+
+    def interview_company(self, interview: str) -> tuple[str | None, str | None]:
+        """(company note path or None, company name or None): own company, else the contact's."""
+        own = self.company_of(interview)
+        if own:
+            return own, self.name(own)
+        text = self.records[interview].fields.get("company_text")
+        if text:
+            return None, text
+        for c in self.contacts_of(interview):
+            cp = self.company_of(c)
+            if cp:
+                return cp, self.name(cp)
+            name = self.company_name(c)
+            if name:
+                return None, name
+        return None, None
+
+    def contacts_at(self, company: str) -> list[str]:
+        return self._in_prop(company, "company", CONTACT)
+
+    def interviews_at(self, company: str) -> list[str]:
+        found = set(self._in_prop(company, "company", INTERVIEW))
+        for c in self.contacts_at(company):
+            for i in self.interviews_of(c):
+                if not self.company_of(i) and not self.records[i].fields.get("company_text"):
+                    found.add(i)
+        return sorted(found, key=self._interview_sort)
+
+    def edges(self) -> list[Referral]:
+        """Every referral edge referrer -> referred, from both ways of recording it (SPEC §2).
+
+        One Referral per (referrer, referred) pair; `via` is the earliest interview that
+        recorded it, or None when only `referred_by` did.
+        """
+        if self._edges is not None:
+            return self._edges
+        found: dict[tuple[str, str], str | None] = {}
+        for path, rec in self.records.items():
+            if not rec.ok:
+                continue
+            if rec.kind == CONTACT:
+                for referrer in self._out_prop(path, "referred_by", CONTACT):
+                    if referrer != path:
+                        found.setdefault((referrer, path), None)
+            elif rec.kind == INTERVIEW:
+                referred = self._out_prop(path, "referrals", CONTACT)
+                if not referred:
+                    continue
+                for referrer in self.contacts_of(path):
+                    for b in referred:
+                        if b == referrer:
+                            continue
+                        via = found.get((referrer, b))
+                        if via is None or self._interview_sort(path) < self._interview_sort(via):
+                            found[(referrer, b)] = path
+        self._edges = [Referral(a, b, via) for (a, b), via in sorted(found.items())]
+        self._referrers = defaultdict(list)
+        self._referred = defaultdict(list)
+        for e in self._edges:
+            self._referrers[e.referred].append(e.referrer)
+            self._referred[e.referrer].append(e.referred)
+        return self._edges
+
+    def referrers_of(self, contact: str) -> list[str]:
+        """Who referred you to this contact, by name."""
+        self.edges()
+        return sorted(self._referrers.get(contact, ()), key=self._name_sort)
+
+    def referred_by(self, contact: str) -> list[str]:
+        """Whom this contact referred you to, by name."""
+        self.edges()
+        return sorted(self._referred.get(contact, ()), key=self._name_sort)
+
+    def _name_sort(self, path: str) -> tuple[str, str]:
+        return (self.name(path).casefold(), path)
+
+    def ambiguous(self) -> list[tuple[str, list[str]]]:
+        return self.resolver.ambiguous_names()
+
+
+def _names_of(rec: NoteRecord) -> set[str]:
+    stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
+    return {stem.lower(), rec.name.lower(), rec.path.removesuffix(".md").lower()} | {a.lower() for a in rec.aliases}

@@ -1,0 +1,201 @@
+"""`vaultkit status` and `vaultkit doctor`: read the vault, write nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from .facts import Facts
+from .model import CONTACT
+from .sync import Session
+
+
+def _load(vault: Path, today: dt.date) -> Session:
+    session = Session(vault, today, readonly=True)
+    session.load()
+    return session
+
+
+def status_data(vault: Path, today: dt.date) -> dict:
+    """Today's follow-ups as plain data (the same facts as the daily note's block)."""
+    session = _load(vault, today)
+    try:
+        return _status(session.facts())
+    finally:
+        session.close()
+
+
+def _status(f: Facts) -> dict:
+    ix = f.ix
+
+    def person(path: str) -> dict:
+        return {"name": ix.name(path), "path": path}
+
+    upcoming = []
+    for i in f.upcoming(f.cfg.upcoming_days):
+        fields = ix.records[i].fields
+        upcoming.append({"date": fields.get("date"), "time": fields.get("time"), "interview": i,
+                         "contacts": [person(c) for c in ix.contacts_of(i)] or
+                         [{"name": f.contact_name_of(i), "path": None}],
+                         "company": ix.interview_company(i)[1], "medium": fields.get("medium"),
+                         "agenda": f.generated(f.agenda_key(i))})
+    owed = []
+    for o in f.owed():
+        owed.append({"to": person(o.to), "for": "interview" if o.interview else "referral",
+                     "interview": o.interview, "referred": person(o.referral.referred) if o.referral else None,
+                     "since": o.since, "days": f.days_between(o.since) if o.since else None, "draft": o.draft})
+    referrals = [{"contact": person(e.referred), "referred_by": [person(r) for r in ix.referrers_of(e.referred)]}
+                 for e in f.uncontacted_referrals()]
+    due = [{"contact": person(c), "due": d} for c, d in f.follow_ups_due()]
+    quiet = [{"contact": person(c), "last_interaction": last, "days": f.days_between(last) if last else None}
+             for c, last in f.quiet()]
+    return {"today": f.today_iso, "upcoming_days": f.cfg.upcoming_days, "quiet_days": f.cfg.quiet_days,
+            "upcoming": upcoming, "thank_yous_owed": owed, "referrals_not_contacted": referrals,
+            "follow_ups_due": due, "quiet": quiet, "week": f.week()}
+
+
+def status_text(data: dict, color: bool = False) -> str:
+    """The follow-ups for a terminal: one section each, readable at a glance."""
+    def head(title: str, n: int) -> str:
+        text = f"{title} ({n})"
+        return f"\033[1m{text}\033[0m" if color else text
+
+    out = [f"vaultkit status — {data['today']}", ""]
+    sections = [
+        ("Upcoming interviews", data["upcoming"],
+         lambda u: f"{u['date']}{' ' + u['time'] if u['time'] else ''}  "
+                   f"{', '.join(c['name'] or '?' for c in u['contacts'])}"
+                   f"{' (' + u['company'] + ')' if u['company'] else ''}"
+                   f"{'' if u['agenda'] else '  — no agenda yet'}"),
+        ("Thank-yous owed", data["thank_yous_owed"],
+         lambda o: f"{o['to']['name']} — " + (f"interview {o['since']}" if o["for"] == "interview"
+                                              else f"referral of {o['referred']['name']}")
+                   + (f", {o['days']} days ago" if o["days"] is not None else "")),
+        ("Referrals not yet contacted", data["referrals_not_contacted"],
+         lambda r: f"{r['contact']['name']} (referred by {', '.join(p['name'] for p in r['referred_by'])})"),
+        ("Follow-ups due", data["follow_ups_due"], lambda d: f"{d['contact']['name']} — due {d['due']}"),
+        (f"Quiet contacts (> {data['quiet_days']} days)", data["quiet"],
+         lambda q: f"{q['contact']['name']} — " + (f"last interaction {q['last_interaction']} ({q['days']} days)"
+                                                   if q["last_interaction"] else "no interaction recorded")),
+    ]
+    for title, items, fmt in sections:
+        out.append(head(title, len(items)))
+        out += [f"  • {fmt(item)}" for item in items] or ["  nothing"]
+        out.append("")
+    w = data["week"]
+    out.append(f"This week: {w['interviews_held']} interviews held · {w['referrals_gained']} referrals gained · "
+               f"{w['thank_yous_sent']} thank-yous sent")
+    return "\n".join(out) + "\n"
+
+
+def doctor_findings(vault: Path, today: dt.date) -> list[dict]:
+    """Everything worth fixing, sorted by path and line."""
+    session = _load(vault, today)
+    try:
+        return _doctor(session)
+    finally:
+        session.close()
+
+
+def _finding(path: str, kind: str, message: str, line: int | None = None) -> dict:
+    return {"path": path, "line": line, "kind": kind, "message": message}
+
+
+def _doctor(session: Session) -> list[dict]:
+    ix = session.index
+    out: list[dict] = []
+    for rec in session.records.values():
+        for p in rec.problems:
+            out.append(_finding(p.path, p.kind, p.message, p.line))
+        for w in rec.fields.get("_warnings", ()):
+            out.append(_finding(rec.path, "property", w))
+    for source, links in ix.unresolved.items():
+        for link in links:
+            shown = link.target
+            where = f" (property `{link.prop}`)" if link.prop else ""
+            out.append(_finding(source, "unresolved-link", f"[[{shown}]]{where} does not resolve to any note", link.line))
+    for source in sorted(ix.records):
+        rec = ix.records[source]
+        for link in rec.links:
+            if ix.resolver.is_ambiguous(link, source):
+                target = ix.resolver.resolve(link, source)
+                out.append(_finding(source, "ambiguous-link",
+                                    f"[[{link.target}]] matches several notes; it resolves to {target} — "
+                                    "use a path like [[folder/Name]] to choose", link.line))
+    # Duplicate contacts: the same email, or the same name.
+    by_email: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {}
+    for c in ix.paths_of_kind(CONTACT):
+        email = ix.records[c].fields.get("email")
+        if isinstance(email, str) and email.strip():
+            by_email.setdefault(email.strip().casefold(), []).append(c)
+        by_name.setdefault(ix.name(c).casefold(), []).append(c)
+    for what, groups in (("email", by_email), ("name", by_name)):
+        for value, paths in sorted(groups.items()):
+            if len(paths) > 1:
+                for p in paths:
+                    others = ", ".join(o for o in paths if o != p)
+                    out.append(_finding(p, "duplicate-contact", f"same {what} as {others}"))
+    for cycle in referral_cycles(session):
+        names = ", ".join(ix.name(p) for p in cycle)
+        out.append(_finding(cycle[0], "referral-cycle",
+                            f"referral cycle among {names}: each was referred by another of them"))
+    for path in session.scan_result.conflicts:
+        out.append(_finding(path, "sync-conflict", "a sync conflict copy: merge it into the original and "
+                                                   "delete it (vaultkit ignores it)"))
+    out.sort(key=lambda d: (d["path"], d["line"] or 0, d["kind"], d["message"]))
+    return out
+
+
+def referral_cycles(session: Session) -> list[list[str]]:
+    """Strongly connected components of the referral graph with 2+ people (Tarjan, iterative)."""
+    ix = session.index
+    graph: dict[str, list[str]] = {}
+    for e in ix.edges():
+        graph.setdefault(e.referrer, []).append(e.referred)
+        graph.setdefault(e.referred, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    comps: list[list[str]] = []
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(graph[start]))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for nxt in it:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(graph[nxt])))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == node:
+                        break
+                if len(comp) > 1:
+                    comps.append(sorted(comp, key=ix._name_sort))
+    return sorted(comps, key=lambda c: ix._name_sort(c[0]))

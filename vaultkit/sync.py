@@ -1,0 +1,515 @@
+"""The pipeline: vault -> parsed notes -> index -> planned writes -> the safe writer.
+
+`Session` holds the state of one vault (configuration, cache, index) so that `watch` can
+apply changes one batch at a time; `run_sync` is one full pass for the `sync` command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import gc
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import blocks
+from .cache import Cache
+from .config import Config, load_config
+from .errors import Problem, TemplateProblem, UnsafePath, WriteConflict
+from .facts import Facts
+from .index import Index
+from .model import COMPANY, CONTACT, INTERVIEW, NoteRecord, PlannedWrite
+from .vault import ScanResult, parse_note, scan
+from .write import MarkerError, VaultLock, cleanup_temp_files, read_with_state, safe_write, set_block
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = ".vaultkit"
+
+
+@dataclass
+class SyncReport:
+    """What a pass did, for the summary line and `--json`."""
+
+    notes: int = 0
+    parsed: int = 0
+    changed: int = 0
+    created: int = 0
+    written: int = 0
+    skipped: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    writes: list[PlannedWrite] = field(default_factory=list)
+    written_paths: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    unchanged_fast: bool = False
+
+    def summary(self, dry_run: bool = False) -> str:
+        verb = "would write" if dry_run else "wrote"
+        parts = [f"{self.notes} notes read ({self.parsed} parsed)",
+                 f"{self.changed} changed", f"{self.created} created",
+                 f"{verb} {len(self.writes) if dry_run else self.written} files"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (changed on disk; the next sync retries)")
+        parts.append(f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}")
+        return ", ".join(parts)
+
+    def as_json(self, dry_run: bool = False) -> dict:
+        return {
+            "notes": self.notes, "parsed": self.parsed, "changed": self.changed, "created": self.created,
+            "written": 0 if dry_run else self.written, "dry_run": dry_run,
+            "planned": [{"path": w.path, "reason": w.reason, "new": w.expect is None} for w in self.writes],
+            "skipped": self.skipped, "conflicts": self.conflicts,
+            "problems": [p.as_json() for p in self.problems],
+        }
+
+
+def resolve_today(value: str | None) -> dt.date:
+    """`--today`, else $VAULTKIT_TODAY, else the local date (SPEC §1)."""
+    value = value or os.environ.get("VAULTKIT_TODAY")
+    if not value:
+        return dt.date.today()
+    return dt.date.fromisoformat(value)
+
+
+class Session:
+    """One vault's state across passes: configuration, cache, records and the index."""
+
+    def __init__(self, vault: Path, today: dt.date, *, readonly: bool = False, rebuild: bool = False,
+                 cfg: Config | None = None):
+        self.vault = Path(vault)
+        self.root = self.vault.resolve()
+        self.today = today
+        self.readonly = readonly
+        self.rebuild = rebuild
+        self.cfg = cfg or load_config(self.vault)
+        self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
+        self.records: dict[str, NoteRecord] = {}
+        self.index: Index | None = None
+        self.ledger: dict[str, str] = {}
+        self._renderer = None
+        self.template_problems: list[Problem] = []
+        self.scan_result: ScanResult | None = None
+
+    # -- reading -----------------------------------------------------------------------
+
+    def renderer(self):
+        """The Jinja2 renderer, imported only when a note has to be rendered."""
+        if self._renderer is None:
+            from .render import Renderer
+            user = self.vault / self.cfg.templates_folder if self.cfg.templates_folder else None
+            self._renderer = Renderer(user, vault=self.vault)
+        return self._renderer
+
+    def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
+        """Read and parse one note; None if it vanished."""
+        abs_path = self.vault / path
+        try:
+            data, state = read_with_state(abs_path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            rec = NoteRecord(path=path, size=0, mtime_ns=0, ok=False)
+            rec.problems = (Problem(path, f"cannot read: {exc.strerror}", "read"),)
+            if stat:
+                rec.size, rec.mtime_ns = stat
+            return rec
+        return parse_note(path, data, state.size, state.mtime_ns)
+
+    def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+        """Scan the vault and bring every record up to date (cache first, then disk)."""
+        result = scan(self.vault, self.cfg.templates_folder)
+        self.scan_result = result
+        stats = result.notes
+        cached = {} if self.rebuild else self.cache.load_records(stats)
+        records: dict[str, NoteRecord] = {}
+        fresh: list[NoteRecord] = []
+        todo = sorted(p for p in stats if p not in cached)
+        # The collector adds ~30% to building a large index and finds nothing to free.
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            for n, path in enumerate(todo, 1):
+                rec = self.read_note(path, stats[path])
+                if rec is not None:
+                    fresh.append(rec)
+                if progress is not None and n % 200 == 0:
+                    progress(n, len(todo))
+            for rec in fresh:
+                records[rec.path] = rec
+            records.update(cached)
+            self.records = dict(sorted(records.items()))
+            self.parsed = len(fresh)
+            self.index = Index(self.records.values(), result.attachments)
+        finally:
+            if gc_was:
+                gc.enable()
+        if not self.readonly:
+            removed = [p for p in self.cache.load_stats() if p not in stats]
+            self.cache.save_records(fresh, removed)
+        self.ledger = self.cache.ledger()
+        return result
+
+    def facts(self) -> Facts:
+        return Facts(self.index, self.cfg, self.today)
+
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        for rec in self.records.values():
+            out.extend(rec.problems)
+        return out
+
+    # -- planning ----------------------------------------------------------------------
+
+    def plan(self, only: set[str] | None = None, regenerate: Iterable[str] = ()) -> tuple[list[PlannedWrite], list[Problem]]:
+        """Every write this pass wants: new generated notes, then changed managed blocks.
+
+        `only` limits the block work to those notes (the watcher's affected set); the
+        referral index and today's daily note are planned whenever any typed note changed.
+        """
+        from .generate import plan_generated  # noqa: PLC0415 - keeps Jinja2 off the no-change path
+
+        f = self.facts()
+        problems: list[Problem] = []
+        writes: list[PlannedWrite] = []
+        created = plan_generated(self, f, set(regenerate), only)
+        problems.extend(created.problems)
+        if created.records:
+            self.index.update({r.path: r for r in created.records})
+            f = self.facts()
+        created_data = {w.path: w for w in created.writes}
+
+        targets = (self.records.keys() if only is None else (only | set(created_data))) 
+        for path in sorted(targets):
+            rec = self.index.records.get(path)
+            if rec is None or not rec.ok:
+                continue
+            spec = blocks.BLOCK_OF_KIND.get(rec.kind)
+            if spec is None:
+                continue
+            name, render = spec
+            inner = render(f, path)
+            write = self._block_write(rec, name, inner, created_data, problems)
+            if write is not None:
+                writes.append(write)
+
+        if only is None or any(self.index.kind(p) in (CONTACT, INTERVIEW, COMPANY) for p in only) or created.writes:
+            for w in self._referral_index(f, created_data, problems):
+                writes.append(w)
+            for w in self._daily(f, created_data, problems):
+                writes.append(w)
+        # New notes not rewritten by a block go out as they were rendered.
+        planned_paths = {w.path for w in writes}
+        writes = [w for w in created.writes if w.path not in planned_paths] + writes
+        return writes, problems
+
+    def _block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
+                     problems: list[Problem], reason: str | None = None) -> PlannedWrite | None:
+        digest = hashlib.sha256(inner.encode()).hexdigest()
+        if rec.path not in created and rec.blocks.get(name) == digest:
+            return None
+        if rec.marker_error:
+            return None  # already reported by the parser; the note is left untouched
+        if rec.path in created:
+            base = created[rec.path]
+            old_bytes, expect = None, None
+            text = base.data.decode("utf-8")
+            bom = False
+        else:
+            try:
+                old_bytes, expect = read_with_state(self.vault / rec.path)
+            except FileNotFoundError:
+                return None
+            if expect.sha256 != rec.sha256:
+                # Changed since it was parsed: plan from the new text on the next pass.
+                self.report_conflict(rec.path)
+                return None
+            bom = old_bytes.startswith(b"\xef\xbb\xbf")
+            text = old_bytes.decode("utf-8-sig")
+        try:
+            new_text = set_block(text, name, inner)
+        except MarkerError as exc:
+            problems.append(Problem(rec.path, exc.message, "markers", exc.line))
+            return None
+        data = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
+        if old_bytes is not None and data == old_bytes:
+            return None
+        return PlannedWrite(rec.path, data, expect, reason or f"block {name}", old=old_bytes,
+                            key=created[rec.path].key if rec.path in created else None)
+
+    def _referral_index(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
+        path = self.cfg.referral_index
+        inner = blocks.referral_index_block(f)
+        rec = self.index.records.get(path)
+        if rec is None:
+            if (self.vault / path).exists() or self.scan_result and path in self.scan_result.notes:
+                return []  # unreadable or debris-named: reported elsewhere
+            text = ("# Referral Index\n\nWho introduced you to whom. vaultkit keeps the block below "
+                    "current; write anything you like around it.\n\n")
+            data = set_block(text, "referrals", inner).encode("utf-8")
+            return [PlannedWrite(path, data, None, "referral index")]
+        if not rec.ok:
+            return []
+        w = self._block_write(rec, "referrals", inner, created, problems, "referral index")
+        return [w] if w else []
+
+    def _daily(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
+        from .generate import daily_note_path
+        path = daily_note_path(self, f)
+        if path is None:
+            return []
+        rec = self.index.records.get(path)
+        if rec is None or not rec.ok:
+            return []
+        inner = blocks.follow_ups_block(f)
+        w = self._block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
+        return [w] if w else []
+
+    # -- writing -----------------------------------------------------------------------
+
+    def report_conflict(self, path: str) -> None:
+        self._conflicts.append(path)
+
+    def write(self, writes: list[PlannedWrite], report: SyncReport) -> dict[str, tuple[int, int]]:
+        """Apply planned writes through the safe writer; returns new stats of written files."""
+        new_stats: dict[str, tuple[int, int]] = {}
+        fresh: list[NoteRecord] = []
+        for w in writes:
+            try:
+                state = safe_write(self.vault, w.path, w.data, w.expect)
+            except WriteConflict:
+                report.skipped.append(w.path)
+                continue
+            except UnsafePath as exc:
+                report.problems.append(Problem(w.path, f"refused to write: {exc.message}", "write"))
+                continue
+            except OSError as exc:
+                report.problems.append(Problem(w.path, f"cannot write: {exc.strerror or exc}", "write"))
+                continue
+            report.written += 1
+            report.written_paths.append(w.path)
+            if w.expect is None:
+                report.created += 1
+                if w.key:
+                    self.cache.remember(w.key, w.path)
+                    self.ledger[w.key] = w.path
+            else:
+                report.changed += 1
+            new_stats[w.path] = (state.size, state.mtime_ns)
+            rec = parse_note(w.path, w.data, state.size, state.mtime_ns)
+            fresh.append(rec)
+            self.records[w.path] = rec
+            if self.index.records.get(w.path) is None or self.index.records[w.path].sha256 != rec.sha256:
+                self.index.update({w.path: rec})
+            else:
+                self.index.records[w.path] = rec
+        self.cache.save_records(fresh, [])
+        return new_stats
+
+    def remember_keys(self) -> None:
+        """Rebuild the ledger from the keys found in the vault (after `.vaultkit/` was lost)."""
+        for key, path in self.index.generated.items():
+            if key not in self.ledger:
+                self.ledger[key] = path
+                self.cache.remember(key, path)
+
+    # -- one full pass -----------------------------------------------------------------
+
+    def sync(self, *, dry_run: bool = False, regenerate: Iterable[str] = (),
+             progress: Callable[[int, int], None] | None = None) -> SyncReport:
+        self._conflicts: list[str] = []
+        report = SyncReport()
+        regenerate = list(regenerate)
+        fingerprint = None
+        if not dry_run and not self.rebuild and not regenerate:
+            fingerprint, stats = self._fingerprint()
+            if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
+                report.notes = len(stats)
+                report.unchanged_fast = True
+                report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
+                return report
+        result = self.load(progress)
+        report.notes = len(result.notes)
+        report.parsed = self.parsed
+        report.problems.extend(self.problems())
+        if not dry_run:
+            self.remember_keys()
+        writes, problems = self.plan(None, regenerate)
+        report.problems.extend(problems)
+        report.writes = writes
+        report.conflicts = list(self._conflicts)
+        report.skipped.extend(self._conflicts)
+        if dry_run:
+            report.changed = sum(1 for w in writes if w.expect is not None)
+            report.created = sum(1 for w in writes if w.expect is None)
+            return report
+        new_stats = self.write(writes, report)
+        stats = dict(result.notes)
+        stats.update(new_stats)
+        report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
+        if not report.skipped:
+            self.cache.set_meta("fingerprint", self._fingerprint_of(stats))
+            self.cache.set_meta("fingerprint_problems", json.dumps(
+                [[p.path, p.message, p.kind, p.line] for p in report.problems]))
+        else:
+            self.cache.set_meta("fingerprint", "")
+        self.cache.commit()
+        return report
+
+    # -- incremental passes (the watcher) ----------------------------------------------
+
+    def changed_paths(self) -> set[str]:
+        """A cheap stat-only reconcile: notes added, removed or changed since we last saw them."""
+        result = scan(self.vault, self.cfg.templates_folder)
+        self.scan_result = result
+        out = {p for p, st in result.notes.items()
+               if p not in self.records or (self.records[p].size, self.records[p].mtime_ns) != st}
+        out |= {p for p in self.records if p not in result.notes}
+        return out
+
+    def _is_note_path(self, path: str) -> bool:
+        from .vault import excluded_dir, is_note_name
+        parts = path.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if excluded_dir("/".join(parts[: i + 1]), part, self.cfg.templates_folder):
+                return False
+        return is_note_name(parts[-1])
+
+    def apply(self, paths: Iterable[str], *, settle_seconds: float = 1.0,
+              everything: bool = False) -> tuple[SyncReport, set[str]]:
+        """Bring the given paths (notes or folders, vault-relative) up to date and write only
+        what they affect. Returns the report and the paths to look at again later: notes
+        modified less than `settle_seconds` ago are read, but not written to yet, since an
+        editor may still be saving them (RELIABILITY 3, 26)."""
+        import time as _time
+        self._conflicts = []
+        report = SyncReport()
+        candidates: set[str] = set()
+        for path in paths:
+            path = path.strip("/")
+            if not path:
+                continue
+            abs_path = self.vault / path
+            if abs_path.is_dir() and not abs_path.is_symlink():
+                sub = scan(self.vault, self.cfg.templates_folder, start=path)
+                candidates |= set(sub.notes)
+                candidates |= {p for p in self.records if p.startswith(path + "/")}
+            else:
+                candidates.add(path)
+                candidates |= {p for p in self.records if p.startswith(path + "/")}
+        changes: dict[str, NoteRecord | None] = {}
+        later: set[str] = set()
+        now = _time.time_ns()
+        for path in sorted(candidates):
+            if not self._is_note_path(path):
+                continue
+            try:
+                st = os.stat(self.vault / path)
+            except OSError:
+                if path in self.records:
+                    changes[path] = None
+                continue
+            old = self.records.get(path)
+            if old is not None and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns):
+                continue
+            rec = self.read_note(path)
+            if rec is None:
+                if path in self.records:
+                    changes[path] = None
+                continue
+            if old is not None and old.sha256 == rec.sha256:
+                old.size, old.mtime_ns = rec.size, rec.mtime_ns  # touched, not changed
+                self.cache.save_records([old], [])
+                continue
+            changes[path] = rec
+            if now - rec.mtime_ns < settle_seconds * 1e9:
+                later.add(path)
+        report.parsed = sum(1 for r in changes.values() if r is not None)
+        for path, rec in changes.items():
+            if rec is None:
+                self.records.pop(path, None)
+            else:
+                self.records[path] = rec
+                report.problems.extend(rec.problems)
+        if not changes and not everything:
+            report.notes = len(self.records)
+            return report, later
+        affected = self.index.update(changes) if changes else set()
+        self.cache.save_records([r for r in changes.values() if r is not None],
+                                [p for p, r in changes.items() if r is None])
+        writes, problems = self.plan(None if everything else affected)
+        report.problems.extend(problems)
+        held = [w for w in writes if w.path in later]
+        writes = [w for w in writes if w.path not in later]
+        report.writes = writes
+        report.skipped.extend(self._conflicts)
+        self.write(writes, report)
+        later |= {w.path for w in held} | set(self._conflicts)
+        report.notes = len(self.records)
+        self.cache.set_meta("fingerprint", "")
+        self.cache.commit()
+        return report, later
+
+    def _fingerprint(self) -> tuple[str | None, dict]:
+        result = scan(self.vault, self.cfg.templates_folder)
+        self.scan_result = result
+        return self._fingerprint_of(result.notes), result.notes
+
+    def _fingerprint_of(self, stats: dict[str, tuple[int, int]]) -> str:
+        """A digest of everything generated content depends on: every note's stat, today,
+        the configuration, the templates and Obsidian's daily-note settings."""
+        h = hashlib.sha256()
+        h.update(f"{self.today.isoformat()}\0{self.cfg!r}\0".encode())
+        for path in sorted(stats):
+            size, mtime = stats[path]
+            h.update(f"{path}\0{size}\0{mtime}\n".encode())
+        for extra in self._extra_inputs():
+            try:
+                st = extra.stat()
+                h.update(f"{extra}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            except OSError:
+                h.update(f"{extra}\0-\n".encode())
+        return h.hexdigest()
+
+    def _extra_inputs(self) -> list[Path]:
+        paths = [self.vault / ".obsidian" / "daily-notes.json",
+                 self.vault / ".obsidian" / "plugins" / "periodic-notes" / "data.json",
+                 self.vault / self.cfg.referral_index]
+        tdir = self.vault / self.cfg.templates_folder
+        if self.cfg.templates_folder and tdir.is_dir():
+            paths += sorted(p for p in tdir.iterdir())
+        return paths
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: bool = False,
+             regenerate: Iterable[str] = (), progress=None, lock_timeout: float = 3.0) -> SyncReport:
+    """One full pass (`vaultkit sync`): lock, scan, index, plan, write."""
+    cfg = load_config(vault)
+    if dry_run:
+        session = Session(vault, today, readonly=True, rebuild=rebuild, cfg=cfg)
+        try:
+            return session.sync(dry_run=True, regenerate=regenerate, progress=progress)
+        finally:
+            session.close()
+    with VaultLock(Path(vault), timeout=lock_timeout, owner="vaultkit sync"):
+        cleanup_temp_files(Path(vault))
+        session = Session(vault, today, rebuild=rebuild, cfg=cfg)
+        try:
+            return session.sync(regenerate=regenerate, progress=progress)
+        finally:
+            session.close()
+
+
+def diff_of(write: PlannedWrite) -> str:
+    """A unified diff of one planned write, for `--dry-run`."""
+    old = (write.old or b"").decode("utf-8-sig", "replace").splitlines(keepends=True)
+    new = write.data.decode("utf-8-sig", "replace").splitlines(keepends=True)
+    a = "/dev/null" if write.expect is None else f"a/{write.path}"
+    return "".join(difflib.unified_diff(old, new, a, f"b/{write.path}"))

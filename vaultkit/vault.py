@@ -1,0 +1,483 @@
+"""Scanning the vault and parsing notes. The only user of python-frontmatter.
+
+A note's parsing is a pure function of its bytes (`parse_note`); `scan` walks the vault
+and says which files are notes, which are sync debris, and what each one's size and
+mtime are. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from . import links as linkmod
+from .errors import MarkerError, Problem
+from .model import COMPANY, CONTACT, INTERVIEW, PLAIN, Link, NoteRecord
+from .write import block_spans, check_markers
+
+log = logging.getLogger(__name__)
+
+try:  # PyYAML's C loader parses front-matter ~5x faster than the pure-Python one.
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+_YAML = YAMLHandler()
+
+# An alias bomb loads fast but explodes when walked: cap the size and the node count.
+MAX_FRONTMATTER_BYTES = 64 * 1024
+MAX_FRONTMATTER_NODES = 20_000
+
+CONFLICT_MARK = ".sync-conflict-"
+_DEBRIS_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".crswap", "___jb_tmp___", "___jb_old___")
+
+
+@dataclass
+class ScanResult:
+    """What a walk of the vault found: notes with their stat, and things to report."""
+
+    notes: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns)
+    attachments: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    icloud: list[str] = field(default_factory=list)
+
+
+def is_debris(name: str) -> bool:
+    """Editor swap/backup files, sync tools' temporary files and placeholders, our temp files."""
+    if name.startswith(".") or name.startswith("~syncthing~") or name == "4913":
+        return True
+    if CONFLICT_MARK in name:
+        return True
+    return name.endswith(_DEBRIS_SUFFIXES) or name.startswith(".#")
+
+
+def is_note_name(name: str) -> bool:
+    return name.endswith(".md") and not is_debris(name)
+
+
+def excluded_dir(rel_dir: str, name: str, templates_folder: str) -> bool:
+    """Dot-folders anywhere, and the configured templates folder."""
+    if name.startswith("."):
+        return True
+    return bool(templates_folder) and rel_dir == templates_folder
+
+
+def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult:
+    """Walk the vault: every note's (size, mtime_ns), attachments, and sync debris.
+
+    Symlinked folders are not followed; a symlinked note counts only when it points inside
+    the vault. `start` limits the walk to one folder (vault-relative).
+    """
+    result = ScanResult()
+    root = str(vault)
+    real_root = os.path.realpath(root)
+    stack = [start.strip("/")]
+    while stack:
+        rel_dir = stack.pop()
+        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
+        try:
+            entries = list(os.scandir(abs_dir))
+        except OSError as exc:
+            log.warning("%s: cannot list folder: %s", rel_dir or ".", exc.strerror)
+            continue
+        for entry in entries:
+            name = entry.name
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not excluded_dir(rel, name, templates_folder):
+                        stack.append(rel)
+                    continue
+                is_link = entry.is_symlink()
+            except OSError:
+                continue
+            if not name.endswith(".md"):
+                if name.endswith(".icloud") and name.startswith("."):
+                    result.icloud.append(rel)
+                elif not is_debris(name):
+                    result.attachments.append(rel)
+                continue
+            if CONFLICT_MARK in name:
+                result.conflicts.append(rel)
+                continue
+            if is_debris(name):
+                continue
+            try:
+                if is_link:
+                    target = os.path.realpath(entry.path)
+                    if not _inside(target, real_root) or not os.path.isfile(target):
+                        continue
+                st = entry.stat()
+            except OSError:
+                continue
+            result.notes[rel] = (st.st_size, st.st_mtime_ns)
+    return result
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing
+
+_KEY_LINE = re.compile(r"^([^\s#:'\"\[{-][^:\n]*?)\s*:(?:\s|$)", re.M)
+_NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
+_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[ T])")
+
+
+def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0) -> NoteRecord:
+    """Parse one note's bytes into a NoteRecord. Never raises for bad input: problems are
+    recorded on the record (`ok=False` when the note must not be written)."""
+    rec = NoteRecord(path=path, size=len(data) if size is None else size, mtime_ns=mtime_ns)
+    rec.sha256 = hashlib.sha256(data).hexdigest()
+    rec.name = _stem(path)
+    bom = data.startswith(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return _broken(rec, Problem(path, "not valid UTF-8 — the note is left untouched; re-save it as UTF-8",
+                                    "encoding", line))
+    rec.bom = bom
+    nl = text.find("\n")
+    rec.crlf = nl > 0 and text[nl - 1] == "\r"
+
+    meta, body, body_line, problem = split_frontmatter(path, text)
+    if problem is not None:
+        return _broken(rec, problem)
+
+    warnings: list[str] = []
+    fields, links = _read_properties(path, meta, text, warnings)
+    rec.kind = _kind_of(fields)
+    name = fields.pop("name", None)
+    if isinstance(name, str) and name.strip():
+        rec.name = name.strip()
+    rec.aliases = tuple(fields.pop("aliases", ()) or ())
+    if "[" in body:
+        links.extend(linkmod.extract_links(body, body_line))
+    rec.links = tuple(links)
+
+    if rec.kind == INTERVIEW:
+        discussed = _discussed(body)
+        if discussed:
+            fields["discussed"] = discussed
+    _check_fields(rec.kind, fields, warnings)
+    rec.fields = fields
+
+    if "<!-- vaultkit:" in text:
+        try:
+            check_markers(text)
+            rec.blocks = {name: hashlib.sha256(text[s:e].replace("\r\n", "\n").encode()).hexdigest()
+                          for name, s, e in block_spans(text)}
+        except MarkerError as exc:
+            rec.marker_error = exc.message
+            rec.problems = (Problem(path, f"{exc.message} — the note is left untouched; fix its "
+                                          f"vaultkit markers", "markers", exc.line),)
+    if warnings:
+        rec.fields["_warnings"] = warnings
+    return rec
+
+
+def _broken(rec: NoteRecord, problem: Problem) -> NoteRecord:
+    rec.ok = False
+    rec.problems = (problem,)
+    return rec
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name[:-3] if name.endswith(".md") else name
+
+
+def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | None]:
+    """(properties, body, first line of the body, problem) for a decoded note.
+
+    The front-matter is never re-dumped: we only read it. A leading `---` horizontal rule
+    whose "YAML" is not a mapping is a note without front-matter (RELIABILITY 16).
+    """
+    if not text.startswith("---"):
+        return {}, text, 1, None
+    first_end = text.find("\n")
+    if first_end < 0 or text[3:first_end].strip():
+        return {}, text, 1, None
+    # Find the closing `---` (or `...`) line.
+    pos = first_end + 1
+    line_no = 2
+    close_start = -1
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        line = text[pos:] if end < 0 else text[pos:end]
+        if line.rstrip() in ("---", "..."):
+            close_start = pos
+            break
+        if end < 0:
+            break
+        pos = end + 1
+        line_no += 1
+    if close_start < 0:
+        after = text[first_end + 1:].lstrip("\r\n")
+        if _KEY_LINE.match(after):
+            return {}, text, 1, Problem(path, "front-matter has no closing `---` line — add one",
+                                        "frontmatter", 1)
+        return {}, text, 1, None
+    yaml_text = text[first_end + 1:close_start]
+    end = text.find("\n", close_start)
+    body = "" if end < 0 else text[end + 1:]
+    body_line = line_no + 1
+    if len(yaml_text.encode("utf-8", "surrogatepass")) > MAX_FRONTMATTER_BYTES:
+        return {}, text, 1, Problem(path, f"front-matter is larger than {MAX_FRONTMATTER_BYTES // 1024} KB — "
+                                          "the note is left untouched", "frontmatter", 1)
+    if not yaml_text.strip():
+        return {}, body, body_line, None
+    try:
+        meta = _YAML.load(yaml_text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark is not None else 1
+        what = exc.problem or exc.context or "invalid YAML"
+        hint = " (tabs are not allowed for indentation)" if "\t" in yaml_text and "tab" in str(exc) else ""
+        return {}, text, 1, Problem(path, f"front-matter is not valid YAML: {what}{hint} — quote values "
+                                          "that contain ': ' or start with '[', '{', '#'", "frontmatter", line)
+    except yaml.YAMLError as exc:
+        return {}, text, 1, Problem(path, f"front-matter is not valid YAML: {exc}", "frontmatter", 1)
+    except RecursionError:
+        return {}, text, 1, Problem(path, "front-matter is nested too deeply", "frontmatter", 1)
+    if meta is None:
+        return {}, body, body_line, None
+    if isinstance(meta, dict):
+        if _node_count(meta, MAX_FRONTMATTER_NODES) > MAX_FRONTMATTER_NODES:
+            return {}, text, 1, Problem(path, "front-matter expands to too many values (YAML aliases?) — "
+                                              "the note is left untouched", "frontmatter", 1)
+        meta["__lines__"] = _key_lines(yaml_text)
+        return meta, body, body_line, None
+    if isinstance(meta, (str, int, float, dt.date)):
+        # `---\nIntro\n\n---` is a horizontal rule, not front-matter: keep every line as body.
+        return {}, text, 1, None
+    return {}, text, 1, Problem(path, f"front-matter is a {type(meta).__name__}, not a mapping of "
+                                      "properties — write `key: value` lines", "frontmatter", 2)
+
+
+def _node_count(value, budget: int) -> int:
+    """Count values in a loaded YAML tree, stopping once over budget (alias bombs)."""
+    count = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        count += 1
+        if count > budget:
+            return count
+        if isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return count
+
+
+def _key_lines(yaml_text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for m in _KEY_LINE.finditer(yaml_text):
+        key = m.group(1).strip().lower()
+        lines.setdefault(key, yaml_text.count("\n", 0, m.start()) + 2)
+    return lines
+
+
+_LINK_ALIASES = {"org": "company", "people": "contact"}
+_SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
+                  "generated_by", "vaultkit_key", "title")
+_DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
+
+
+def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> tuple[dict, list[Link]]:
+    """Normalise the properties vaultkit uses; collect every link in front-matter values."""
+    key_lines = meta.pop("__lines__", {})
+    fields: dict = {}
+    links: list[Link] = []
+    for raw_key, value in meta.items():
+        if not isinstance(raw_key, str):
+            raw_key = str(raw_key)
+        key = raw_key.strip().lower()
+        line = key_lines.get(key, 2)
+        canon = _LINK_ALIASES.get(key, key)
+        if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
+            for link in linkmod.property_links(key, value, line):
+                links.append(link if canon == key else Link(link.target, link.style, link.line, canon, link.embed))
+        if canon == "company":
+            fields["company_text"] = _first_text(value)
+        elif canon == "categories":
+            fields["categories"] = [c.lower() for c in _texts(value)]
+        elif key == "name":
+            if value is not None and not isinstance(value, (list, dict)):
+                fields["name"] = str(value)
+        elif key == "aliases" or key == "alias":
+            fields["aliases"] = [a for a in _texts(value) if a]
+        elif key in _SCALAR_FIELDS:
+            if value is not None and not isinstance(value, (list, dict)):
+                fields[key] = _scalar(value)
+        elif key in _DATE_FIELDS:
+            d = as_date(value)
+            if d is None and value not in (None, ""):
+                warnings.append(f"{raw_key}: {value!r} is not a date (YYYY-MM-DD)")
+            fields[key] = d
+        elif key == "time":
+            fields["time"] = as_time(value)
+        elif key == "thank_you_sent" or key == "sent":
+            fields[key] = as_sent(value)
+        elif key in ("goals", "tags"):
+            fields[key] = [t for t in _texts(value) if t]
+    return fields, links
+
+
+def _has_link(value) -> bool:
+    if isinstance(value, str):
+        return "[[" in value
+    if isinstance(value, list):
+        return any(_has_link(v) or isinstance(v, list) for v in value)
+    if isinstance(value, dict):
+        return any(_has_link(v) for v in value.values())
+    return False
+
+
+def _scalar(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _texts(value) -> list[str]:
+    """A property value as a flat list of strings (nested-list wikilinks kept as [[x]])."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        out: list[str] = []
+        for v in value:
+            if isinstance(v, list) and len(v) == 1 and isinstance(v[0], str):
+                out.append(f"[[{v[0]}]]")
+            elif isinstance(v, (list, dict)):
+                continue
+            elif v is not None:
+                out.append(_scalar(v))
+        return out
+    if isinstance(value, dict):
+        return []
+    return [_scalar(value)]
+
+
+def _first_text(value) -> str | None:
+    texts = _texts(value)
+    if not texts:
+        return None
+    t = texts[0]
+    m = re.fullmatch(r"\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]", t)
+    if m:
+        return (m.group(2) or m.group(1).rsplit("/", 1)[-1]).strip() or None
+    return t or None
+
+
+def as_date(value) -> str | None:
+    """A YAML date, datetime or `YYYY-MM-DD…` string as an ISO date string, else None."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        m = _DATE_PREFIX.match(value.strip())
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
+def as_time(value) -> str | None:
+    """`14:30`; YAML 1.1 reads an unquoted 12:30 as the integer 750 (base 60)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if 0 <= value < 24 * 60:
+            return f"{value // 60:02d}:{value % 60:02d}"
+        return str(value)
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    text = str(value).strip()
+    return text or None
+
+
+def as_sent(value) -> str | bool | None:
+    """`true` or a date (ISO string) when sent; False/None when not."""
+    if isinstance(value, bool):
+        return value
+    d = as_date(value)
+    if d is not None:
+        return d
+    if isinstance(value, str) and value.strip().lower() in ("yes", "true", "sent"):
+        return True
+    return None
+
+
+def _kind_of(fields: dict) -> str:
+    t = fields.get("type")
+    if isinstance(t, str) and t.lower() in (CONTACT, INTERVIEW, COMPANY):
+        return t.lower()
+    cats = fields.get("categories") or []
+    if "[[people]]" in cats:
+        return CONTACT
+    if "[[meetings]]" in cats:
+        return INTERVIEW
+    if "[[companies]]" in cats:
+        return COMPANY
+    return PLAIN
+
+
+def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:
+    from .model import CONTACT_STATUSES, INTERVIEW_STATUSES
+    status = fields.get("status")
+    if status is not None:
+        fields["status"] = status = status.lower()
+    if kind == CONTACT and status is not None and status not in CONTACT_STATUSES:
+        warnings.append(f"status: unknown contact status {status!r} (one of {', '.join(CONTACT_STATUSES)})")
+    if kind == INTERVIEW:
+        if status is not None and status not in INTERVIEW_STATUSES:
+            warnings.append(f"status: unknown interview status {status!r} (one of {', '.join(INTERVIEW_STATUSES)})")
+        if not fields.get("date"):
+            warnings.append("date: an interview needs a date (YYYY-MM-DD)")
+
+
+def _discussed(body: str) -> list[str]:
+    """Up to three points from the interview note's `## Notes` section."""
+    m = _NOTES_HEADING.search(body)
+    if not m:
+        return []
+    points: list[str] = []
+    for line in body[m.end():].splitlines():
+        s = line.strip()
+        if s.startswith("#") or s.startswith("<!-- vaultkit:"):
+            break
+        if not s:
+            continue
+        s = re.sub(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?", "", s)
+        s = re.sub(r"\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", s).strip()
+        if s:
+            points.append(s)
+        if len(points) == 3:
+            break
+    return points
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
