@@ -14,6 +14,10 @@ from .model import CONTACT, INTERVIEW
 _NONE = "_none_"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _lines(title: str, items: list[str]) -> list[str]:
     if not items:
         return []
@@ -255,8 +259,9 @@ def follow_ups_block(f: Facts) -> str:
 
     w = f.week()
     lines.append(f"**This week** ({(f.today - dt.timedelta(days=6)).isoformat()} … {f.today_iso}): "
-                 f"{w['interviews_held']} interviews held · {w['referrals_gained']} referrals gained · "
-                 f"{w['thank_yous_sent']} thank-yous sent")
+                 f"{plural(w['interviews_held'], 'interview')} held · "
+                 f"{plural(w['referrals_gained'], 'referral')} gained · "
+                 f"{plural(w['thank_yous_sent'], 'thank-you')} sent")
     return _finish(lines, "")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from .blocks import plural
 from .facts import Facts
 from .model import CONTACT
 from .sync import Session
@@ -83,8 +84,8 @@ def status_text(data: dict, color: bool = False) -> str:
         out += [f"  • {fmt(item)}" for item in items] or ["  nothing"]
         out.append("")
     w = data["week"]
-    out.append(f"This week: {w['interviews_held']} interviews held · {w['referrals_gained']} referrals gained · "
-               f"{w['thank_yous_sent']} thank-yous sent")
+    out.append(f"This week: {plural(w['interviews_held'], 'interview')} held · "
+               f"{plural(w['referrals_gained'], 'referral')} gained · {plural(w['thank_yous_sent'], 'thank-you')} sent")
     return "\n".join(out) + "\n"
 
 

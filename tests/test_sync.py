@@ -1,0 +1,257 @@
+"""`vaultkit sync` end to end on real temp vaults: safety rules of SPEC §6, exit codes, cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, TODAY, mtimes, run_vaultkit, snapshot, write_files
+
+from vaultkit.write import block_inner
+
+CONTACT = "---\ntype: contact\n---\n"
+
+
+def sync(cli, vault, *args):
+    return cli("sync", "--vault", vault, "--today", TODAY, *args)
+
+
+def test_second_sync_writes_nothing(cli, sample_copy):
+    first = sync(cli, sample_copy)
+    assert first.exit_code == 0, first.output
+    before, stamps = snapshot(sample_copy), mtimes(sample_copy)
+    time.sleep(0.01)
+    second = sync(cli, sample_copy)
+    assert second.exit_code == 0
+    assert "wrote 0 files" in second.output
+    assert snapshot(sample_copy) == before
+    assert mtimes(sample_copy) == stamps
+    third = sync(cli, sample_copy, "--rebuild")
+    assert "wrote 0 files" in third.output and mtimes(sample_copy) == stamps
+
+
+def test_two_machines_produce_the_same_bytes(cli, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(ROOT / "sample_vault", a)
+    shutil.copytree(ROOT / "sample_vault", b)
+    assert sync(cli, a).exit_code == 0
+    assert sync(cli, b).exit_code == 0
+    assert snapshot(a) == snapshot(b)
+
+
+def test_original_text_is_a_byte_exact_prefix(cli, sample_copy):
+    before = snapshot(sample_copy)
+    assert sync(cli, sample_copy).exit_code == 0
+    after = snapshot(sample_copy)
+    for path, old in before.items():
+        assert path in after, f"{path} vanished"
+        assert after[path].startswith(old), f"{path}: the user's text is not a prefix any more"
+
+
+def test_block_replaced_in_place_and_user_text_around_kept(cli, make_vault):
+    note = ("---\ntype: contact\n---\nTop\n<!-- vaultkit:begin connections -->\nstale\n"
+            "<!-- vaultkit:end connections -->\nBottom [[Bo]]\n")
+    vault = make_vault({"Ann.md": note, "Bo.md": CONTACT + "Met [[Ann]]\n"})
+    assert sync(cli, vault).exit_code == 0
+    text = (vault / "Ann.md").read_text()
+    assert text.startswith("---\ntype: contact\n---\nTop\n<!-- vaultkit:begin connections -->\n")
+    assert text.endswith("<!-- vaultkit:end connections -->\nBottom [[Bo]]\n")
+    assert "stale" not in text and "[[Bo]]" in block_inner(text, "connections")
+
+
+def test_crlf_bom_and_mode_preserved(cli, make_vault):
+    vault = make_vault({"Ann.md": b"\xef\xbb\xbf---\r\ntype: contact\r\n---\r\nHi\r\n", "Bo.md": CONTACT + "[[Ann]]\n"})
+    os.chmod(vault / "Ann.md", 0o640)
+    assert sync(cli, vault).exit_code == 0
+    data = (vault / "Ann.md").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf---\r\ntype: contact\r\n---\r\nHi\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert b"[[Bo]]" in data
+    assert (vault / "Ann.md").stat().st_mode & 0o777 == 0o640
+
+
+def test_bad_notes_are_reported_left_untouched_and_the_rest_syncs(cli, make_vault):
+    bad = {
+        "Bad YAML.md": "---\ntype: contact\ntitle: Meeting: Q3\n---\n[[Ann]]\n",
+        "Bad UTF8.md": b"---\ntype: contact\n---\n\xff [[Ann]]\n",
+        "Broken.md": "---\ntype: contact\n---\n<!-- vaultkit:begin connections -->\n[[Ann]]\n",
+    }
+    vault = make_vault({**bad, "Ann.md": CONTACT, "Bo.md": CONTACT + "[[Ann]]\n"})
+    before = {p: (vault / p).read_bytes() for p in bad}
+    result = sync(cli, vault)
+    assert result.exit_code == 1
+    assert "Bad YAML.md:3:" in result.output
+    assert "Bad UTF8.md:4:" in result.output
+    assert "Broken.md:4:" in result.output
+    for p, data in before.items():
+        assert (vault / p).read_bytes() == data
+    assert "[[Bo]]" in block_inner((vault / "Ann.md").read_text(), "connections")
+    # Problems are reported again by the next (no-change) sync, with the same exit code.
+    again = sync(cli, vault)
+    assert again.exit_code == 1 and "Bad YAML.md:3:" in again.output
+
+
+def test_dry_run_writes_nothing_and_prints_a_diff(cli, sample_copy):
+    before, stamps = snapshot(sample_copy), mtimes(sample_copy)
+    result = sync(cli, sample_copy, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "+<!-- vaultkit:begin connections -->" in result.output
+    assert "--- /dev/null" in result.output
+    assert snapshot(sample_copy) == before and mtimes(sample_copy) == stamps
+    assert not (sample_copy / ".vaultkit").exists()
+
+
+def test_json_output_is_one_document(cli, sample_copy):
+    result = sync(cli, sample_copy, "--json")
+    data = json.loads(result.output)
+    assert data["written"] > 0 and data["problems"] == [] and data["notes"] > 20
+
+
+def test_no_change_sync_reads_no_note_body(sample_copy):
+    from vaultkit.sync import Session, resolve_today
+    run_vaultkit("sync", "--vault", sample_copy, "--today", TODAY)
+    s = Session(sample_copy, resolve_today(TODAY))
+    report = s.sync()
+    s.close()
+    assert report.parsed == 0 and report.written == 0
+    # Even without the whole-vault shortcut, the cache is used: touch nothing, change today.
+    s = Session(sample_copy, resolve_today("2026-11-29"))
+    s.load()
+    assert s.parsed == 0
+    s.close()
+
+
+def test_corrupt_or_missing_cache_is_rebuilt_silently(cli, sample_copy):
+    assert sync(cli, sample_copy).exit_code == 0
+    before = snapshot(sample_copy)
+    (sample_copy / ".vaultkit" / "cache.sqlite").write_bytes(b"garbage" * 100)
+    for extra in ("-wal", "-shm"):
+        (sample_copy / ".vaultkit" / f"cache.sqlite{extra}").unlink(missing_ok=True)
+    result = sync(cli, sample_copy)
+    assert result.exit_code == 0 and "wrote 0 files" in result.output
+    shutil.rmtree(sample_copy / ".vaultkit")
+    result = sync(cli, sample_copy)
+    assert result.exit_code == 0 and "wrote 0 files" in result.output
+    assert snapshot(sample_copy) == before
+
+
+def test_config_errors_exit_2_and_write_nothing(cli, make_vault):
+    vault = make_vault({"Ann.md": CONTACT, ".vaultkit/config.toml": "quiet_days = 'x'\nbogus = 1\n"})
+    before = snapshot(vault)
+    result = sync(cli, vault)
+    assert result.exit_code == 2
+    assert "quiet_days" in result.output and "bogus" in result.output and "config.toml" in result.output
+    assert snapshot(vault) == before
+    (vault / ".vaultkit/config.toml").write_text("this is not toml = = =\n")
+    result = sync(cli, vault)
+    assert result.exit_code == 2 and "config.toml" in result.output
+
+
+def test_config_folders_are_used(cli, make_vault):
+    vault = make_vault({
+        ".vaultkit/config.toml": 'follow_ups_folder = "Daily"\nreferral_index = "Meta/Referrals.md"\n',
+        "Ann.md": CONTACT, "Bo.md": "---\ntype: contact\nreferred_by: Ann\n---\n"})
+    assert sync(cli, vault).exit_code == 0
+    assert (vault / "Daily" / f"{TODAY}.md").exists()
+    assert "[[Bo]]" in (vault / "Meta/Referrals.md").read_text()
+
+
+def test_bad_today_and_missing_vault_are_usage_errors(cli, make_vault, tmp_path):
+    vault = make_vault({"Ann.md": CONTACT})
+    assert cli("sync", "--vault", vault, "--today", "tomorrow").exit_code == 2
+    assert cli("sync", "--vault", tmp_path / "nope").exit_code == 2
+
+
+def test_vault_and_today_from_the_environment(make_vault):
+    vault = make_vault({"Ann.md": CONTACT})
+    result = run_vaultkit("sync", env={"VAULTKIT_VAULT": str(vault), "VAULTKIT_TODAY": "2026-01-02"})
+    assert result.returncode == 0, result.stderr
+    assert (vault / "Follow-ups" / "2026-01-02.md").exists()
+
+
+def test_second_writer_waits_then_exits_2_naming_the_holder(make_vault):
+    vault = make_vault({"Ann.md": CONTACT})
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, sys.argv[2]);"
+        "from pathlib import Path; from vaultkit.write import VaultLock\n"
+        "with VaultLock(Path(sys.argv[1]), owner='vaultkit watch'):\n"
+        "    print('locked', flush=True); time.sleep(60)"), str(vault), str(ROOT)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = snapshot(vault)
+        result = run_vaultkit("sync", "--vault", vault, "--today", TODAY)
+        assert result.returncode == 2
+        assert str(holder.pid) in result.stderr and "watch" in result.stderr
+        assert snapshot(vault) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    # A crashed holder leaves no stale lock behind.
+    result = run_vaultkit("sync", "--vault", vault, "--today", TODAY)
+    assert result.returncode == 0, result.stderr
+
+
+def test_leftover_temp_files_are_removed(cli, make_vault):
+    vault = make_vault({"Ann.md": CONTACT, "People/.vaultkit-tmp-abc123": "half"})
+    assert sync(cli, vault).exit_code == 0
+    assert not (vault / "People/.vaultkit-tmp-abc123").exists()
+
+
+def test_debris_and_dot_folders_are_never_notes(cli, make_vault):
+    files = {
+        "Ann.md": CONTACT,
+        ".obsidian/x.md": CONTACT, ".trash/Old.md": CONTACT, "Templates/vaultkit/contact.md": CONTACT,
+        "Ann.sync-conflict-20261128-120000-ABC.md": CONTACT + "[[Bo]]\n",
+        ".Bo.md.icloud": "bplist", "Ann.md~": CONTACT, "Ann.md.swp": "x",
+    }
+    vault = make_vault(files)
+    before = snapshot(vault)
+    assert sync(cli, vault).exit_code == 0
+    after = snapshot(vault)
+    for p in files:
+        if p != "Ann.md":
+            assert after[p] == before[p], p
+    assert not (vault / "Bo.md").exists()
+    result = cli("doctor", "--vault", vault, "--today", TODAY)
+    assert "sync-conflict" in result.output
+
+
+def test_symlinks_not_followed_out_of_the_vault(cli, make_vault, tmp_path):
+    outside = tmp_path / "outside"
+    write_files(outside, {"Evil.md": CONTACT})
+    vault = make_vault({"Ann.md": CONTACT})
+    (vault / "Linked").symlink_to(outside, target_is_directory=True)
+    (vault / "Evil.md").symlink_to(outside / "Evil.md")
+    assert sync(cli, vault).exit_code == 0
+    assert (outside / "Evil.md").read_text() == CONTACT
+
+
+def test_ledger_keeps_deleted_generated_notes_deleted(cli, sample_copy):
+    assert sync(cli, sample_copy).exit_code == 0
+    agendas = sorted((sample_copy / "Interviews" / "Agendas").glob("*.md"))
+    assert agendas
+    victim = agendas[0]
+    key = None
+    for line in victim.read_text().splitlines():
+        if line.startswith("vaultkit_key:"):
+            key = line.split(":", 1)[1].strip().strip("'\"")
+    assert key
+    victim.unlink()
+    assert sync(cli, sample_copy).exit_code == 0
+    assert not victim.exists()
+    result = sync(cli, sample_copy, "--regenerate", key)
+    assert result.exit_code == 0 and victim.exists()
+
+
+def test_user_edits_to_generated_notes_survive(cli, sample_copy):
+    assert sync(cli, sample_copy).exit_code == 0
+    agenda = sorted((sample_copy / "Interviews" / "Agendas").glob("*.md"))[0]
+    agenda.write_text("my own agenda now\n")
+    assert sync(cli, sample_copy, "--rebuild").exit_code == 0
+    assert agenda.read_text() == "my own agenda now\n"
