@@ -112,6 +112,10 @@ def _doctor(session: Session) -> list[dict]:
             out.append(_finding(rec.path, "property", w))
     for source, links in ix.unresolved.items():
         for link in links:
+            # A plain-text value is text unless a note matches it; only an interview's
+            # contact is worth a warning then (the interview cannot be connected).
+            if link.style == "plain" and link.prop != "contact":
+                continue
             shown = link.target
             where = f" (property `{link.prop}`)" if link.prop else ""
             out.append(_finding(source, "unresolved-link", f"[[{shown}]]{where} does not resolve to any note", link.line))
