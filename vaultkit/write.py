@@ -417,7 +417,8 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
         raise UnsafePath(f"has {st.st_nlink} hard links; replacing it would split them and "
                          "leave the other names with the old text — make it a plain file "
                          "or a symlink", path=rel)
-    if not os.access(real, os.W_OK):
+    # By mode, not os.access: a note the user made read-only stays so even for root.
+    if not st.st_mode & 0o222 or not os.access(real, os.W_OK):
         raise PermissionError(errno.EACCES, "read-only; vaultkit leaves it alone", rel)
     if (st.st_size, st.st_mtime_ns) != (expect.size, expect.mtime_ns):
         raise WriteConflict("changed on disk since it was read; not written", path=rel)
