@@ -74,7 +74,7 @@ def person(name: str, folder: str = "People") -> dict:
 def contact_ctx(**over) -> dict:
     ctx = {
         "today": "2026-11-28", "key": None, "name": "Bo Chen", "company": "Globex",
-        "role": "UX Lead", "email": "bo@globex.example",
+        "company_target": "Companies/Globex", "role": "UX Lead", "email": "bo@globex.example",
         "referred_by": [person("Ann Lee")],
     }
     return {**ctx, **over}
@@ -84,6 +84,7 @@ def interview_ctx(**over) -> dict:
     ctx = {
         "today": "2026-11-28", "key": None, "contact": person("Bo Chen"),
         "date": "2026-11-30", "time": "14:30", "medium": "Zoom", "company": "Globex",
+        "company_target": "Companies/Globex", "status": "planned",
     }
     return {**ctx, **over}
 
@@ -212,14 +213,14 @@ def test_user_copy_of_contacts_base_wins(vault):
 
 EXPECTED_FRONT_MATTER = {
     CONTACT: {
-        "type": "contact", "name": "Bo Chen", "company": "[[Globex]]", "role": "UX Lead",
+        "type": "contact", "name": "Bo Chen", "company": "[[Companies/Globex|Globex]]", "role": "UX Lead",
         "email": "bo@globex.example", "referred_by": ["[[People/Ann Lee|Ann Lee]]"],
         "status": "prospect", "last_contacted": None, "next_follow_up": None, "tags": [],
     },
     INTERVIEW: {
         "type": "interview", "contact": "[[People/Bo Chen|Bo Chen]]",
         "date": dt.date(2026, 11, 30), "time": "14:30", "medium": "Zoom",
-        "company": "[[Globex]]", "status": "planned", "goals": [], "referrals": [],
+        "company": "[[Companies/Globex|Globex]]", "status": "planned", "goals": [], "referrals": [],
         "thank_you_sent": None,
     },
     AGENDA: {
@@ -624,3 +625,16 @@ def test_symlink_inside_the_templates_folder_is_fine(vault):
     renderer = user_renderer(vault, {"real.md": "real {{ 1 }}"})
     os.symlink(vault / USER / "real.md", vault / USER / "alias.md")
     assert renderer.render("alias.md", {}) == "real 1"
+
+
+def test_company_without_a_note_is_plain_text():
+    """No company note: the value stays text, so doctor has no unresolved link to report."""
+    out = Renderer(None).render("contact.md", contact_ctx(company="Acme: Health", company_target=None))
+    data, body = split_note(out)
+    assert data["company"] == "Acme: Health"
+    assert "[[" not in body.split("## About")[0].replace("[[People/Ann Lee|Ann Lee]]", "")
+
+
+def test_interview_status_comes_from_the_context():
+    data, _ = split_note(Renderer(None).render("interview.md", interview_ctx(status="done", company_target=None)))
+    assert data["status"] == "done" and data["company"] == "Globex"

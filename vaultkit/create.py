@@ -8,8 +8,9 @@ from pathlib import Path
 
 from .config import CONFIG_PATH, default_config_text, load_config
 from .errors import TemplateProblem, VaultkitError, WriteConflict
+from .model import Link
 from .names import safe_filename, unique_note_path
-from .sync import STATE_DIR, Session
+from .sync import Session, resolve_today
 from .write import VaultLock, safe_write
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,13 @@ def init_vault(vault: Path) -> tuple[list[str], list[str]]:
 
 
 def _session(vault: Path) -> Session:
-    session = Session(vault, dt.date.today(), readonly=True)
+    session = Session(vault, resolve_today(None), readonly=True)
     session.load()
     return session
 
 
 def _find_contact(session: Session, name: str) -> str | None:
     """A contact note by name, the way a plain-text `referred_by` value is matched."""
-    from .model import Link
     path = session.index.resolver.resolve(Link(name.strip(), "plain", 1, "referred_by"), "")
     return path
 
@@ -78,14 +78,13 @@ def create_contact(vault: Path, name: str, *, company: str | None = None, role: 
                 referrers.append({"name": person, "target": safe_filename(person)})
             else:
                 referrers.append({"name": ix.name(found), "target": ix.target(found)})
-        company_name = company
+        company_name, company_target = company, None
         if company:
-            from .model import Link
             found = ix.resolver.resolve(Link(company.strip(), "plain", 1, "company"), "")
             if found is not None:
-                company_name = ix.name(found)
+                company_name, company_target = ix.name(found), ix.target(found)
         context = {"today": session.today.isoformat(), "key": None, "name": name, "company": company_name,
-                   "role": role, "email": email, "referred_by": referrers}
+                   "company_target": company_target, "role": role, "email": email, "referred_by": referrers}
         text = _render(session, "contact.md", context)
         path = unique_note_path(vault, session.cfg.contacts_folder, safe_filename(name))
         safe_write(vault, path, text.encode("utf-8"), None)
@@ -105,12 +104,17 @@ def create_interview(vault: Path, contact: str, date: dt.date, *, time: str | No
             warnings.append(f"no contact note for {contact!r} yet; create it with "
                             f"`vaultkit new contact {contact!r}`")
             person = {"name": contact, "target": safe_filename(contact)}
-            company = None
+            company, company_target = None, None
         else:
             person = {"name": ix.name(found), "target": ix.target(found)}
             company = ix.company_name(found)
+            company_path = ix.company_of(found)
+            company_target = ix.target(company_path) if company_path else None
+        # As SPEC §2 reads an interview without a status: planned from today on, else done.
+        status = "planned" if date >= session.today else "done"
         context = {"today": session.today.isoformat(), "key": None, "contact": person, "date": date.isoformat(),
-                   "time": time, "medium": medium, "company": company}
+                   "time": time, "medium": medium, "company": company, "company_target": company_target,
+                   "status": status}
         text = _render(session, "interview.md", context)
         path = unique_note_path(vault, session.cfg.interviews_folder,
                                 safe_filename(f"{date.isoformat()} {person['name']}"))
