@@ -216,14 +216,14 @@ class Facts:
         out = []
         for c in self.contacts():
             due = self.ix.records[c].fields.get("next_follow_up")
-            if due and due <= self.today_iso and self.contact_status(c) != "closed":
+            if due and due <= self.today_iso:
                 out.append((c, due))
         return sorted(out, key=lambda t: (t[1], self.ix.name(t[0]).casefold()))
 
     def upcoming(self, days: int) -> list[str]:
         end = (self.today + dt.timedelta(days=days)).isoformat()
         found = [i for i in self.interviews()
-                 if self.status_of(i) == "planned" and self.date_of(i) and self.today_iso <= self.date_of(i) <= end]
+                 if self.status_of(i) != "cancelled" and self.date_of(i) and self.today_iso <= self.date_of(i) <= end]
         return sorted(found, key=self.ix._interview_sort)
 
     def week(self) -> dict[str, int]:
