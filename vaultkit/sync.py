@@ -50,12 +50,13 @@ class SyncReport:
 
     def summary(self, dry_run: bool = False) -> str:
         verb = "would write" if dry_run else "wrote"
-        parts = [f"{self.notes} notes read ({self.parsed} parsed)",
+        from .blocks import plural
+        parts = [f"{plural(self.notes, 'note')} read ({self.parsed} parsed)",
                  f"{self.changed} changed", f"{self.created} created",
-                 f"{verb} {len(self.writes) if dry_run else self.written} files"]
+                 f"{verb} {plural(len(self.writes) if dry_run else self.written, 'file')}"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped (changed on disk; the next sync retries)")
-        parts.append(f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}")
+        parts.append(plural(len(self.problems), "problem"))
         return ", ".join(parts)
 
     def as_json(self, dry_run: bool = False) -> dict:
