@@ -39,6 +39,9 @@ class Index:
         self._referrers: dict[str, list[str]] = {}
         self._referred: dict[str, list[str]] = {}
         self.generated: dict[str, str] = {}
+        # Answers to queries asked once per block (a note's wikilink, a contact's
+        # interviews...), kept until the index next changes (`update` drops them).
+        self._memo: dict[tuple, object] = {}
         records = list(records)
         for rec in records:
             self.records[rec.path] = rec
@@ -69,17 +72,27 @@ class Index:
     def _link_out(self, rec: NoteRecord) -> None:
         resolved: list[ResolvedLink] = []
         unresolved: list[Link] = []
+        path = rec.path
+        by_key = self._by_key
+        inbound = self.inbound
+        resolve = self.resolver.resolve
         for link in rec.links:
-            for key in _link_keys(link):
-                self._by_key[key].add(rec.path)
-            target = self.resolver.resolve(link, rec.path)
-            if target is None:
+            # The keys of `_link_keys`, inlined: this loop runs for every link of the vault.
+            target = link.target.lower()
+            base = target.rsplit("/", 1)[-1]
+            if base.endswith(".md"):
+                base = base[:-3]
+            by_key[base].add(path)
+            if link.style == "plain":
+                by_key[target].add(path)
+            found = resolve(link, path)
+            if found is None:
                 unresolved.append(link)
-            elif target != rec.path or link.prop is not None:
-                r = ResolvedLink(rec.path, target, link.prop, link.line)
+            elif found != path or link.prop is not None:
+                r = ResolvedLink(path, found, link.prop, link.line)
                 resolved.append(r)
-                self.inbound[target].add(r)
-        self.out[rec.path] = resolved
+                inbound[found].add(r)
+        self.out[path] = resolved
         if unresolved:
             self.unresolved[rec.path] = unresolved
         else:
@@ -106,6 +119,7 @@ class Index:
 
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         """Apply changed notes (None: deleted); return every note whose output may change."""
+        self._memo.clear()
         affected: set[str] = set()
         rekeys: set[str] = set()
         for path, rec in changed.items():
@@ -169,15 +183,23 @@ class Index:
 
     def link(self, path: str) -> str:
         """A wikilink to the note that resolves back to it, showing its display name."""
-        target = self.resolver.link_target_for(path)
-        name = self.name(path)
-        return wikilink(target, None if name == target else name)
+        key = ("link", path)
+        found = self._memo.get(key)
+        if found is None:
+            target = self.resolver.link_target_for(path)
+            name = self.name(path)
+            found = self._memo[key] = wikilink(target, None if name == target else name)
+        return found
 
     def target(self, path: str) -> str:
         return self.resolver.link_target_for(path)
 
     def paths_of_kind(self, kind: str) -> list[str]:
-        return sorted(p for p, r in self.records.items() if r.kind == kind and r.ok)
+        key = ("kind", kind)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = sorted(p for p, r in self.records.items() if r.kind == kind and r.ok)
+        return list(found)
 
     def _out_prop(self, path: str, prop: str, kind: str | None) -> list[str]:
         seen: list[str] = []
@@ -187,14 +209,24 @@ class Index:
         return seen
 
     def _in_prop(self, path: str, prop: str, kind: str) -> list[str]:
-        return sorted({r.source for r in self.inbound.get(path, ()) if r.prop == prop and self.kind(r.source) == kind})
+        key = ("in", path, prop, kind)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = sorted({r.source for r in self.inbound.get(path, ())
+                                              if r.prop == prop and self.kind(r.source) == kind})
+        return list(found)
 
     def contacts_of(self, interview: str) -> list[str]:
         return self._out_prop(interview, "contact", CONTACT)
 
     def interviews_of(self, contact: str) -> list[str]:
         """Interviews with this contact, by date then path."""
-        return sorted(self._in_prop(contact, "contact", INTERVIEW), key=self._interview_sort)
+        key = ("interviews", contact)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = sorted(self._in_prop(contact, "contact", INTERVIEW),
+                                             key=self._interview_sort)
+        return list(found)
 
     def _interview_sort(self, path: str) -> tuple:
         f = self.records[path].fields
@@ -291,6 +323,16 @@ class Index:
 
     def ambiguous(self) -> list[tuple[str, list[str]]]:
         return self.resolver.ambiguous_names()
+
+
+def same_output(old: NoteRecord, new: NoteRecord) -> bool:
+    """Whether two records of one note make the same index and so the same output: they
+    may differ only in the note's hash, size and mtime (an edit of body text outside links
+    and managed blocks; a touch). A managed block's content is compared by its hash."""
+    return (old.kind == new.kind and old.name == new.name and old.aliases == new.aliases
+            and old.fields == new.fields and old.links == new.links and old.blocks == new.blocks
+            and old.marker_error == new.marker_error and old.ok == new.ok
+            and old.problems == new.problems and old.bom == new.bom and old.crlf == new.crlf)
 
 
 def _names_of(rec: NoteRecord) -> set[str]:

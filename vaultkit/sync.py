@@ -22,9 +22,9 @@ from .cache import Cache
 from .config import Config, load_config
 from .errors import Problem, TemplateProblem, UnsafePath, WriteConflict
 from .facts import Facts
-from .index import Index
+from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, NoteRecord, PlannedWrite
-from .vault import ScanResult, parse_note, scan
+from .vault import ScanResult, parse_note, read_note_bytes, read_notes, scan
 from .write import MarkerError, VaultLock, cleanup_temp_files, read_with_state, safe_write, set_block
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class Session:
         self.ledger: dict[str, str] = {}
         self._renderer = None
         self.template_problems: list[Problem] = []
+        self._conflicts: list[str] = []
+        self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
         self.scan_result: ScanResult | None = None
 
     # -- reading -----------------------------------------------------------------------
@@ -108,9 +110,8 @@ class Session:
 
     def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
         """Read and parse one note; None if it vanished."""
-        abs_path = self.vault / path
         try:
-            data, state = read_with_state(abs_path)
+            data, size, mtime_ns = read_note_bytes(os.path.join(self.vault, path))
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -119,27 +120,27 @@ class Session:
             if stat:
                 rec.size, rec.mtime_ns = stat
             return rec
-        return parse_note(path, data, state.size, state.mtime_ns)
+        return parse_note(path, data, size, mtime_ns)
 
     def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
         """Scan the vault and bring every record up to date (cache first, then disk)."""
-        result = scan(self.vault, self.cfg.templates_folder)
+        # The walk and the notes `_fingerprint` just did for this same pass, if it did.
+        result = getattr(self, "_fingerprint_scan", None) or scan(self.vault, self.cfg.templates_folder)
+        read_ahead = getattr(self, "_fingerprint_read", None) or {}
+        self._fingerprint_scan, self._fingerprint_read = None, {}
         self.scan_result = result
         stats = result.notes
         cached = {} if self.rebuild else self.cache.load_records(stats)
         records: dict[str, NoteRecord] = {}
-        fresh: list[NoteRecord] = []
-        todo = sorted(p for p in stats if p not in cached)
+        todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
         # The collector adds ~30% to building a large index and finds nothing to free.
         gc_was = gc.isenabled()
         gc.disable()
         try:
-            for n, path in enumerate(todo, 1):
-                rec = self.read_note(path, stats[path])
-                if rec is not None:
-                    fresh.append(rec)
-                if progress is not None and n % 200 == 0:
-                    progress(n, len(todo))
+            fresh, blobs = read_notes(self.read_note, todo, stats, progress)
+            if read_ahead:
+                fresh = sorted([*fresh, *(r for p, r in read_ahead.items() if p in stats and p not in cached)],
+                               key=lambda r: r.path)
             for rec in fresh:
                 records[rec.path] = rec
             records.update(cached)
@@ -151,7 +152,7 @@ class Session:
                 gc.enable()
         if not self.readonly:
             removed = [p for p in self.cache.load_stats() if p not in stats]
-            self.cache.save_records(fresh, removed)
+            self.cache.save_records(fresh, removed, blobs)
         self.ledger = self.cache.ledger()
         return result
 
@@ -166,11 +167,12 @@ class Session:
 
     # -- planning ----------------------------------------------------------------------
 
-    def plan(self, only: set[str] | None = None, regenerate: Iterable[str] = ()) -> tuple[list[PlannedWrite], list[Problem]]:
+    def plan(self, only: set[str] | None = None, regenerate: Iterable[str] = (),
+             refresh_globals: bool = True) -> tuple[list[PlannedWrite], list[Problem]]:
         """Every write this pass wants: new generated notes, then changed managed blocks.
 
         `only` limits the block work to those notes (the watcher's affected set); the
-        referral index and today's daily note are planned whenever any typed note changed.
+        referral index and today's daily note are planned when `refresh_globals` says so.
         """
         from .generate import plan_generated  # noqa: PLC0415 - keeps Jinja2 off the no-change path
 
@@ -198,7 +200,7 @@ class Session:
             if write is not None:
                 writes.append(write)
 
-        if only is None or any(self.index.kind(p) in (CONTACT, INTERVIEW, COMPANY) for p in only) or created.writes:
+        if only is None or refresh_globals or created.writes:
             for w in self._referral_index(f, created_data, problems):
                 writes.append(w)
             for w in self._daily(f, created_data, problems):
@@ -372,6 +374,27 @@ class Session:
         out |= {p for p in self.records if p not in result.notes}
         return out
 
+    def _records_under(self, folder: str) -> set[str]:
+        prefix = folder + "/"
+        return {p for p in self.records if p.startswith(prefix)}
+
+    def _feeds_globals(self, old: NoteRecord | None, new: NoteRecord | None) -> bool:
+        """Whether a change can alter the referral index or the daily note: a typed or
+        generated note changed, or a note came, went or was renamed (links may resolve
+        differently). A plain note's body edit cannot."""
+        for rec in (old, new):
+            if rec is not None and (rec.kind in (CONTACT, INTERVIEW, COMPANY)
+                                    or rec.fields.get("generated_by") == "vaultkit"
+                                    or rec.path == self.cfg.referral_index):
+                return True
+        return old is None or new is None or (old.name, old.aliases) != (new.name, new.aliases)
+
+    def _is_daily(self, paths: set[str]) -> bool:
+        if not paths:
+            return False
+        from .generate import daily_note_path
+        return daily_note_path(self, self.facts()) in paths
+
     def _is_note_path(self, path: str) -> bool:
         from .vault import excluded_dir, is_note_name
         parts = path.split("/")
@@ -398,11 +421,13 @@ class Session:
             if abs_path.is_dir() and not abs_path.is_symlink():
                 sub = scan(self.vault, self.cfg.templates_folder, start=path)
                 candidates |= set(sub.notes)
-                candidates |= {p for p in self.records if p.startswith(path + "/")}
-            else:
+                candidates |= self._records_under(path)
+            elif path.endswith(".md"):
                 candidates.add(path)
-                candidates |= {p for p in self.records if p.startswith(path + "/")}
+            else:  # not a note: perhaps a folder that was deleted or moved away
+                candidates |= self._records_under(path)
         changes: dict[str, NoteRecord | None] = {}
+        recheck: set[str] = set()
         later: set[str] = set()
         now = _time.time_ns()
         for path in sorted(candidates):
@@ -416,6 +441,8 @@ class Session:
                 continue
             old = self.records.get(path)
             if old is not None and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns):
+                if path in self.held:
+                    recheck.add(path)  # settled now: plan the writes held back last time
                 continue
             rec = self.read_note(path)
             if rec is None:
@@ -430,25 +457,30 @@ class Session:
             if now - rec.mtime_ns < settle_seconds * 1e9:
                 later.add(path)
         report.parsed = sum(1 for r in changes.values() if r is not None)
+        refresh_globals = everything or any(p in (self.cfg.referral_index,) for p in recheck)
         for path, rec in changes.items():
+            old = self.records.get(path)
+            refresh_globals = refresh_globals or self._feeds_globals(old, rec)
             if rec is None:
                 self.records.pop(path, None)
             else:
                 self.records[path] = rec
                 report.problems.extend(rec.problems)
-        if not changes and not everything:
+        if not changes and not recheck and not everything:
             report.notes = len(self.records)
             return report, later
         affected = self.index.update(changes) if changes else set()
         self.cache.save_records([r for r in changes.values() if r is not None],
                                 [p for p, r in changes.items() if r is None])
-        writes, problems = self.plan(None if everything else affected)
+        writes, problems = self.plan(None if everything else affected | recheck,
+                                     refresh_globals=refresh_globals or self._is_daily(recheck))
         report.problems.extend(problems)
         held = [w for w in writes if w.path in later]
         writes = [w for w in writes if w.path not in later]
         report.writes = writes
         report.skipped.extend(self._conflicts)
         self.write(writes, report)
+        self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
         later |= {w.path for w in held} | set(self._conflicts)
         report.notes = len(self.records)
         self.cache.set_meta("fingerprint", "")
@@ -456,18 +488,64 @@ class Session:
         return report, later
 
     def _fingerprint(self) -> tuple[str | None, dict]:
+        self.parsed = 0  # notes read to make the fingerprint (see `_fingerprint_touched`)
         result = scan(self.vault, self.cfg.templates_folder)
         self.scan_result = result
-        return self._fingerprint_of(result.notes), result.notes
+        fingerprint = self._fingerprint_of(result.notes)
+        stored = self.cache.get_meta("fingerprint")
+        if stored != fingerprint:
+            if stored:
+                fingerprint = self._fingerprint_touched(result.notes, stored) or fingerprint
+            if fingerprint != stored:
+                self._fingerprint_scan = result  # the full pass that follows need not walk again
+        return fingerprint, result.notes
+
+    # Up to this many changed notes are read before the full pass to see if they change
+    # anything; the full pass then uses what was read.
+    _FINGERPRINT_READ_AHEAD = 64
+
+    def _fingerprint_touched(self, stats: dict[str, tuple[int, int]], stored: str) -> str | None:
+        """After a complete sync, notes whose text changed but whose records did not (an
+        edit of body text outside links and blocks, a touch) change no output: store their
+        new records and stats and return the new fingerprint, so that `sync` has nothing
+        to do; None if anything else changed.
+
+        The cached stats are those the stored fingerprint was made of exactly when the
+        last sync completed; only then are the differences known to be all that changed.
+        """
+        self._fingerprint_read = {}
+        if self.readonly:
+            return None
+        cached = self.cache.load_stats()
+        if cached.keys() != stats.keys() or self._fingerprint_of(cached) != stored:
+            return None  # notes came or went, or something else changed (today, config...)
+        changed = [p for p, st in stats.items() if cached[p] != st]
+        if len(changed) > self._FINGERPRINT_READ_AHEAD:
+            return None
+        old = self.cache.records_of({p: cached[p] for p in changed})
+        same = True
+        for path in sorted(changed):
+            rec = self.read_note(path, stats[path])
+            if rec is None or (rec.size, rec.mtime_ns) != stats[path]:
+                return None  # changing again: leave it to the full pass
+            self._fingerprint_read[path] = rec
+            same = same and path in old and same_output(old[path], rec)
+        if not same:
+            return None
+        self.cache.save_records(list(self._fingerprint_read.values()), [])
+        self.parsed = len(self._fingerprint_read)
+        self._fingerprint_read = {}
+        fingerprint = self._fingerprint_of(stats)
+        self.cache.set_meta("fingerprint", fingerprint)
+        self.cache.commit()
+        return fingerprint
 
     def _fingerprint_of(self, stats: dict[str, tuple[int, int]]) -> str:
         """A digest of everything generated content depends on: every note's stat, today,
         the configuration, the templates and Obsidian's daily-note settings."""
         h = hashlib.sha256()
         h.update(f"{self.today.isoformat()}\0{self.cfg!r}\0".encode())
-        for path in sorted(stats):
-            size, mtime = stats[path]
-            h.update(f"{path}\0{size}\0{mtime}\n".encode())
+        h.update("".join([f"{path}\0{size}\0{mtime}\n" for path, (size, mtime) in sorted(stats.items())]).encode())
         for extra in self._extra_inputs():
             try:
                 st = extra.stat()

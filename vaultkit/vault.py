@@ -8,21 +8,28 @@ mtime are. Nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
+import marshal
 import os
 import re
+import signal
+import stat
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from . import links as linkmod
-from .errors import MarkerError, Problem
+from .errors import Problem
 from .model import COMPANY, CONTACT, INTERVIEW, PLAIN, Link, NoteRecord
-from .write import block_spans, check_markers
+from .write import _scan as _scan_markers
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +134,300 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+_READ_TRIES = 5
+
+
+def read_note_bytes(path: str) -> tuple[bytes, int, int]:
+    """(bytes, size, mtime_ns) of the note at `path`, read as `write.read_with_state` reads
+    (again while the file changes under the read; OSError(EAGAIN) if it never settles;
+    OSError(EINVAL) for a FIFO or a device, unread) but with bare system calls and without
+    hashing, since `parse_note` hashes the bytes anyway."""
+    for attempt in range(_READ_TRIES):
+        fd = os.open(path, _O_READ)
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                raise OSError(errno.EINVAL, "not a regular file", path)
+            size = before.st_size
+            data = os.read(fd, size) if size else b""
+            if 0 < len(data) < size:  # a short read: go on to the end (or the expected size)
+                chunks = [data]
+                got = len(data)
+                while got < size:
+                    chunk = os.read(fd, size - got)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    got += len(chunk)
+                data = b"".join(chunks)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if (before.st_size == after.st_size and before.st_mtime_ns == after.st_mtime_ns
+                and len(data) == after.st_size):
+            return data, after.st_size, after.st_mtime_ns
+        log.debug("%s changed while being read; reading again", path)
+        time.sleep(0.02 * (attempt + 1))
+    raise OSError(errno.EAGAIN, "kept changing while being read; skipped until it settles", path)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading many notes
+
+# From this many notes to read, a second process reads and parses half of them. Below it the
+# fork and the hand-over cost more than they save.
+PARALLEL_MIN_NOTES = 4000
+
+
+def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], paths: list[str],
+               stats: dict[str, tuple[int, int]],
+               progress: Callable[[int, int], None] | None = None) -> tuple[list[NoteRecord], dict[str, bytes]]:
+    """Read and parse `paths` with `read_one(path, stat)`: (the records, in path order;
+    the cache encoding of those that already have one).
+
+    Parsing is a pure function of a note's bytes, so when there are many notes and a second
+    CPU, a forked child reads every other note and hands back its records in the cache's
+    encoding (which the cache then stores as they are). The result is the same either way.
+    """
+    if len(paths) >= PARALLEL_MIN_NOTES and _can_fork():
+        done = _read_notes_forked(read_one, paths, stats, progress)
+        if done is not None:
+            return done
+    fresh: list[NoteRecord] = []
+    for n, path in enumerate(paths, 1):
+        rec = read_one(path, stats[path])
+        if rec is not None:
+            fresh.append(rec)
+        if progress is not None and n % 200 == 0:
+            progress(n, len(paths))
+    return fresh, {}
+
+
+def _can_fork() -> bool:
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return False  # forking a process with threads (the watcher) is not safe
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return cpus >= 2
+
+
+def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecord], dict[str, bytes]] | None:
+    from .cache import record_from_blob, record_to_blob  # noqa: PLC0415 - only when forking
+    mine, theirs = paths[0::2], paths[1::2]
+    r, w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        log.debug("cannot fork (%s); reading in one process", exc)
+        os.close(r)
+        os.close(w)
+        return None
+    if pid == 0:  # the child: never returns, never runs the parent's exit handlers
+        status = 1
+        try:
+            os.close(r)
+            out = []
+            for path in theirs:
+                rec = read_one(path, stats[path])
+                if rec is not None:
+                    out.append((rec.path, rec.size, rec.mtime_ns, record_to_blob(rec)))
+            with open(w, "wb") as pipe:
+                pipe.write(marshal.dumps(out))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(w)
+    fresh: list[NoteRecord] = []
+    try:
+        for n, path in enumerate(mine, 1):
+            rec = read_one(path, stats[path])
+            if rec is not None:
+                fresh.append(rec)
+            if progress is not None and n % 100 == 0:
+                progress(min(2 * n, len(paths)), len(paths))
+        with open(r, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    blobs: dict[str, bytes] = {}
+    handed: list[NoteRecord] = []
+    try:
+        if status != 0:
+            raise ValueError(f"exit status {status}")
+        for path, size, mtime_ns, blob in marshal.loads(payload):
+            handed.append(record_from_blob(path, size, mtime_ns, blob))
+            blobs[path] = blob
+    except (ValueError, EOFError, TypeError) as exc:
+        log.debug("the second reader failed (%s); reading its notes here", exc)
+        blobs.clear()
+        handed = [rec for rec in map(read_one, theirs, [stats[p] for p in theirs]) if rec is not None]
+    fresh += handed
+    fresh.sort(key=lambda rec: rec.path)
+    return fresh, blobs
+
+
 # ---------------------------------------------------------------------------------------
 # Parsing
 
 _KEY_LINE = re.compile(r"^([^\s#:'\"\[{-][^:\n]*?)\s*:(?:\s|$)", re.M)
 _NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[ T])")
+# The line that closes front-matter: `---` or `...`, then only whitespace (str.isspace).
+_CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[^\S\n]*$", re.M)
+
+
+# -- the common shape of front-matter, read without the YAML machinery -------------------
+#
+# Most notes' front-matter is a flat list of `key: value` lines: plain, quoted or flow-list
+# values and block lists of scalars. `_simple_yaml` reads exactly that shape ~5x faster than
+# PyYAML (its Python-level constructor is most of a note's parse), resolving every plain
+# scalar with PyYAML's own resolvers and constructors so the values are the same objects
+# PyYAML would build. Anything else (comments, nesting, anchors, tags, block scalars,
+# escapes, multi-line values, tabs, unusual characters) returns None and goes to PyYAML.
+
+# Characters libyaml accepts in a stream, minus the ones that are line breaks or blanks in
+# YAML but not here (tab, CR, NEL, LS, PS) and the BOM: any of those sends the text to PyYAML.
+_SIMPLE_UNSAFE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: |$)")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
+_FLOW_UNSAFE = re.compile(r"[,\[\]{}:#'\"]")
+_STR_TAG = "tag:yaml.org,2002:str"
+_SIMPLE_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
+_FAIL = object()
+
+
+def _simple_yaml_setup():
+    from yaml.constructor import SafeConstructor
+    from yaml.resolver import Resolver
+    # Only when the loader resolves and constructs exactly like PyYAML's SafeLoader.
+    if _Loader.yaml_implicit_resolvers is not Resolver.yaml_implicit_resolvers:
+        return None
+    if any(_Loader.yaml_constructors.get(t) is not SafeConstructor.yaml_constructors.get(t)
+           for t in _SIMPLE_TAGS):
+        return None
+    return (Resolver.yaml_implicit_resolvers, _Loader.yaml_constructors, SafeConstructor(),
+            yaml.nodes.ScalarNode)
+
+
+_SIMPLE = _simple_yaml_setup()
+_PLAIN_MEMO: dict[str, object] = {}
+
+
+def _plain(text: str):
+    """A plain scalar as PyYAML would construct it, or _FAIL for a tag not handled here."""
+    resolvers, constructors, constructor, node_type = _SIMPLE
+    candidates = resolvers.get(text[0])
+    if candidates is None:
+        return text
+    for tag, regexp in candidates:
+        if regexp.match(text):
+            break
+    else:
+        return text
+    if tag not in _SIMPLE_TAGS:
+        return _FAIL
+    value = _PLAIN_MEMO.get(text, _FAIL)
+    if value is _FAIL:
+        try:
+            value = constructors[tag](constructor, node_type(tag, text))
+        except Exception:  # noqa: BLE001 - PyYAML raises it again, as it always did
+            return _FAIL
+        if len(_PLAIN_MEMO) < 4096:
+            _PLAIN_MEMO[text] = value  # ints, floats, bools, None, dates: immutable
+    return value
+
+
+def _scalar_value(text: str, flow: bool):
+    """One value: a quoted string without escapes, a plain scalar, or (outside a flow list)
+    a flow list of those; _FAIL for anything else."""
+    text = text.rstrip(" ")
+    if not text:
+        return _FAIL
+    c = text[0]
+    if c == '"' or c == "'":
+        inner = text[1:-1]
+        if len(text) < 2 or text[-1] != c or c in inner or "\\" in inner:
+            return _FAIL
+        return inner
+    if c == "[":
+        if flow or text[-1] != "]":
+            return _FAIL
+        inner = text[1:-1]
+        if not inner.strip(" "):
+            return []
+        items = []
+        for part in inner.split(","):
+            part = part.strip(" ")
+            if not part:
+                return _FAIL
+            if part[0] not in "\"'" and _FLOW_UNSAFE.search(part):
+                return _FAIL
+            value = _scalar_value(part, True)
+            if value is _FAIL:
+                return _FAIL
+            items.append(value)
+        return items
+    if c in _INDICATORS or ": " in text or text[-1] == ":" or " #" in text:
+        return _FAIL
+    return _plain(text)
+
+
+def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
+    """(mapping, first line of each lower-cased key, node count) for front-matter of the
+    simple shape, exactly as PyYAML's safe loader would read it; None otherwise."""
+    if _SIMPLE is None or _SIMPLE_UNSAFE.search(yaml_text) is not None:
+        return None
+    lines = yaml_text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    meta: dict = {}
+    key_lines: dict[str, int] = {}
+    nodes = 1
+    n = len(lines)
+    i = 0
+    while i < n:
+        line = lines[i]
+        m = _SIMPLE_KEY.match(line)
+        if m is None:
+            return None
+        key = m.group(1)
+        if len(key) > 200:
+            return None  # libyaml's limit on a simple key's length
+        if key[0] in _SIMPLE[0] and _plain(key) is not key:
+            return None  # `on:`, `null:`…: a key PyYAML reads as a bool or None
+        key_lines.setdefault(key.lower(), i + 2)
+        rest = line[m.end():].strip(" ")
+        i += 1
+        if rest:
+            value = _scalar_value(rest, False)
+            if value is _FAIL:
+                return None
+        elif i < n and lines[i].lstrip(" ")[:2] == "- ":
+            item = lines[i]
+            prefix = item[:len(item) - len(item.lstrip(" "))] + "- "
+            width = len(prefix)
+            value = []
+            while i < n and lines[i].startswith(prefix):
+                entry = lines[i][width:]
+                if entry[:1] == " ":
+                    return None
+                v = _scalar_value(entry, False)
+                if v is _FAIL or isinstance(v, list):
+                    return None
+                value.append(v)
+                i += 1
+        else:
+            value = None
+        meta[key] = value
+        nodes += 2 + (len(value) if isinstance(value, list) else 0)
+    return meta, key_lines, nodes
 
 
 def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0) -> NoteRecord:
@@ -175,11 +470,13 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     rec.fields = fields
 
     if "<!-- vaultkit:" in text:
-        try:
-            check_markers(text)
+        # One scan for both `check_markers` and `block_spans` of write.py.
+        markers = _scan_markers(text)
+        exc = markers.problem
+        if exc is None:
             rec.blocks = {name: hashlib.sha256(text[s:e].replace("\r\n", "\n").encode()).hexdigest()
-                          for name, s, e in block_spans(text)}
-        except MarkerError as exc:
+                          for name, s, e in markers.pairs}
+        else:
             rec.marker_error = exc.message
             rec.problems = (Problem(path, f"{exc.message} — the note is left untouched; fix its "
                                           f"vaultkit markers", "markers", exc.line),)
@@ -211,19 +508,8 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
     if first_end < 0 or text[3:first_end].strip():
         return {}, text, 1, None
     # Find the closing `---` (or `...`) line.
-    pos = first_end + 1
-    line_no = 2
-    close_start = -1
-    while pos <= len(text):
-        end = text.find("\n", pos)
-        line = text[pos:] if end < 0 else text[pos:end]
-        if line.rstrip() in ("---", "..."):
-            close_start = pos
-            break
-        if end < 0:
-            break
-        pos = end + 1
-        line_no += 1
+    close = _CLOSING_LINE.search(text, first_end + 1)
+    close_start = -1 if close is None else close.start()
     if close_start < 0:
         after = text[first_end + 1:].lstrip("\r\n")
         if _KEY_LINE.match(after):
@@ -233,12 +519,20 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
     yaml_text = text[first_end + 1:close_start]
     end = text.find("\n", close_start)
     body = "" if end < 0 else text[end + 1:]
-    body_line = line_no + 1
+    body_line = text.count("\n", first_end + 1, close_start) + 3
     if len(yaml_text.encode("utf-8", "surrogatepass")) > MAX_FRONTMATTER_BYTES:
         return {}, text, 1, Problem(path, f"front-matter is larger than {MAX_FRONTMATTER_BYTES // 1024} KB — "
                                           "the note is left untouched", "frontmatter", 1)
     if not yaml_text.strip():
         return {}, body, body_line, None
+    simple = _simple_yaml(yaml_text)
+    if simple is not None:
+        meta, key_lines, nodes = simple
+        if nodes > MAX_FRONTMATTER_NODES:
+            return {}, text, 1, Problem(path, "front-matter expands to too many values (YAML aliases?) — "
+                                              "the note is left untouched", "frontmatter", 1)
+        meta["__lines__"] = key_lines
+        return meta, body, body_line, None
     try:
         meta = _YAML.load(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

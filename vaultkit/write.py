@@ -9,6 +9,7 @@ Standard library only.
 from __future__ import annotations
 
 import codecs
+import ctypes
 import errno
 import hashlib
 import json
@@ -18,6 +19,7 @@ import re
 import secrets
 import socket
 import stat
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +33,18 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_renameat2 = None
+if sys.platform.startswith("linux"):
+    try:
+        _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28, musl
+        _renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                               ctypes.c_uint)
+        _renameat2.restype = ctypes.c_int
+    except (OSError, AttributeError):
+        _renameat2 = None
+
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".vaultkit-tmp-"
@@ -41,9 +55,35 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
-# Seams for tests: the link that publishes a new file, the rename that publishes a change.
+
+
+def _exchange(src: Path, dst: Path) -> bool:
+    """Swap the names `src` and `dst` atomically (Linux `renameat2(RENAME_EXCHANGE)`);
+    False, with nothing done, where the OS or the file system cannot."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        return False  # not on this file system (FAT, NFS, some FUSE), or not in this kernel
+    raise OSError(err, os.strerror(err), str(dst))
+
+
+def _swap_in(src: Path, dst: Path) -> bool:
+    """Put `src` in place of `dst` in one atomic step. Returns True if the names were
+    exchanged, so that `src` now names the file that was at `dst` (and the caller can see
+    what it replaced); False after a plain `os.replace`."""
+    if _exchange(src, dst):
+        return True
+    os.replace(src, dst)
+    return False
+
+
+# Seams for tests: the link that publishes a new file, the rename that publishes a change
+# (a stand-in returning None is taken as a plain rename).
 _link = os.link
-_replace = os.replace
+_replace = _swap_in
 _REPLACE_TRIES = 5
 _REPLACE_DELAY = 0.05
 _READ_TRIES = 5
@@ -431,7 +471,7 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
             new = os.fstat(fd)
         finally:
             os.close(fd)
-        _publish(tmp, real, rel, expect)
+        _publish(tmp, real, rel, expect, new.st_ino)
     except BaseException:
         _unlink_quietly(tmp)
         raise
@@ -439,28 +479,95 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
     return FileState(new.st_size, new.st_mtime_ns, _sha256(data))
 
 
-def _publish(tmp: Path, real: Path, rel: str, expect: FileState) -> None:
-    """Check the file is still `expect`, then rename `tmp` over it; retry a transient
-    failure (an indexer or antivirus holding the file on Windows), re-checking each time."""
+def _publish(tmp: Path, real: Path, rel: str, expect: FileState, ours: int) -> None:
+    """Check the file is still `expect`, then put `tmp` (inode `ours`) in its place; retry a
+    transient failure (an indexer or antivirus holding the file on Windows), re-checking
+    each time.
+
+    Where names can be exchanged atomically (Linux), the check is made again on the very
+    file that was replaced: an edit saved between the check and the exchange (a rename
+    by an editor, or a write in place) is detected and the user's file is put back, so
+    that no edit is lost in that window either. Elsewhere the window stays (microseconds).
+    """
     delay = _REPLACE_DELAY
     for attempt in range(1, _REPLACE_TRIES + 1):
         try:
-            _, now = read_with_state(real)
+            fd = os.open(real, os.O_RDONLY | _O_BINARY | _O_NONBLOCK | _O_NOFOLLOW)
         except FileNotFoundError:
             raise WriteConflict("was deleted since it was read; not written", path=rel) from None
-        except BlockingIOError:
-            raise WriteConflict("is being changed right now; not written", path=rel) from None
-        if now != expect:
-            raise WriteConflict("changed on disk since it was read; not written", path=rel)
-        try:
-            _replace(tmp, real)
-            return
         except OSError as exc:
-            if attempt == _REPLACE_TRIES or not _transient(exc):
-                raise
-            log.debug("replacing %s failed (%s); retrying in %.0f ms", rel, exc, delay * 1000)
-            time.sleep(delay)
-            delay *= 2
+            if exc.errno == errno.ELOOP:  # replaced by a symlink since it was read
+                raise WriteConflict("changed on disk since it was read; not written", path=rel) from None
+            raise
+        try:
+            if _state_of(fd) != expect:
+                raise WriteConflict("changed on disk since it was read; not written", path=rel)
+            checked = os.fstat(fd)
+            try:
+                swapped = _replace(tmp, real)
+            except FileNotFoundError:
+                raise WriteConflict("was deleted since it was read; not written", path=rel) from None
+            except OSError as exc:
+                if attempt == _REPLACE_TRIES or not _transient(exc):
+                    raise
+                log.debug("replacing %s failed (%s); retrying in %.0f ms", rel, exc, delay * 1000)
+                time.sleep(delay)
+                delay *= 2
+                continue
+            if swapped:
+                _verify_swap(tmp, real, rel, fd, checked, expect, ours)
+            return
+        finally:
+            os.close(fd)
+
+
+def _state_of(fd: int) -> FileState | None:
+    """The state of the open file `fd` (read from its start), or None if it is not a
+    regular file or changed while being read."""
+    before = os.fstat(fd)
+    if not stat.S_ISREG(before.st_mode):
+        return None
+    chunks = []
+    offset = 0
+    while True:
+        chunk = os.pread(fd, 1 << 20, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    data = b"".join(chunks)
+    after = os.fstat(fd)
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+        return None
+    return FileState(after.st_size, after.st_mtime_ns, _sha256(data))
+
+
+def _verify_swap(tmp: Path, real: Path, rel: str, fd: int, checked: os.stat_result,
+                 expect: FileState, ours: int) -> None:
+    """After an exchange: `tmp` names what was at `real`. If that is not the file we
+    checked, unchanged, swap back and raise WriteConflict; else remove it."""
+    try:
+        displaced = os.lstat(tmp)
+        same = ((displaced.st_dev, displaced.st_ino) == (checked.st_dev, checked.st_ino)
+                and _state_of(fd) == expect)
+    except OSError:
+        same = False
+    if same:
+        _unlink_quietly(tmp)  # the old note; ours is in place
+        return
+    # The user saved between our check and the exchange: give them their file back. The
+    # caller removes what is then at tmp: ours, or, if yet another save replaced ours
+    # between the two exchanges, the user's older file that this save supersedes.
+    if _exchange(tmp, real):
+        try:
+            back = os.lstat(tmp).st_ino
+        except FileNotFoundError:
+            back = ours
+        if back != ours:
+            _exchange(tmp, real)
+    log.info("%s was saved while vaultkit wrote it; the saved version is kept", rel)
+    raise WriteConflict("changed on disk while being written; the version on disk is kept",
+                        path=rel)
 
 
 def _transient(exc: OSError) -> bool:
