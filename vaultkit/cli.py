@@ -236,6 +236,17 @@ def _valid_time(value: str) -> bool:
     return len(value) == 5
 
 
+def _read_only(report, vault, today, as_json):
+    """Run a command that reads the vault and writes nothing; exit 2 on a usage error."""
+    _setup_logging(0, as_json)
+    vault = _vault(vault)
+    day = _today(today)
+    try:
+        return report(vault, day)
+    except VaultkitError as exc:
+        _fail(exc)
+
+
 @main.command()
 @vault_option
 @today_option
@@ -243,14 +254,7 @@ def _valid_time(value: str) -> bool:
 def status(vault, today, as_json) -> None:
     """Print today's follow-ups. Writes nothing."""
     from .report import status_data, status_text
-    _setup_logging(0, as_json)
-    vault = _vault(vault)
-    day = _today(today)
-    try:
-        data = status_data(vault, day)
-    except VaultkitError as exc:
-        _fail(exc)
-        return
+    data = _read_only(status_data, vault, today, as_json)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -264,14 +268,7 @@ def status(vault, today, as_json) -> None:
 def doctor(vault, today, as_json) -> None:
     """Check the vault and report what needs fixing. Writes nothing; exit 1 if it finds something."""
     from .report import doctor_findings
-    _setup_logging(0, as_json)
-    vault = _vault(vault)
-    day = _today(today)
-    try:
-        findings = doctor_findings(vault, day)
-    except VaultkitError as exc:
-        _fail(exc)
-        return
+    findings = _read_only(doctor_findings, vault, today, as_json)
     if as_json:
         click.echo(json.dumps({"findings": findings, "count": len(findings)}, indent=2, ensure_ascii=False))
     else:
