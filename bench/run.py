@@ -1,14 +1,20 @@
 """Benchmark `vaultkit sync` against the floors of the same machine, in the same run.
 
-    python bench/run.py [--sizes 1000,10000,50000] [--runs 5] [--out bench/out/results.json]
-                        [--cmd "vaultkit"] [--floors-only] [--keep] [--workdir DIR]
+    python bench/run.py [--sizes 1000,10000,50000] [--runs 5] [--runs-large 3]
+                        [--out bench/out/results.json] [--cmd "vaultkit"] [--floors-only]
+                        [--keep] [--workdir DIR]
 
 For each size: generate a vault (bench/genvault.py), measure the floors in-process (read
 every note's bytes; walk and stat every note), the interpreter's start-up and the import
 of `vaultkit.cli` as subprocesses, then each sync scenario as a whole process (wall time,
-CPU time and the child's own peak RSS from `os.wait4`), median of `--runs` runs. Prints
-Markdown tables and writes a JSON file. A failing vaultkit command is reported (its stderr
-shown) and the next measurement goes on.
+CPU time and the child's own peak RSS from `os.wait4`), median of `--runs` runs (at most
+`--runs-large` for vaults of 50,000 notes or more, to keep one run of all three sizes under
+~25 minutes on two cores). Prints Markdown tables and writes a JSON file. A failing
+vaultkit command is reported (its stderr shown) and the next measurement goes on.
+
+The commands run with Python's bytecode cache enabled (PYTHONDONTWRITEBYTECODE is dropped
+from their environment), as for an installed vaultkit: otherwise every run would compile
+vaultkit's modules again and the start-up would not be what a user sees.
 
 To add a measurement (say, watch latency), write a function `(ctx: SizeContext) -> dict`
 and add it to `SYNC_MEASURES`; `measure_sizes()` calls each one per size.
@@ -292,11 +298,29 @@ def measure_warm(ctx: SizeContext) -> dict:
 
 def pick_contact(vault: Path) -> Path | None:
     """The first contact note in path order (`type: contact` in its front-matter)."""
+    found = pick_contacts(vault, 1)
+    return found[0] if found else None
+
+
+def pick_contacts(vault: Path, n: int) -> list[Path]:
+    """The first `n` contact notes in path order (`type: contact` in their front-matter)."""
     people = vault / "People"
     candidates = sorted(people.rglob("*.md")) if people.is_dir() else sorted(vault.rglob("*.md"))
+    found = []
     for path in candidates:
         head = path.read_bytes()[:400]
         if head.startswith(b"---") and b"\ntype: contact" in head:
+            found.append(path)
+            if len(found) == n:
+                break
+    return found
+
+
+def pick_plain_note(vault: Path) -> Path | None:
+    """The first note without front-matter in path order under Notes/ (a plain note)."""
+    notes = vault / "Notes"
+    for path in sorted(notes.rglob("*.md")) if notes.is_dir() else []:
+        if not path.read_bytes().startswith(b"---"):
             return path
     return None
 
@@ -335,13 +359,35 @@ def measure_one_changed(ctx: SizeContext) -> dict:
                                "note": str(contact.relative_to(ctx.synced))})
 
 
+def measure_one_link(ctx: SizeContext) -> dict:
+    """A plain note gains a wikilink to a contact (a different one each run), then sync: the
+    contact's block changes, so the index and the blocks are really brought up to date."""
+    if (skip := _need_synced(ctx, "one-link sync")) is not None:
+        return skip
+    note = pick_plain_note(ctx.synced)
+    contacts = pick_contacts(ctx.synced, ctx.runs)
+    if note is None or len(contacts) < ctx.runs:
+        return {"runs": 0, "ok_runs": 0, "error": "no plain note or too few contacts"}
+    ctx.run_sync(ctx.synced, "warm-up sync")
+    results, written = [], []
+    for k, contact in enumerate(contacts):
+        append_outside_blocks(note, f"Bench link {k}: see [[{contact.stem}]].")
+        before = snapshot(ctx.synced)
+        results.append(ctx.run_sync(ctx.synced, "one-link sync"))
+        written.append(changed_files(before, snapshot(ctx.synced)))
+    return summarize(results, {"files_written": written,
+                               "note": str(note.relative_to(ctx.synced))})
+
+
 # Measurements run per size, in this order (later ones use the vault the first one synced).
 SYNC_MEASURES: list[tuple[str, Callable[[SizeContext], dict]]] = [
     ("first", measure_first),
     ("cold", measure_cold),
     ("warm", measure_warm),
     ("one_changed", measure_one_changed),
+    ("one_link", measure_one_link),
 ]
+LARGE = 50_000  # from this size on, at most --runs-large runs per measurement
 
 
 def measure_process(cmd: list[str], runs: int, label: str, env: dict, warmup: bool = True) -> dict:
@@ -383,12 +429,13 @@ def ratios(row: dict) -> dict:
         if wall(name) is not None:
             out[f"{name}_over_read"] = wall(name) / f["read_s"]
             out[f"{name}_us_per_note"] = wall(name) / n * 1e6
-    for name in ("warm", "one_changed"):
+    for name in ("warm", "one_changed", "one_link"):
         if wall(name) is not None and startup is not None:
             out[f"{name}_over_stat_plus_startup"] = wall(name) / (f["stat_s"] + startup)
             out[f"{name}_minus_startup_over_stat"] = (wall(name) - startup) / f["stat_s"]
-    if wall("one_changed") is not None and wall("warm") is not None:
-        out["one_changed_minus_warm_s"] = wall("one_changed") - wall("warm")
+    for name in ("one_changed", "one_link"):
+        if wall(name) is not None and wall("warm") is not None:
+            out[f"{name}_minus_warm_s"] = wall(name) - wall("warm")
     imp = row.get("import_cli", {}).get("wall_s")
     if imp is not None and startup is not None:
         out["import_cli_minus_startup_s"] = imp - startup
@@ -397,11 +444,12 @@ def ratios(row: dict) -> dict:
 
 def measure_sizes(sizes: list[int], runs: int, cmd: list[str], *, floors_only: bool = False,
                   seed: int = 1, workdir: Path | None = None, keep: bool = False,
-                  timeout: float = 900.0, verbose: bool = False,
+                  timeout: float = 900.0, verbose: bool = False, runs_large: int | None = None,
                   measures: list[tuple[str, Callable[[SizeContext], dict]]] | None = None) -> list[dict]:
     """One result row per size: floors, start-up, and each measurement of `measures`."""
     measures = SYNC_MEASURES if measures is None else measures
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VAULTKIT_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("VAULTKIT_") and k != "PYTHONDONTWRITEBYTECODE"}
     rows = []
     base = Path(tempfile.mkdtemp(prefix="vaultkit-bench-", dir=workdir))
     try:
@@ -424,8 +472,10 @@ def measure_sizes(sizes: list[int], runs: int, cmd: list[str], *, floors_only: b
                 "startup": startup,
                 "import_cli": import_cli,
             }
+            size_runs = min(runs, runs_large) if runs_large and size >= LARGE else runs
+            row["runs"] = size_runs
             if not floors_only:
-                ctx = SizeContext(size=size, runs=runs, cmd=cmd, work=work, pristine=pristine,
+                ctx = SizeContext(size=size, runs=size_runs, cmd=cmd, work=work, pristine=pristine,
                                   timeout=timeout, verbose=verbose, env=env)
                 row["sync"] = {}
                 for name, fn in measures:
@@ -467,8 +517,8 @@ def _fmt_mb(v: float | None) -> str:
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| notes | read floor | stat floor | python start-up | import vaultkit.cli "
-        "| first sync | cold sync | warm no-change | one note changed |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| first sync | cold sync | warm no-change | one note changed | one link added |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         sync = row.get("sync", {})
@@ -485,26 +535,33 @@ def markdown(rows: list[dict]) -> str:
         lines.append(
             f"| {row['size']:,} | {_fmt_s(row['floors']['read_s'])} | {_fmt_s(row['floors']['stat_s'])} "
             f"| {_fmt_s(row['startup'].get('wall_s'))} | {_fmt_s(row['import_cli'].get('wall_s'))} "
-            f"| {cell('first')} | {cell('cold')} | {cell('warm')} | {cell('one_changed')} |"
+            f"| {cell('first')} | {cell('cold')} | {cell('warm')} | {cell('one_changed')} "
+            f"| {cell('one_link')} |"
         )
+    runs = sorted({row.get("runs") for row in rows if row.get("runs")})
     lines += [
         "",
-        "Times are wall-clock medians; peak RSS of the process in brackets. "
+        "Times are wall-clock medians"
+        + (f" of {' or '.join(map(str, runs))} runs" if runs else "")
+        + "; peak RSS of the process in brackets. "
         "¹ exit 1: the sync reported problems (see `stderr_head` in the JSON).",
         "",
         "| notes | first / read | cold / read | cold µs/note | warm / (stat + start-up) "
-        "| (warm − start-up) / stat | one changed − warm |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| (warm − start-up) / stat | one changed − warm | one link − warm |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def delta(v: float | None) -> str:
+        return "—" if v is None else f"{v * 1000:+.1f} ms"
+
     for row in rows:
         r = row["ratios"]
         us = r.get("cold_us_per_note")
-        delta = r.get("one_changed_minus_warm_s")
         lines.append(
             f"| {row['size']:,} | {_fmt_x(r.get('first_over_read'))} | {_fmt_x(r.get('cold_over_read'))} "
             f"| {'—' if us is None else f'{us:.0f}'} | {_fmt_x(r.get('warm_over_stat_plus_startup'))} "
             f"| {_fmt_x(r.get('warm_minus_startup_over_stat'))} "
-            f"| {'—' if delta is None else f'{delta * 1000:+.1f} ms'} |"
+            f"| {delta(r.get('one_changed_minus_warm_s'))} | {delta(r.get('one_link_minus_warm_s'))} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -548,6 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,50000",
                         help="comma-separated vault sizes (default: %(default)s)")
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--runs-large", type=int, default=3,
+                        help=f"at most this many runs for vaults of {LARGE:,} notes or more "
+                             "(default: %(default)s; 0: no limit)")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "results.json")
     parser.add_argument("--cmd", help="the vaultkit command, shell-quoted "
                         "(default: python -m vaultkit, else the vaultkit script)")
@@ -569,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"vaultkit command: {shlex.join(cmd)}")
     rows = measure_sizes(sizes, args.runs, cmd, floors_only=args.floors_only, seed=args.seed,
                          workdir=args.workdir, keep=args.keep, timeout=args.timeout,
-                         verbose=args.verbose)
+                         verbose=args.verbose, runs_large=args.runs_large or None)
     table = markdown(rows)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -578,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": cmd,
         "today": TODAY,
         "runs": args.runs,
+        "runs_large": args.runs_large,
         "seed": args.seed,
         "floors_only": args.floors_only,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -52,6 +52,7 @@ class Cache:
     def __init__(self, state_dir: Path, readonly: bool = False):
         self.path = state_dir / CACHE_NAME
         self.readonly = readonly
+        self._stats: dict[str, tuple[int, int]] | None = None
         self.db: sqlite3.Connection | None = None
         try:
             self._open()
@@ -60,6 +61,7 @@ class Cache:
             self._reset()
 
     def _open(self) -> None:
+        self._stats = None
         expected = f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}"
         if self.readonly:
             # status, doctor and --dry-run write nothing, not even the cache.
@@ -118,16 +120,20 @@ class Cache:
         """path -> (size, mtime_ns) for every cached note, without decoding records."""
         if not self._usable_notes:
             return {}
-        return {p: (s, m) for p, s, m in self._query("SELECT path, size, mtime_ns FROM notes")}
+        if self._stats is None:  # (read once until the notes table next changes)
+            self._stats = {p: (s, m) for p, s, m in self._query("SELECT path, size, mtime_ns FROM notes")}
+        return dict(self._stats)
 
     def load_records(self, wanted: dict[str, tuple[int, int]]) -> dict[str, NoteRecord]:
         """Cached records whose (size, mtime_ns) still match the disk."""
         if not self._usable_notes:
             return {}
         out: dict[str, NoteRecord] = {}
+        stats: dict[str, tuple[int, int]] = {}
         try:
             for path, size, mtime_ns, data in self.db.execute("SELECT path, size, mtime_ns, data FROM notes"):
-                if wanted.get(path) == (size, mtime_ns):
+                stats[path] = (size, mtime_ns)
+                if wanted.get(path) == stats[path]:
                     try:
                         out[path] = record_from_blob(path, size, mtime_ns, data)
                     except Exception as exc:  # noqa: BLE001 - any damaged entry is just read again
@@ -135,7 +141,19 @@ class Cache:
         except sqlite3.DatabaseError as exc:
             log.debug("cache unreadable (%s); reading notes from disk", exc)
             return {}
+        self._stats = stats
         return out
+
+    def stats_in(self, folder: str) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) for the cached notes directly in `folder` ("": the top)."""
+        if not self._usable_notes:
+            return {}
+        if folder:  # the paths that start with "folder/" sort between "folder/" and "folder0"
+            rows = self._query("SELECT path, size, mtime_ns FROM notes WHERE path >= ? AND path < ?",
+                               (folder + "/", folder + "0"))
+        else:
+            rows = self._query("SELECT path, size, mtime_ns FROM notes WHERE instr(path, '/') = 0")
+        return {p: (s, m) for p, s, m in rows if p.rpartition("/")[0] == folder}
 
     def records_of(self, wanted: dict[str, tuple[int, int]]) -> dict[str, NoteRecord]:
         """`load_records` for a few paths: cached records whose (size, mtime_ns) match."""
@@ -156,11 +174,15 @@ class Cache:
         """Store `records` (`blobs` may hold some of them already encoded) and drop `removed`."""
         if self.readonly:
             return
+        self._stats = None
+        # The stored fingerprint vouches for the cache being what the last complete sync
+        # left (see Session._fingerprint_touched): any other write withdraws it.
+        self.set_meta("fingerprint", "")
         blobs = blobs or {}
         try:
             self.db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
-                                [(r.path, r.size, r.mtime_ns, blobs.get(r.path) or record_to_blob(r))
-                                 for r in records])
+                                ((r.path, r.size, r.mtime_ns, blobs.get(r.path) or record_to_blob(r))
+                                 for r in records))
             self.db.executemany("DELETE FROM notes WHERE path=?", [(p,) for p in removed])
         except sqlite3.DatabaseError as exc:
             log.warning("could not update the index cache (%s); the next sync reads more notes", exc)

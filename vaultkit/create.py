@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .config import CONFIG_PATH, default_config_text, load_config
@@ -42,10 +44,15 @@ def init_vault(vault: Path) -> tuple[list[str], list[str]]:
     return created, kept
 
 
-def _session(vault: Path) -> Session:
+@contextmanager
+def _session(vault: Path) -> Iterator[Session]:
+    """A read-only session over the vault, closed however the command ends."""
     session = Session(vault, resolve_today(None), readonly=True)
-    session.load()
-    return session
+    try:
+        session.load()
+        yield session
+    finally:
+        session.close()
 
 
 def _find_contact(session: Session, name: str) -> str | None:
@@ -67,8 +74,7 @@ def create_contact(vault: Path, name: str, *, company: str | None = None, role: 
     if not name.strip():
         raise VaultkitError("a contact needs a name")
     warnings: list[str] = []
-    with VaultLock(vault, owner="vaultkit new contact"):
-        session = _session(vault)
+    with VaultLock(vault, owner="vaultkit new contact"), _session(vault) as session:
         ix = session.index
         referrers = []
         for person in referred_by:
@@ -88,7 +94,6 @@ def create_contact(vault: Path, name: str, *, company: str | None = None, role: 
         text = _render(session, "contact.md", context)
         path = unique_note_path(vault, session.cfg.contacts_folder, safe_filename(name))
         safe_write(vault, path, text.encode("utf-8"), None)
-        session.close()
     return path, warnings
 
 
@@ -96,8 +101,7 @@ def create_interview(vault: Path, contact: str, date: dt.date, *, time: str | No
                      medium: str | None = None) -> tuple[str, list[str]]:
     """Create an interview note with a contact; return its path and any warnings."""
     warnings: list[str] = []
-    with VaultLock(vault, owner="vaultkit new interview"):
-        session = _session(vault)
+    with VaultLock(vault, owner="vaultkit new interview"), _session(vault) as session:
         ix = session.index
         found = _find_contact(session, contact)
         if found is None:
@@ -119,5 +123,4 @@ def create_interview(vault: Path, contact: str, date: dt.date, *, time: str | No
         path = unique_note_path(vault, session.cfg.interviews_folder,
                                 safe_filename(f"{date.isoformat()} {person['name']}"))
         safe_write(vault, path, text.encode("utf-8"), None)
-        session.close()
     return path, warnings

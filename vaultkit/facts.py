@@ -34,6 +34,9 @@ class Facts:
         self.cfg = cfg
         self.today = today
         self.today_iso = today.isoformat()
+        # Per contact, asked by its block and again by the daily note (like `_keys`, kept
+        # for the life of these facts: a Facts is made anew whenever the index changes).
+        self._last_interaction: dict[str, str | None] = {}
 
     # -- interviews ------------------------------------------------------------------
 
@@ -175,6 +178,12 @@ class Facts:
         return dates
 
     def last_interaction(self, contact: str) -> str | None:
+        if contact in self._last_interaction:
+            return self._last_interaction[contact]
+        found = self._last_interaction[contact] = self._find_last_interaction(contact)
+        return found
+
+    def _find_last_interaction(self, contact: str) -> str | None:
         f = self.ix.records[contact].fields
         dates = [f.get("last_contacted")] if f.get("last_contacted") else []
         dates += [self.date_of(i) for i in self.ix.interviews_of(contact)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from .errors import Problem, TemplateProblem
+from .errors import Problem, TemplateProblem, UnsafePath
 from .facts import Facts
 from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite, Referral
-from .names import safe_filename, unique_note_path
+from .names import fitted_stem, safe_filename, unique_note_path
 from .vault import parse_note
 
 if TYPE_CHECKING:
@@ -127,7 +127,12 @@ class _Planner:
                                              f"{key} was not created", "template", exc.line))
             return None
         text = ensure_keys(text, key)
-        path = path or self.path_for(folder, stem)
+        try:
+            path = path or self.path_for(folder, stem)
+        except UnsafePath as exc:  # e.g. the folder is a symlink out of the vault
+            self.out.problems.append(Problem(exc.path or folder, f"{exc.message} — {key} was not "
+                                             "created", "write"))
+            return None
         data = text.encode("utf-8")
         rec = parse_note(path, data)
         self.out.writes.append(PlannedWrite(path, data, None, f"new {template.removesuffix('.md')}", key=key))
@@ -171,7 +176,8 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
             if p.due(key):
                 ctx = {"interview": _interview(f, i), "contact": _person(f, contact, name),
                        "chain": _chain(f, contact) if contact else [], "earlier": _earlier(f, i, contact)}
-                p.create("agenda.md", key, cfg.agendas_folder, f"{date} {name} - agenda", ctx)
+                p.create("agenda.md", key, cfg.agendas_folder,
+                         fitted_stem(f"{date} {{}} - agenda", name), ctx)
         elif status == "done" and not ix.records[i].fields.get("thank_you_sent"):
             key = f.thank_you_key(i)
             if p.due(key):
@@ -182,7 +188,8 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
                 ctx = {"interview": {k: iv[k] for k in ("target", "date", "company", "medium")},
                        "contact": _person(f, contact, name), "referrals": referrals,
                        "discussed": list(fields.get("discussed") or []), "goals": list(fields.get("goals") or [])}
-                p.create("thank-you.md", key, cfg.thank_yous_folder, f"{date} {name} - thank-you", ctx)
+                p.create("thank-you.md", key, cfg.thank_yous_folder,
+                         fitted_stem(f"{date} {{}} - thank-you", name), ctx)
     edges = ix.edges()
     if only is not None:
         edges = [e for e in edges if e.referrer in only or e.referred in only or (e.via and e.via in only)
@@ -198,7 +205,7 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
         ctx = {"referrer": _person(f, edge.referrer), "referred": _person(f, edge.referred),
                "met_on": met, "recorded_in": recorded}
         p.create("thank-you-referral.md", key, cfg.thank_yous_folder,
-                 f"{ix.name(edge.referrer)} - referral of {ix.name(edge.referred)}", ctx)
+                 fitted_stem("{} - referral of {}", ix.name(edge.referrer), ix.name(edge.referred)), ctx)
     _plan_daily(p)
     return p.out
 

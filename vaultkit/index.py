@@ -10,7 +10,7 @@ import logging
 from collections import defaultdict
 from typing import Iterable
 
-from .links import Resolver, wikilink
+from .links import Resolver, _add, _discard, _paths, wikilink
 from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,18 @@ class Index:
         self.out: dict[str, list[ResolvedLink]] = {}
         self.unresolved: dict[str, list[Link]] = {}
         self.inbound: dict[str, set[ResolvedLink]] = defaultdict(set)
-        self._by_key: dict[str, set[str]] = defaultdict(set)
+        # lower-cased name -> notes with a link that name can capture (a str for one note,
+        # else a set: see links._add)
+        self._by_key: dict[str, str | set[str]] = {}
         self._edges: list[Referral] | None = None
         self._referrers: dict[str, list[str]] = {}
         self._referred: dict[str, list[str]] = {}
         self.generated: dict[str, str] = {}
         # Answers to queries asked once per block (a note's wikilink, a contact's
         # interviews...), kept until the index next changes (`update` drops them).
-        self._memo: dict[tuple, object] = {}
+        self._memo: dict[tuple, list[str]] = {}
+        self._links: dict[str, str] = {}
+        self._sort_keys: dict[str, tuple[str, str]] = {}
         records = list(records)
         for rec in records:
             self.records[rec.path] = rec
@@ -82,9 +86,9 @@ class Index:
             base = target.rsplit("/", 1)[-1]
             if base.endswith(".md"):
                 base = base[:-3]
-            by_key[base].add(path)
+            _add(by_key, base, path)
             if link.style == "plain":
-                by_key[target].add(path)
+                _add(by_key, target, path)
             found = resolve(link, path)
             if found is None:
                 unresolved.append(link)
@@ -112,14 +116,14 @@ class Index:
         if rec is not None:
             for link in rec.links:
                 for key in _link_keys(link):
-                    bucket = self._by_key.get(key)
-                    if bucket is not None:
-                        bucket.discard(path)
+                    _discard(self._by_key, key, path)
         return old_targets
 
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         """Apply changed notes (None: deleted); return every note whose output may change."""
         self._memo.clear()
+        self._links.clear()
+        self._sort_keys.clear()
         affected: set[str] = set()
         rekeys: set[str] = set()
         for path, rec in changed.items():
@@ -143,7 +147,7 @@ class Index:
         # Links elsewhere whose resolution may differ now that names came or went.
         relink: set[str] = set(p for p, r in changed.items() if r is not None)
         for key in rekeys:
-            relink |= self._by_key.get(key, set())
+            relink.update(_paths(self._by_key, key) or ())
         for path in relink:
             rec = self.records.get(path)
             if rec is None:
@@ -183,12 +187,11 @@ class Index:
 
     def link(self, path: str) -> str:
         """A wikilink to the note that resolves back to it, showing its display name."""
-        key = ("link", path)
-        found = self._memo.get(key)
+        found = self._links.get(path)
         if found is None:
             target = self.resolver.link_target_for(path)
             name = self.name(path)
-            found = self._memo[key] = wikilink(target, None if name == target else name)
+            found = self._links[path] = wikilink(target, None if name == target else name)
         return found
 
     def target(self, path: str) -> str:
@@ -319,7 +322,10 @@ class Index:
         return sorted(self._referred.get(contact, ()), key=self._name_sort)
 
     def _name_sort(self, path: str) -> tuple[str, str]:
-        return (self.name(path).casefold(), path)
+        found = self._sort_keys.get(path)
+        if found is None:
+            found = self._sort_keys[path] = (self.name(path).casefold(), path)
+        return found
 
     def ambiguous(self) -> list[tuple[str, list[str]]]:
         return self.resolver.ambiguous_names()

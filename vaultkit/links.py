@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from bisect import bisect_right
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -82,7 +83,9 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     """
     if "[" not in text:
         return []
-    if "`" in text or "~~~" in text or "<!--" in text:
+    # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
+    # note, so the one-character test goes first throughout this module.)
+    if "`" in text or _contains(text, "~~~") or _contains(text, "<!--"):
         text_ = _masked(text)
     else:
         text_ = text
@@ -96,7 +99,7 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
         target = _wiki_target(m.group(1))
         if target:
             found.append((start, target, "wiki", before == "!"))
-    if "](" in text_:
+    if "(" in text_ and "](" in text_:
         _markdown_links(text_, found)
         found.sort(key=lambda f: f[0])
 
@@ -106,7 +109,7 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     for pos, target, style, embed in found:
         line += text.count("\n", last, pos)
         last = pos
-        links.append(Link(target, style, line, None, embed))
+        links.append(Link(sys.intern(target), style, line, None, embed))
     return links
 
 
@@ -179,13 +182,15 @@ def _md_target(dest: str) -> str | None:
 # -- masking code, comments and managed blocks -------------------------------------------
 
 
+def _contains(text: str, needle: str) -> bool:
+    return needle[0] in text and needle in text
+
+
 def _masked(text: str) -> str:
     """`text` with code, HTML comments and managed blocks overwritten (newlines kept)."""
     spans: list[tuple[int, int]] = []
-    if "```" in text or "~~~" in text or "<!--" in text:
-        blocks = _block_spans(text)
-    else:
-        blocks = []
+    needles = [n for n in ("```", "~~~", "<!--") if _contains(text, n)]
+    blocks = _block_spans(text, needles) if needles else []
     pos = 0
     for start, end in blocks:
         if start > pos:
@@ -220,7 +225,7 @@ def _managed_end(name: str) -> re.Pattern[str]:
     return re.compile(r"^<!--[ \t]+vaultkit:end[ \t]+" + re.escape(name) + r"[ \t]+-->[ \t\r]*$", re.M)
 
 
-def _block_spans(text: str) -> list[tuple[int, int]]:
+def _block_spans(text: str, needles: list[str] | None = None) -> list[tuple[int, int]]:
     """Spans of fenced code blocks, managed blocks and comments that start a line.
 
     Block structure comes before inline structure (as in CommonMark), so this runs first
@@ -230,8 +235,11 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     n = len(text)
     pos = 0
+    if needles is None:
+        needles = [x for x in ("```", "~~~", "<!--") if _contains(text, x)]
+    found: dict[str, int] = {}
     while pos < n:
-        m = _next_block_start(text, pos)
+        m = _next_block_start(text, pos, needles, found)
         if m is None:
             break
         line_start = m.start()
@@ -243,13 +251,13 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
             if m.group(1) and "`" in m.group(2):  # not a fence: an inline code span
                 pos = line_end + 1
                 continue
-            close = _closing_fence(fence[0], len(fence)).search(text, line_end + 1)
+            close = _search_lines(_closing_fence(fence[0], len(fence)), text, line_end + 1, fence[0] * 3, True)
             end = close.end() if close else n
             spans.append((line_start, end))
         else:
             begin = _MANAGED_BEGIN.match(text, line_start)
             if begin:
-                close = _managed_end(begin.group(1)).search(text, line_end + 1)
+                close = _search_lines(_managed_end(begin.group(1)), text, line_end + 1, "<!--", False)
                 end = close.end() if close else n
                 spans.append((line_start, end))
             else:
@@ -261,21 +269,48 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _next_block_start(text: str, pos: int) -> re.Match[str] | None:
+def _search_lines(pattern: re.Pattern[str], text: str, pos: int, literal: str,
+                  indented: bool) -> re.Match[str] | None:
+    """`pattern.search(text, pos)` for a multi-line pattern that matches only lines which
+    start with `literal` (after blanks, if `indented`): found with str.find, since the
+    engine would try the pattern at every position of the text."""
+    i = text.find(literal, pos)
+    while i >= 0:
+        line_start = text.rfind("\n", 0, i) + 1
+        if line_start >= pos and (line_start == i or (indented and not text[line_start:i].strip(" \t"))):
+            m = pattern.match(text, line_start)
+            if m is not None:
+                return m
+        i = text.find(literal, i + 1)
+    return None
+
+
+def _next_block_start(text: str, pos: int, needles: list[str],
+                      found: dict[str, int]) -> re.Match[str] | None:
     """`_BLOCK_START.search(text, pos)`, found with str.find: the first line starting at or
-    after `pos` whose first non-blank characters open a fence or a comment."""
+    after `pos` whose first non-blank characters open a fence or a comment. `needles` are
+    those of the three openers that occur in `text`; `found` remembers, between calls with
+    a growing `pos`, where each next occurs (-1: nowhere after)."""
     best = -1
-    for needle in ("```", "~~~", "<!--"):
-        i = text.find(needle, pos, best + len(needle) if best >= 0 else len(text))
-        while i >= 0:
-            line_start = text.rfind("\n", 0, i) + 1
-            if line_start >= pos and not text[line_start:i].strip(" \t"):
-                best = line_start
-                break
-            nl = text.find("\n", i)
-            if nl < 0:
-                break
-            i = text.find(needle, nl + 1, best + len(needle) if best >= 0 else len(text))
+    for needle in needles:
+        at = found.get(needle)
+        if at is not None and (at == -1 or at >= pos):
+            line_start = at  # still the first such line at or after `pos`
+        else:
+            line_start = -1
+            i = text.find(needle, pos)
+            while i >= 0:
+                start = text.rfind("\n", 0, i) + 1
+                if start >= pos and not text[start:i].strip(" \t"):
+                    line_start = start
+                    break
+                nl = text.find("\n", i)
+                if nl < 0:
+                    break
+                i = text.find(needle, nl + 1)
+            found[needle] = line_start
+        if line_start >= 0 and (best < 0 or line_start < best):
+            best = line_start
     return None if best < 0 else _BLOCK_START.match(text, best)
 
 
@@ -288,7 +323,7 @@ def _inline_spans(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> No
     backticks cost linear time, not quadratic.
     """
     runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text, a, b)]
-    next_comment = text.find("<!--", a, b)
+    next_comment = text.find("<!--", a, b) if text.find("<", a, b) >= 0 else -1
     if not runs and next_comment == -1:
         return
     breaks = [m.start() for m in _PARA_BREAK.finditer(text, a, b)]
@@ -369,16 +404,16 @@ def _property_links(value: object, key: str, line: int, plain: bool, nested: boo
                 target = _wiki_target(m.group(1))
                 if target:
                     embed = m.start() > 0 and value[m.start() - 1] == "!"
-                    out.append(Link(target, "wiki", line, key, embed))
+                    out.append(Link(sys.intern(target), "wiki", line, key, embed))
         elif plain:
             target = value.strip()
             if target:
-                out.append(Link(target, "plain", line, key))
+                out.append(Link(sys.intern(target), "plain", line, key))
     elif isinstance(value, (list, tuple)):
         if nested and len(value) == 1 and isinstance(value[0], str) and "[[" not in value[0]:
             target = _wiki_target(value[0])
             if target:
-                out.append(Link(target, "wiki", line, key))
+                out.append(Link(sys.intern(target), "wiki", line, key))
             return
         for item in value:
             _property_links(item, key, line, plain, True, depth + 1, seen, out)
@@ -418,20 +453,39 @@ def _normalise(path: str) -> str | None:
     return "/".join(parts)
 
 
-def _add(index: dict[str, set[str]], key: str, path: str) -> None:
+# The lookup dicts map a key to its paths. Nearly every key has one path, and a set costs
+# 200+ bytes, so a key with one path maps to the path itself (a str), one with more to a
+# set of them; `_paths` reads either as a collection.
+
+def _add(index: dict[str, str | set[str]], key: str, path: str) -> None:
     bucket = index.get(key)
     if bucket is None:
-        index[key] = {path}
+        index[key] = path
+    elif type(bucket) is str:
+        if bucket != path:
+            index[key] = {bucket, path}
     else:
         bucket.add(path)
 
 
-def _discard(index: dict[str, set[str]], key: str, path: str) -> None:
+def _discard(index: dict[str, str | set[str]], key: str, path: str) -> None:
     bucket = index.get(key)
-    if bucket is not None:
-        bucket.discard(path)
-        if not bucket:
+    if bucket is None:
+        return
+    if type(bucket) is str:
+        if bucket == path:
             del index[key]
+        return
+    bucket.discard(path)
+    if len(bucket) == 1:
+        index[key] = next(iter(bucket))
+    elif not bucket:
+        del index[key]
+
+
+def _paths(index: dict[str, str | set[str]], key: str) -> tuple[str] | set[str] | None:
+    bucket = index.get(key)
+    return (bucket,) if type(bucket) is str else bucket
 
 
 class Resolver:
@@ -447,11 +501,12 @@ class Resolver:
                  attachments: Iterable[str] = ()):
         self._notes: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._attachments: set[str] = set()
-        self._by_path: dict[str, set[str]] = {}  # lower-cased path -> paths (notes, attachments)
-        self._by_stem: dict[str, set[str]] = {}  # lower-cased stem -> note paths
-        self._by_file: dict[str, set[str]] = {}  # lower-cased file name -> attachment paths
-        self._by_name: dict[str, set[str]] = {}
-        self._by_alias: dict[str, set[str]] = {}
+        # (see `_add`: a key's paths are one str or a set of them)
+        self._by_path: dict[str, str | set[str]] = {}  # lower-cased path -> paths (notes, attachments)
+        self._by_stem: dict[str, str | set[str]] = {}  # lower-cased stem -> note paths
+        self._by_file: dict[str, str | set[str]] = {}  # lower-cased file name -> attachment paths
+        self._by_name: dict[str, str | set[str]] = {}
+        self._by_alias: dict[str, str | set[str]] = {}
         # Choices among several same-named notes, per lower-cased stem, by (name as
         # written, source folder); dropped whenever a note of that stem comes or goes.
         self._ties: dict[str, dict[tuple[str, str], tuple[str | None, bool]]] = {}
@@ -523,16 +578,15 @@ class Resolver:
         style = link.style
         if style != "plain" and "/" not in target:
             # The common case, kept free of calls: a bare name that only one note has.
-            candidates = self._by_stem.get(target.lower())
-            if candidates is not None and len(candidates) == 1:
-                for path in candidates:
-                    if style == "wiki":
-                        return path
-                    # A Markdown link looks in its own folder first, where only an
-                    # attachment of that very name could beat the one note.
-                    folder = source.rpartition("/")[0]
-                    if (f"{folder}/{target}" if folder else target).lower() not in self._by_path:
-                        return path
+            path = self._by_stem.get(target.lower())
+            if type(path) is str:  # one note has that name
+                if style == "wiki":
+                    return path
+                # A Markdown link looks in its own folder first, where only an
+                # attachment of that very name could beat the one note.
+                folder = source.rpartition("/")[0]
+                if (f"{folder}/{target}" if folder else target).lower() not in self._by_path:
+                    return path
         return self._resolve(link, source)[0]
 
     def is_ambiguous(self, link: Link, source: str) -> bool:
@@ -544,7 +598,7 @@ class Resolver:
         sorted paths; the name as spelled by the first path. Sorted."""
         out = []
         for paths in self._by_stem.values():
-            if len(paths) > 1:
+            if type(paths) is not str:
                 ordered = sorted(paths)
                 out.append((_stem(ordered[0]), ordered))
         return sorted(out)
@@ -553,7 +607,7 @@ class Resolver:
         """The wikilink target that resolves to `path`: its stem when no other note has
         that stem (case-insensitively), else the path without `.md`."""
         stem = _stem(path)
-        others = self._by_stem.get(stem.lower(), ())
+        others = _paths(self._by_stem, stem.lower()) or ()
         if all(p == path for p in others):
             return stem
         return path[:-3] if path.endswith(".md") else path
@@ -604,7 +658,7 @@ class Resolver:
 
     def _by_base_name(self, name: str, source: str) -> tuple[str | None, bool]:
         key = name.lower()
-        candidates = self._by_stem.get(key)
+        candidates = _paths(self._by_stem, key)
         if candidates:
             if len(candidates) == 1:
                 return next(iter(candidates)), False
@@ -617,7 +671,7 @@ class Resolver:
                 found = ties[(name, folder)] = self._choose(
                     candidates, (p for p in candidates if _stem(p) == name), source)
             return found
-        candidates = self._by_file.get(key)
+        candidates = _paths(self._by_file, key)
         if candidates:
             return self._choose(candidates, (p for p in candidates if _basename(p) == name), source)
         return None, False
@@ -630,7 +684,7 @@ class Resolver:
         if path in self._attachments:
             return path, False
         for candidate in (note, path):
-            same = self._by_path.get(candidate.lower())
+            same = _paths(self._by_path, candidate.lower())
             if same:
                 return self._choose(same, (), source)
         return None, False
@@ -642,7 +696,7 @@ class Resolver:
         # Obsidian also lets `[[Target/Note]]` name `a/Target/Note.md`.
         base = _basename(target).lower()
         for index, suffix in ((self._by_stem, target + ".md"), (self._by_file, target)):
-            candidates = index.get(base)
+            candidates = _paths(index, base)
             if not candidates:
                 continue
             lower = "/" + suffix.lower()
@@ -666,10 +720,10 @@ class Resolver:
         if found[0] is not None:
             return found
         key = text.lower()
-        candidates = self._by_name.get(key)
+        candidates = _paths(self._by_name, key)
         if candidates:
             return self._choose(candidates, (p for p in candidates if self._notes[p][0] == text), source)
-        candidates = self._by_alias.get(key)
+        candidates = _paths(self._by_alias, key)
         if candidates:
             return self._choose(candidates, (p for p in candidates if text in self._notes[p][1]), source)
         return None, False

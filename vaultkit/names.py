@@ -42,6 +42,29 @@ def safe_filename(name: str, max_bytes: int = 200) -> str:
     return _clean(name, max_bytes) or FALLBACK
 
 
+def fitted_stem(pattern: str, *names: str, max_bytes: int = 200) -> str:
+    """`safe_filename(pattern.format(*names))`, but when that is too long it is the names
+    that are cut, not the fixed text: `2026-11-30 <300 CJK characters> - agenda` keeps its
+    ` - agenda`, so the file name still says what the note is. A name with nothing usable
+    in it (`..`, `???`) stands as `unnamed`."""
+    names = tuple(n if _clean(n, 1 << 30) else FALLBACK for n in names)
+    whole = safe_filename(pattern.format(*names), max_bytes=1 << 30)
+    if len(whole.encode("utf-8")) <= max_bytes:
+        return whole
+    texts = [" ".join(_REPLACE.sub(" ", unicodedata.normalize("NFC", n)).split()) for n in names]
+    room = max(max_bytes - len(pattern.format(*([""] * len(names))).encode("utf-8")),
+               MIN_BYTES * len(names))
+    # Short names keep their length; the long ones share what is left.
+    cut = list(texts)
+    left = len(texts)
+    for i in sorted(range(len(texts)), key=lambda i: len(texts[i].encode("utf-8"))):
+        share = room // left
+        cut[i] = _cut(texts[i], share)
+        room -= len(cut[i].encode("utf-8"))
+        left -= 1
+    return safe_filename(pattern.format(*cut), max_bytes)
+
+
 def unique_note_path(vault: Path, folder: str, stem: str) -> str:
     """A vault-relative path `folder/stem.md` that no file in that folder already takes.
 

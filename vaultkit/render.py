@@ -635,8 +635,8 @@ class Renderer:
                         path=self.source_path(name),
                     )
                 parts.append(chunk)
-        except TemplateProblem:
-            raise
+        except TemplateProblem as exc:
+            raise self._at_include(exc) from exc
         except Exception as exc:
             raise self._problem(exc, name) from exc
         finally:
@@ -691,6 +691,14 @@ class Renderer:
             message = f"rendering failed: {type(exc).__name__}: {text}"
         log.debug("template problem in %s:%s", path, line, exc_info=exc)
         return TemplateProblem(message, path=path, line=line)
+
+    def _at_include(self, exc: TemplateProblem) -> TemplateProblem:
+        """A template refused while another one was including or importing it: name the
+        including template and line too, since that is where the user has to look."""
+        path, line = self._location(exc)
+        if path is None or path == exc.path:
+            return exc
+        return TemplateProblem(f"includes {exc}", path=path, line=line)
 
     def _location(self, exc: BaseException) -> tuple[str | None, int | None]:
         shown = self._loader.shown_by_filename

@@ -130,29 +130,35 @@ class Session:
         self._fingerprint_scan, self._fingerprint_read = None, {}
         self.scan_result = result
         stats = result.notes
-        cached = {} if self.rebuild else self.cache.load_records(stats)
-        records: dict[str, NoteRecord] = {}
-        todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
         # The collector adds ~30% to building a large index and finds nothing to free.
         gc_was = gc.isenabled()
         gc.disable()
         try:
+            cached = {} if self.rebuild else self.cache.load_records(stats)
+            records: dict[str, NoteRecord] = {}
+            todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
             fresh, blobs = read_notes(self.read_note, todo, stats, progress)
             if read_ahead:
                 fresh = sorted([*fresh, *(r for p, r in read_ahead.items() if p in stats and p not in cached)],
                                key=lambda r: r.path)
+            if not self.readonly:  # before the index is built: the encoded records go sooner
+                removed = [p for p in self.cache.load_stats() if p not in stats]
+                self.cache.save_records(fresh, removed, blobs)
+            del blobs
             for rec in fresh:
                 records[rec.path] = rec
             records.update(cached)
             self.records = dict(sorted(records.items()))
             self.parsed = len(fresh)
             self.index = Index(self.records.values(), result.attachments)
+            # Records and index live as long as the session and hold no cycles: keep the
+            # collector from walking them again and again for the rest of the pass (only
+            # for a large vault: frozen objects are never collected, cycles included).
+            if len(self.records) >= 2000:
+                gc.freeze()
         finally:
             if gc_was:
                 gc.enable()
-        if not self.readonly:
-            removed = [p for p in self.cache.load_stats() if p not in stats]
-            self.cache.save_records(fresh, removed, blobs)
         self.ledger = self.cache.ledger()
         return result
 
@@ -354,7 +360,8 @@ class Session:
         stats = dict(result.notes)
         stats.update(new_stats)
         report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
-        if not report.skipped:
+        # A skipped or failed write must be retried by the next pass: no shortcut then.
+        if not report.skipped and not any(p.kind == "write" for p in report.problems):
             self.cache.set_meta("fingerprint", self._fingerprint_of(stats))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
@@ -491,40 +498,60 @@ class Session:
         self.parsed = 0  # notes read to make the fingerprint (see `_fingerprint_touched`)
         result = scan(self.vault, self.cfg.templates_folder)
         self.scan_result = result
-        fingerprint = self._fingerprint_of(result.notes)
+        parts = self._fingerprint_parts(result.notes)
+        fingerprint = self._fingerprint_text(parts)
         stored = self.cache.get_meta("fingerprint")
         if stored != fingerprint:
             if stored:
-                fingerprint = self._fingerprint_touched(result.notes, stored) or fingerprint
+                fingerprint = self._fingerprint_touched(result.notes, parts, fingerprint, stored) or fingerprint
             if fingerprint != stored:
                 self._fingerprint_scan = result  # the full pass that follows need not walk again
         return fingerprint, result.notes
 
-    # Up to this many changed notes are read before the full pass to see if they change
-    # anything; the full pass then uses what was read.
+    # Notes that changed since the last complete sync are read before the full pass (up to
+    # this many, in at most `_FINGERPRINT_FOLDERS` folders) to see if they change anything;
+    # the full pass then uses what was read.
     _FINGERPRINT_READ_AHEAD = 64
+    _FINGERPRINT_FOLDERS = 8
+    _FINGERPRINT_VERSION = 2  # of the text `_fingerprint_text` makes
 
-    def _fingerprint_touched(self, stats: dict[str, tuple[int, int]], stored: str) -> str | None:
+    def _fingerprint_touched(self, stats: dict[str, tuple[int, int]], parts: tuple[str, dict],
+                             current: str, stored: str) -> str | None:
         """After a complete sync, notes whose text changed but whose records did not (an
         edit of body text outside links and blocks, a touch) change no output: store their
-        new records and stats and return the new fingerprint, so that `sync` has nothing
-        to do; None if anything else changed.
+        new records and return the fingerprint of `stats` (`current`), so that `sync` has
+        nothing to do; None if anything else changed.
 
-        The cached stats are those the stored fingerprint was made of exactly when the
-        last sync completed; only then are the differences known to be all that changed.
+        A fingerprint is stored only at the end of a complete sync and dropped by any later
+        write to the cache (`Cache.save_records`), so while there is one, the cache holds
+        the records and stats that sync's output was made from. Its per-folder digests tell
+        which folders' notes changed since; only those are compared with the cache.
         """
         self._fingerprint_read = {}
         if self.readonly:
             return None
-        cached = self.cache.load_stats()
-        if cached.keys() != stats.keys() or self._fingerprint_of(cached) != stored:
-            return None  # notes came or went, or something else changed (today, config...)
-        changed = [p for p, st in stats.items() if cached[p] != st]
-        if len(changed) > self._FINGERPRINT_READ_AHEAD:
+        try:
+            version, others, folders = json.loads(stored)
+        except (ValueError, TypeError):
+            return None  # another format
+        now_others, now_folders = parts
+        if version != self._FINGERPRINT_VERSION or others != now_others or folders.keys() != now_folders.keys():
+            return None  # today, the configuration or a template changed, or folders came or went
+        changed_folders = [f for f, (digest, _) in now_folders.items() if folders[f] != digest]
+        if len(changed_folders) > self._FINGERPRINT_FOLDERS:
             return None
-        old = self.cache.records_of({p: cached[p] for p in changed})
+        old_stats: dict[str, tuple[int, int]] = {}
+        for folder in changed_folders:
+            cached = self.cache.stats_in(folder)
+            here = now_folders[folder][1]
+            if cached.keys() != here.keys():
+                return None  # notes came or went
+            old_stats.update((p, cached[p]) for p, st in here.items() if cached[p] != st)
+        if len(old_stats) > self._FINGERPRINT_READ_AHEAD:
+            return None
+        old = self.cache.records_of(old_stats)
         same = True
-        for path in sorted(changed):
+        for path in sorted(old_stats):
             rec = self.read_note(path, stats[path])
             if rec is None or (rec.size, rec.mtime_ns) != stats[path]:
                 return None  # changing again: leave it to the full pass
@@ -535,24 +562,44 @@ class Session:
         self.cache.save_records(list(self._fingerprint_read.values()), [])
         self.parsed = len(self._fingerprint_read)
         self._fingerprint_read = {}
-        fingerprint = self._fingerprint_of(stats)
-        self.cache.set_meta("fingerprint", fingerprint)
+        self.cache.set_meta("fingerprint", current)
         self.cache.commit()
-        return fingerprint
+        return current
 
     def _fingerprint_of(self, stats: dict[str, tuple[int, int]]) -> str:
         """A digest of everything generated content depends on: every note's stat, today,
         the configuration, the templates and Obsidian's daily-note settings."""
+        return self._fingerprint_text(self._fingerprint_parts(stats))
+
+    def _fingerprint_parts(self, stats: dict[str, tuple[int, int]]) -> tuple[str, dict]:
+        """(digest of the inputs other than notes, {folder: (digest of its notes' stats,
+        {path: stat})}) for a folder of every note."""
         h = hashlib.sha256()
         h.update(f"{self.today.isoformat()}\0{self.cfg!r}\0".encode())
-        h.update("".join([f"{path}\0{size}\0{mtime}\n" for path, (size, mtime) in sorted(stats.items())]).encode())
         for extra in self._extra_inputs():
             try:
                 st = extra.stat()
                 h.update(f"{extra}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
             except OSError:
                 h.update(f"{extra}\0-\n".encode())
-        return h.hexdigest()
+        by_folder: dict[str, dict[str, tuple[int, int]]] = {}
+        for path, stat in stats.items():
+            folder = path.rpartition("/")[0]
+            found = by_folder.get(folder)
+            if found is None:
+                by_folder[folder] = {path: stat}
+            else:
+                found[path] = stat
+        folders = {}
+        for folder, notes in by_folder.items():
+            text = "".join([f"{path}\0{size}\0{mtime}\n" for path, (size, mtime) in sorted(notes.items())])
+            folders[folder] = (hashlib.sha256(text.encode()).hexdigest()[:32], notes)
+        return h.hexdigest()[:32], folders
+
+    def _fingerprint_text(self, parts: tuple[str, dict]) -> str:
+        others, folders = parts
+        return json.dumps([self._FINGERPRINT_VERSION, others, {f: d for f, (d, _) in sorted(folders.items())}],
+                          separators=(",", ":"))
 
     def _extra_inputs(self) -> list[Path]:
         paths = [self.vault / ".obsidian" / "daily-notes.json",

@@ -16,15 +16,13 @@ import os
 import re
 import signal
 import stat
+import sys
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-
-import yaml
-from frontmatter.default_handlers import YAMLHandler
 
 from . import links as linkmod
 from .errors import Problem
@@ -33,12 +31,25 @@ from .write import _scan as _scan_markers
 
 log = logging.getLogger(__name__)
 
-try:  # PyYAML's C loader parses front-matter ~5x faster than the pure-Python one.
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+_YAML = None  # (yaml, python-frontmatter's YAML handler, loader), imported on first use
 
-_YAML = YAMLHandler()
+
+def _yaml():
+    """PyYAML and python-frontmatter, imported when the first front-matter is read, so that
+    a sync with nothing to read does not pay for them."""
+    global _YAML, _SIMPLE, _SIMPLE_UNSAFE
+    if _YAML is None:
+        import yaml
+        from frontmatter.default_handlers import YAMLHandler
+
+        try:  # PyYAML's C loader parses front-matter ~5x faster than the pure-Python one.
+            loader = yaml.CSafeLoader
+        except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+            loader = yaml.SafeLoader
+        _SIMPLE_UNSAFE = re.compile(_SIMPLE_UNSAFE_CHARS)
+        _SIMPLE = _simple_yaml_setup(yaml, loader)
+        _YAML = (yaml, YAMLHandler(), loader)
+    return _YAML
 
 # An alias bomb loads fast but explodes when walked: cap the size and the node count.
 MAX_FRONTMATTER_BYTES = 64 * 1024
@@ -256,15 +267,19 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
         os.waitpid(pid, 0)
         raise
     blobs: dict[str, bytes] = {}
-    handed: list[NoteRecord] = []
+    handed: list[NoteRecord] | None = []
     try:
         if status != 0:
             raise ValueError(f"exit status {status}")
-        for path, size, mtime_ns, blob in marshal.loads(payload):
+        entries = marshal.loads(payload)
+        del payload
+        for path, size, mtime_ns, blob in entries:
             handed.append(record_from_blob(path, size, mtime_ns, blob))
             blobs[path] = blob
     except (ValueError, EOFError, TypeError) as exc:
         log.debug("the second reader failed (%s); reading its notes here", exc)
+        handed = None
+    if handed is None:  # whatever stopped the child happens here again, or does not
         blobs.clear()
         handed = [rec for rec in map(read_one, theirs, [stats[p] for p in theirs]) if rec is not None]
     fresh += handed
@@ -293,30 +308,30 @@ _CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[^\S\n]*$", re.M)
 
 # Characters libyaml accepts in a stream, minus the ones that are line breaks or blanks in
 # YAML but not here (tab, CR, NEL, LS, PS) and the BOM: any of those sends the text to PyYAML.
-_SIMPLE_UNSAFE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_SIMPLE_UNSAFE_CHARS = "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+_SIMPLE_UNSAFE: re.Pattern[str] | None = None  # compiled by `_yaml()` (3 ms: not at import)
 _SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: |$)")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}:#'\"]")
-_STR_TAG = "tag:yaml.org,2002:str"
 _SIMPLE_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
                 "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
 _FAIL = object()
 
 
-def _simple_yaml_setup():
+def _simple_yaml_setup(yaml, loader):
     from yaml.constructor import SafeConstructor
     from yaml.resolver import Resolver
     # Only when the loader resolves and constructs exactly like PyYAML's SafeLoader.
-    if _Loader.yaml_implicit_resolvers is not Resolver.yaml_implicit_resolvers:
+    if loader.yaml_implicit_resolvers is not Resolver.yaml_implicit_resolvers:
         return None
-    if any(_Loader.yaml_constructors.get(t) is not SafeConstructor.yaml_constructors.get(t)
+    if any(loader.yaml_constructors.get(t) is not SafeConstructor.yaml_constructors.get(t)
            for t in _SIMPLE_TAGS):
         return None
-    return (Resolver.yaml_implicit_resolvers, _Loader.yaml_constructors, SafeConstructor(),
+    return (Resolver.yaml_implicit_resolvers, loader.yaml_constructors, SafeConstructor(),
             yaml.nodes.ScalarNode)
 
 
-_SIMPLE = _simple_yaml_setup()
+_SIMPLE = None  # set by `_yaml()`
 _PLAIN_MEMO: dict[str, object] = {}
 
 
@@ -469,7 +484,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     _check_fields(rec.kind, fields, warnings)
     rec.fields = fields
 
-    if "<!-- vaultkit:" in text:
+    if "<" in text and "<!-- vaultkit:" in text:
         # One scan for both `check_markers` and `block_spans` of write.py.
         markers = _scan_markers(text)
         exc = markers.problem
@@ -525,6 +540,7 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
                                           "the note is left untouched", "frontmatter", 1)
     if not yaml_text.strip():
         return {}, body, body_line, None
+    yaml, handler, loader = _yaml()
     simple = _simple_yaml(yaml_text)
     if simple is not None:
         meta, key_lines, nodes = simple
@@ -534,7 +550,7 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
         meta["__lines__"] = key_lines
         return meta, body, body_line, None
     try:
-        meta = _YAML.load(yaml_text, Loader=_Loader)
+        meta = handler.load(yaml_text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 1
@@ -544,6 +560,10 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
                                           "that contain ': ' or start with '[', '{', '#'", "frontmatter", line)
     except yaml.YAMLError as exc:
         return {}, text, 1, Problem(path, f"front-matter is not valid YAML: {exc}", "frontmatter", 1)
+    except (ValueError, TypeError, OverflowError) as exc:
+        # PyYAML's constructors raise these for `date: 2026-02-30`, `!!int abc`, huge ints.
+        return {}, text, 1, Problem(path, f"front-matter has a value YAML cannot read: {exc} — "
+                                          "quote it to keep it as text", "frontmatter", 1)
     except RecursionError:
         return {}, text, 1, Problem(path, "front-matter is nested too deeply", "frontmatter", 1)
     if meta is None:
@@ -600,16 +620,18 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
     for raw_key, value in meta.items():
         if not isinstance(raw_key, str):
             raw_key = str(raw_key)
-        key = raw_key.strip().lower()
+        # Keys and the short values many notes share (types, statuses, dates, tags) are
+        # interned: one string for all notes instead of one each (RAM at 50k notes).
+        key = sys.intern(raw_key.strip().lower())
         line = key_lines.get(key, 2)
         canon = _LINK_ALIASES.get(key, key)
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
             for link in linkmod.property_links(key, value, line):
                 links.append(link if canon == key else Link(link.target, link.style, link.line, canon, link.embed))
         if canon == "company":
-            fields["company_text"] = _first_text(value)
+            fields["company_text"] = _interned(_first_text(value))
         elif canon == "categories":
-            fields["categories"] = [c.lower() for c in _texts(value)]
+            fields["categories"] = [sys.intern(c.lower()) for c in _texts(value)]
         elif key == "name":
             if value is not None and not isinstance(value, (list, dict)):
                 fields["name"] = str(value)
@@ -617,19 +639,23 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
             fields["aliases"] = [a for a in _texts(value) if a]
         elif key in _SCALAR_FIELDS:
             if value is not None and not isinstance(value, (list, dict)):
-                fields[key] = _scalar(value)
+                fields[key] = sys.intern(_scalar(value))
         elif key in _DATE_FIELDS:
             d = as_date(value)
             if d is None and value not in (None, ""):
                 warnings.append(f"{raw_key}: {value!r} is not a date (YYYY-MM-DD)")
-            fields[key] = d
+            fields[key] = _interned(d)
         elif key == "time":
-            fields["time"] = as_time(value)
+            fields["time"] = _interned(as_time(value))
         elif key == "thank_you_sent" or key == "sent":
-            fields[key] = as_sent(value)
+            fields[key] = _interned(as_sent(value))
         elif key in ("goals", "tags"):
-            fields[key] = [t for t in _texts(value) if t]
+            fields[key] = [sys.intern(t) for t in _texts(value) if t]
     return fields, links
+
+
+def _interned(value):
+    return sys.intern(value) if type(value) is str else value
 
 
 def _has_link(value) -> bool:

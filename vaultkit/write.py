@@ -2,8 +2,9 @@
 
 Everything vaultkit writes into a vault goes through `safe_write`: a temporary file in the
 same folder, fsync, then an atomic link (new note) or replace (existing note) that happens
-only if the file is still exactly what was read. `VaultLock` keeps to one writer a vault.
-Standard library only.
+only if the file is still exactly what was read — on Linux checked once more, on the file
+replaced, after an atomic exchange of names. `VaultLock` keeps to one writer a vault.
+Standard library only (ctypes for `renameat2`).
 """
 
 from __future__ import annotations
@@ -471,18 +472,20 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
             new = os.fstat(fd)
         finally:
             os.close(fd)
-        _publish(tmp, real, rel, expect, new.st_ino)
+        written = FileState(new.st_size, new.st_mtime_ns, _sha256(data))
+        _publish(tmp, real, rel, expect, (new.st_ino, written))
     except BaseException:
         _unlink_quietly(tmp)
         raise
     _fsync_dir(real.parent)
-    return FileState(new.st_size, new.st_mtime_ns, _sha256(data))
+    return written
 
 
-def _publish(tmp: Path, real: Path, rel: str, expect: FileState, ours: int) -> None:
-    """Check the file is still `expect`, then put `tmp` (inode `ours`) in its place; retry a
-    transient failure (an indexer or antivirus holding the file on Windows), re-checking
-    each time.
+def _publish(tmp: Path, real: Path, rel: str, expect: FileState,
+             ours: tuple[int, FileState]) -> None:
+    """Check the file is still `expect`, then put `tmp` (inode and state `ours`) in its
+    place; retry a transient failure (an indexer or antivirus holding the file on
+    Windows), re-checking each time.
 
     Where names can be exchanged atomically (Linux), the check is made again on the very
     file that was replaced: an edit saved between the check and the exchange (a rename
@@ -537,15 +540,17 @@ def _state_of(fd: int) -> FileState | None:
         offset += len(chunk)
     data = b"".join(chunks)
     after = os.fstat(fd)
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+    if ((before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+            or len(data) != after.st_size):
         return None
     return FileState(after.st_size, after.st_mtime_ns, _sha256(data))
 
 
 def _verify_swap(tmp: Path, real: Path, rel: str, fd: int, checked: os.stat_result,
-                 expect: FileState, ours: int) -> None:
+                 expect: FileState, ours: tuple[int, FileState]) -> None:
     """After an exchange: `tmp` names what was at `real`. If that is not the file we
-    checked, unchanged, swap back and raise WriteConflict; else remove it."""
+    checked, unchanged, swap back and raise WriteConflict; else remove it. `fd` is open on
+    the file we checked."""
     try:
         displaced = os.lstat(tmp)
         same = ((displaced.st_dev, displaced.st_ino) == (checked.st_dev, checked.st_ino)
@@ -553,21 +558,34 @@ def _verify_swap(tmp: Path, real: Path, rel: str, fd: int, checked: os.stat_resu
     except OSError:
         same = False
     if same:
+        # Make the exchange durable, then look once more: a save in place that opened the
+        # note just before the exchange may land in the old file only now.
+        _fsync_dir(real.parent)
+        same = _state_of(fd) == expect
+    if same:
         _unlink_quietly(tmp)  # the old note; ours is in place
         return
     # The user saved between our check and the exchange: give them their file back. The
-    # caller removes what is then at tmp: ours, or, if yet another save replaced ours
-    # between the two exchanges, the user's older file that this save supersedes.
-    if _exchange(tmp, real):
-        try:
-            back = os.lstat(tmp).st_ino
-        except FileNotFoundError:
-            back = ours
-        if back != ours:
-            _exchange(tmp, real)
+    # caller removes what is then at tmp: ours, untouched; but if the user saved again
+    # meanwhile (by a rename over ours, or in place into ours), that save is the newest:
+    # it goes back to `real`, and the older save it supersedes is removed instead.
+    if _exchange(tmp, real) and not _is_unchanged(tmp, ours):
+        _exchange(tmp, real)
     log.info("%s was saved while vaultkit wrote it; the saved version is kept", rel)
     raise WriteConflict("changed on disk while being written; the version on disk is kept",
                         path=rel)
+
+
+def _is_unchanged(path: Path, ours: tuple[int, FileState]) -> bool:
+    """Is the file at `path` our temporary file (inode and state `ours`), as we wrote it?"""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK | _O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        return os.fstat(fd).st_ino == ours[0] and _state_of(fd) == ours[1]
+    finally:
+        os.close(fd)
 
 
 def _transient(exc: OSError) -> bool:
