@@ -3,11 +3,16 @@ while `vaultkit sync` or `vaultkit watch` works on a large vault.
 
 Another process rewrites one contact note hundreds of times — atomically (a temporary file
 renamed over it, as most editors and sync tools do) or in place (open with O_TRUNC and
-write, as vim with `backupcopy=yes` and Node's `fs.writeFile` do). Every third write waits
-for one of vaultkit's temporary files to appear in the note's folder and then writes at
-once, aiming at the moment between vaultkit's last check and its rename. At the end the note must hold the last write, plus at most a
-current managed block: never an older version, never a mix. A further `sync` then leaves
-it as it is, or only adds the block.
+write, as vim with `backupcopy=yes` and Node's `fs.writeFile` do). Before every save it
+checks that its previous save is still there (vaultkit may only have added its block), so
+an older version put back at any moment is caught, not only at the end. The saves start
+with the run, or the instant vaultkit's temporary file for the note appears (vaultkit is
+about to replace it). At the end the note must hold the last save, plus at most a current
+managed block; a further `sync` leaves it as it is, or only adds the block.
+
+The last test drives the writer itself against a process that saves the instant each of
+vaultkit's temporary files appears: the window between vaultkit's last check and its
+rename, which a whole `sync` meets only by chance.
 
 Default: 2,000 notes; `VAULTKIT_HEAVY=1`: 8,000 notes and more writes.
 """
@@ -287,17 +292,19 @@ def test_note_saved_hundreds_of_times_while_watch_runs(vault, tmp_path, mode):
 
 
 # A process that saves a note exactly while vaultkit writes it: it spins until one of
-# vaultkit's temporary files appears beside the note, then saves at once, and records each
-# save in `.last` after making it.
+# vaultkit's temporary files appears beside the note, then saves at once (once per
+# temporary file, as an editor would), and records each save in `.last` after making it.
 AMBUSH = r"""
 import os, sys
 path, mode = sys.argv[1], sys.argv[2]
 folder = os.path.dirname(path)
 n = 0
 print("ready", flush=True)
+def temp():
+    return any(name.startswith(".vaultkit-tmp-") for name in os.listdir(folder))
 while True:
-    if not any(name.startswith(".vaultkit-tmp-") for name in os.listdir(folder)):
-        continue
+    while not temp():
+        pass
     n += 1
     data = b"user save %d\n" % n
     if mode == "rename":
@@ -309,6 +316,8 @@ while True:
             f.write(data)
     with open(os.path.join(folder, ".last"), "wb") as f:
         f.write(data)
+    while temp():
+        pass
 """
 
 

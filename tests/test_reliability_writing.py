@@ -148,6 +148,42 @@ def test_item20_save_between_the_last_check_and_the_rename_is_kept(cli, make_vau
     assert note.read_text().startswith(saved) and block_inner(note.read_text(), "connections")
 
 
+@pytest.mark.parametrize("saves", [1, 2, 3])
+def test_item20_saves_racing_the_swap_back_are_all_kept(cli, make_vault, monkeypatch, saves):
+    """The user saves (by rename) just before vaultkit's exchange, and again just before
+    each exchange it makes to give that save back (made from the `write._exchange` calls
+    themselves). The newest save ends at the note or, if a third one lands between
+    vaultkit's exchanges, beside it as a conflict copy that `doctor` reports: none lost."""
+    vault = small_vault(make_vault)
+    if not exchange_supported(vault):
+        pytest.skip("this file system cannot exchange names atomically")
+    note = vault / "People/Ann.md"
+    real_exchange = write._exchange
+    made: list[str] = []
+
+    def save_then_exchange(src, dst):
+        if Path(dst).name == "Ann.md" and len(made) < saves:
+            made.append(CONTACT + f"# Ann\n\nSave {len(made) + 1}.\n")
+            (note.parent / ".Ann.md.swx").write_text(made[-1])
+            os.replace(note.parent / ".Ann.md.swx", note)
+        return real_exchange(src, dst)
+
+    monkeypatch.setattr(write, "_exchange", save_then_exchange)
+    result = sync(cli, vault)
+    assert result.exit_code == 0, result.output
+    assert "People/Ann.md: changed while vaultkit ran" in result.stderr
+    copies = sorted((vault / "People").glob("Ann.sync-conflict-*.md"))
+    kept = [note.read_text()] + [c.read_text() for c in copies]
+    assert made[-1] in kept, "the newest save was lost"
+    if saves < 3:
+        assert note.read_text() == made[-1] and not copies
+    else:
+        assert note.read_text() == made[1] and [c.read_text() for c in copies] == [made[2]]
+        doctor = cli("doctor", "--vault", vault, "--today", TODAY)
+        assert copies[0].name in doctor.output
+    assert temp_files(vault) == []
+
+
 # --- 21 ----------------------------------------------------------------------------------
 
 CRASHING = """

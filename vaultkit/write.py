@@ -464,6 +464,7 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
     if (st.st_size, st.st_mtime_ns) != (expect.size, expect.mtime_ns):
         raise WriteConflict("changed on disk since it was read; not written", path=rel)
     fd, tmp = _open_temp(real.parent, 0o600)  # the user's mode is set before anyone can read
+    ours: _Pinned | None = None
     try:
         try:
             _write_all(fd, data)
@@ -473,24 +474,64 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
         finally:
             os.close(fd)
         written = FileState(new.st_size, new.st_mtime_ns, _sha256(data))
-        _publish(tmp, real, rel, expect, (new.st_ino, written))
+        if _renameat2 is not None:  # where names are exchanged, know our file by its inode
+            ours = _Pinned.open(tmp, written)
+        _publish(tmp, real, rel, expect, ours)
     except BaseException:
-        _unlink_quietly(tmp)
+        # After an exchange tmp may name a file of the user's: remove only our own.
+        if ours is None or ours.is_at(tmp) or not os.path.lexists(tmp):
+            _unlink_quietly(tmp)
         raise
+    finally:
+        if ours is not None:
+            ours.close()
     _fsync_dir(real.parent)
     return written
 
 
-def _publish(tmp: Path, real: Path, rel: str, expect: FileState,
-             ours: tuple[int, FileState]) -> None:
-    """Check the file is still `expect`, then put `tmp` (inode and state `ours`) in its
-    place; retry a transient failure (an indexer or antivirus holding the file on
-    Windows), re-checking each time.
+class _Pinned:
+    """A file held open (so that its inode number cannot be reused) with the state it had:
+    tells whether a name still points at it, unchanged."""
+
+    def __init__(self, fd: int, state: FileState | None):
+        self.fd = fd
+        st = os.fstat(fd)
+        self.id = (st.st_dev, st.st_ino)
+        self.state = state
+
+    @classmethod
+    def open(cls, path: Path, state: FileState | None = None) -> _Pinned:
+        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK | _O_NOFOLLOW)
+        try:
+            return cls(fd, _state_of(fd) if state is None else state)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def is_at(self, path: Path) -> bool:
+        """Does `path` name this file?"""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self.id
+
+    def unchanged_at(self, path: Path) -> bool:
+        """Does `path` name this file, with the content it had?"""
+        return self.is_at(path) and self.state is not None and _state_of(self.fd) == self.state
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _publish(tmp: Path, real: Path, rel: str, expect: FileState, ours: _Pinned | None) -> None:
+    """Check the file is still `expect`, then put `tmp` in its place; retry a transient
+    failure (an indexer or antivirus holding the file on Windows), re-checking each time.
 
     Where names can be exchanged atomically (Linux), the check is made again on the very
-    file that was replaced: an edit saved between the check and the exchange (a rename
-    by an editor, or a write in place) is detected and the user's file is put back, so
-    that no edit is lost in that window either. Elsewhere the window stays (microseconds).
+    file that was replaced: a save made between the check and the exchange (by an
+    editor's rename, or written in place) is detected and given back, so that no edit is
+    lost in that window either. Elsewhere the window stays (microseconds).
     """
     delay = _REPLACE_DELAY
     for attempt in range(1, _REPLACE_TRIES + 1):
@@ -505,7 +546,7 @@ def _publish(tmp: Path, real: Path, rel: str, expect: FileState,
         try:
             if _state_of(fd) != expect:
                 raise WriteConflict("changed on disk since it was read; not written", path=rel)
-            checked = os.fstat(fd)
+            checked = _Pinned(fd, expect)
             try:
                 swapped = _replace(tmp, real)
             except FileNotFoundError:
@@ -517,8 +558,10 @@ def _publish(tmp: Path, real: Path, rel: str, expect: FileState,
                 time.sleep(delay)
                 delay *= 2
                 continue
-            if swapped:
-                _verify_swap(tmp, real, rel, fd, checked, expect, ours)
+            if swapped and ours is not None:
+                _verify_swap(tmp, real, rel, checked, ours)
+            elif swapped:  # cannot happen: exchanges are used only where ours is pinned
+                _unlink_quietly(tmp)
             return
         finally:
             os.close(fd)
@@ -546,46 +589,58 @@ def _state_of(fd: int) -> FileState | None:
     return FileState(after.st_size, after.st_mtime_ns, _sha256(data))
 
 
-def _verify_swap(tmp: Path, real: Path, rel: str, fd: int, checked: os.stat_result,
-                 expect: FileState, ours: tuple[int, FileState]) -> None:
-    """After an exchange: `tmp` names what was at `real`. If that is not the file we
-    checked, unchanged, swap back and raise WriteConflict; else remove it. `fd` is open on
-    the file we checked."""
-    try:
-        displaced = os.lstat(tmp)
-        same = ((displaced.st_dev, displaced.st_ino) == (checked.st_dev, checked.st_ino)
-                and _state_of(fd) == expect)
-    except OSError:
-        same = False
-    if same:
+def _verify_swap(tmp: Path, real: Path, rel: str, checked: _Pinned, ours: _Pinned) -> None:
+    """After an exchange, `tmp` names what was at `real`. If that is the file we checked,
+    unchanged, remove it: done. Else the user saved in between: swap back and raise
+    WriteConflict, never removing a save of theirs that a newer one does not replace."""
+    if checked.unchanged_at(tmp):
         # Make the exchange durable, then look once more: a save in place that opened the
         # note just before the exchange may land in the old file only now.
         _fsync_dir(real.parent)
-        same = _state_of(fd) == expect
-    if same:
-        _unlink_quietly(tmp)  # the old note; ours is in place
-        return
-    # The user saved between our check and the exchange: give them their file back. The
-    # caller removes what is then at tmp: ours, untouched; but if the user saved again
-    # meanwhile (by a rename over ours, or in place into ours), that save is the newest:
-    # it goes back to `real`, and the older save it supersedes is removed instead.
-    if _exchange(tmp, real) and not _is_unchanged(tmp, ours):
-        _exchange(tmp, real)
+        if checked.unchanged_at(tmp):
+            _unlink_quietly(tmp)  # the old note; ours is in place
+            return
+    # The user's save is at tmp: give it back. Then tmp names ours, which the caller
+    # removes — unless they saved again after our exchange (over ours, or into it): that
+    # save is newer, so it goes to `real` too, and what comes out is the save it replaces.
+    # If yet another save came in meanwhile, that one is kept beside the note as a
+    # conflict copy (`doctor` reports it): nothing of the user's is removed unless a newer
+    # save of theirs replaced it.
+    try:
+        theirs = _Pinned.open(tmp)
+    except OSError:
+        theirs = None
+    try:
+        if _exchange(tmp, real) and not ours.unchanged_at(tmp) and _exchange(tmp, real):
+            if theirs is not None and theirs.unchanged_at(tmp):
+                _unlink_quietly(tmp)
+            elif not ours.unchanged_at(tmp):
+                _keep_as_conflict_copy(tmp, real, rel)
+    finally:
+        if theirs is not None:
+            theirs.close()
     log.info("%s was saved while vaultkit wrote it; the saved version is kept", rel)
     raise WriteConflict("changed on disk while being written; the version on disk is kept",
                         path=rel)
 
 
-def _is_unchanged(path: Path, ours: tuple[int, FileState]) -> bool:
-    """Is the file at `path` our temporary file (inode and state `ours`), as we wrote it?"""
-    try:
-        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK | _O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        return os.fstat(fd).st_ino == ours[0] and _state_of(fd) == ours[1]
-    finally:
-        os.close(fd)
+def _keep_as_conflict_copy(tmp: Path, real: Path, rel: str) -> None:
+    """Move the file at `tmp` beside `real` under a name in Syncthing's conflict-copy
+    form, so that nothing removes it: it holds one of the user's saves."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 100):
+        copy = real.with_name(f"{real.stem}.sync-conflict-{stamp}-vaultkit{n}{real.suffix}")
+        if os.path.lexists(copy):
+            continue
+        try:
+            os.rename(tmp, copy)
+        except OSError as exc:
+            log.error("%s: a save made while vaultkit wrote it is in %s; move it somewhere "
+                      "safe (%s)", rel, tmp, exc)
+            raise
+        log.warning("%s: saved several times while vaultkit wrote it; one of those saves is "
+                    "kept as %s — compare the two", rel, copy.name)
+        return
 
 
 def _transient(exc: OSError) -> bool:
