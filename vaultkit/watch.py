@@ -388,9 +388,16 @@ class Watcher:
 def _stop_quietly(observer, join: float = 0.5) -> None:
     if observer is None:
         return
+    # An emitter stopped with events in flight logs "queue_events() called when the
+    # thread is inactive": expected while stopping, so not shown to the user.
+    watchdog_log = logging.getLogger("watchdog")
+    level = watchdog_log.level
+    watchdog_log.setLevel(logging.CRITICAL)
     try:
         observer.stop()
         if observer.is_alive():
             observer.join(join)
     except Exception:  # noqa: BLE001 - it is being thrown away
         log.debug("watch: stopping the observer failed", exc_info=True)
+    finally:
+        watchdog_log.setLevel(level)
