@@ -271,8 +271,6 @@ def test_item33_nfc_and_nfd_spellings_of_one_name_are_one_name(cli, make_vault):
         assert meta["contact"].startswith(f"[[{who}|")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: links.py Resolver compares names without Unicode "
-                   "normalisation, so [[Zoë]] (NFC) does not resolve to People/Zoë.md stored in NFD")
 def test_item33_a_file_name_stored_in_nfd_resolves_links_typed_in_nfc(cli, make_vault):
     """macOS (and Syncthing from a Mac) can leave `Zoë.md` on disk in NFD, while links are
     typed in NFC. On Linux the NFD bytes are kept as given, which is how such a vault

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 import sys
 from bisect import bisect_right
 from functools import lru_cache
@@ -425,6 +426,12 @@ def _property_links(value: object, key: str, line: int, plain: bool, nested: boo
 # -- resolution ------------------------------------------------------------------------
 
 
+def _key(text: str) -> str:
+    """The case-insensitive lookup key of a name or path, in NFC: macOS and Syncthing can
+    leave file names in NFD while links are typed in NFC."""
+    return text.lower() if text.isascii() else unicodedata.normalize("NFC", text).lower()
+
+
 def _basename(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
@@ -526,40 +533,40 @@ class Resolver:
             self.remove(path)
         clean = tuple(dict.fromkeys(a.strip() for a in aliases if isinstance(a, str) and a.strip()))
         self._notes[path] = (name, clean)
-        stem_key = _stem(path).lower()
-        _add(self._by_path, path.lower(), path)
+        stem_key = _key(_stem(path))
+        _add(self._by_path, _key(path), path)
         _add(self._by_stem, stem_key, path)
         self._ties.pop(stem_key, None)
         if name:
-            _add(self._by_name, name.lower(), path)
+            _add(self._by_name, _key(name), path)
         for alias in clean:
-            _add(self._by_alias, alias.lower(), path)
+            _add(self._by_alias, _key(alias), path)
 
     def add_attachment(self, path: str) -> None:
         """Add a non-note file (`img/a.png`), so that links and embeds to it resolve."""
         if path in self._attachments:
             return
         self._attachments.add(path)
-        _add(self._by_path, path.lower(), path)
-        _add(self._by_file, _basename(path).lower(), path)
+        _add(self._by_path, _key(path), path)
+        _add(self._by_file, _key(_basename(path)), path)
 
     def remove(self, path: str) -> None:
         """Forget the note or attachment at `path` (nothing happens if it is unknown)."""
         entry = self._notes.pop(path, None)
         if entry is not None:
             name, aliases = entry
-            stem_key = _stem(path).lower()
-            _discard(self._by_path, path.lower(), path)
+            stem_key = _key(_stem(path))
+            _discard(self._by_path, _key(path), path)
             _discard(self._by_stem, stem_key, path)
             self._ties.pop(stem_key, None)
             if name:
-                _discard(self._by_name, name.lower(), path)
+                _discard(self._by_name, _key(name), path)
             for alias in aliases:
-                _discard(self._by_alias, alias.lower(), path)
+                _discard(self._by_alias, _key(alias), path)
         elif path in self._attachments:
             self._attachments.discard(path)
-            _discard(self._by_path, path.lower(), path)
-            _discard(self._by_file, _basename(path).lower(), path)
+            _discard(self._by_path, _key(path), path)
+            _discard(self._by_file, _key(_basename(path)), path)
 
     def __contains__(self, path: str) -> bool:
         return path in self._notes or path in self._attachments
@@ -578,14 +585,14 @@ class Resolver:
         style = link.style
         if style != "plain" and "/" not in target:
             # The common case, kept free of calls: a bare name that only one note has.
-            path = self._by_stem.get(target.lower())
+            path = self._by_stem.get(_key(target))
             if type(path) is str:  # one note has that name
                 if style == "wiki":
                     return path
                 # A Markdown link looks in its own folder first, where only an
                 # attachment of that very name could beat the one note.
                 folder = source.rpartition("/")[0]
-                if (f"{folder}/{target}" if folder else target).lower() not in self._by_path:
+                if _key(f"{folder}/{target}" if folder else target) not in self._by_path:
                     return path
         return self._resolve(link, source)[0]
 
@@ -607,7 +614,7 @@ class Resolver:
         """The wikilink target that resolves to `path`: its stem when no other note has
         that stem (case-insensitively), else the path without `.md`."""
         stem = _stem(path)
-        others = _paths(self._by_stem, stem.lower()) or ()
+        others = _paths(self._by_stem, _key(stem)) or ()
         if all(p == path for p in others):
             return stem
         return path[:-3] if path.endswith(".md") else path
@@ -657,7 +664,7 @@ class Resolver:
         return self._pick(pool, source), True
 
     def _by_base_name(self, name: str, source: str) -> tuple[str | None, bool]:
-        key = name.lower()
+        key = _key(name)
         candidates = _paths(self._by_stem, key)
         if candidates:
             if len(candidates) == 1:
@@ -684,7 +691,7 @@ class Resolver:
         if path in self._attachments:
             return path, False
         for candidate in (note, path):
-            same = _paths(self._by_path, candidate.lower())
+            same = _paths(self._by_path, _key(candidate))
             if same:
                 return self._choose(same, (), source)
         return None, False
@@ -694,13 +701,13 @@ class Resolver:
         if found[0] is not None:
             return found
         # Obsidian also lets `[[Target/Note]]` name `a/Target/Note.md`.
-        base = _basename(target).lower()
+        base = _key(_basename(target))
         for index, suffix in ((self._by_stem, target + ".md"), (self._by_file, target)):
             candidates = _paths(index, base)
             if not candidates:
                 continue
-            lower = "/" + suffix.lower()
-            matches = {p for p in candidates if p.lower().endswith(lower)}
+            lower = "/" + _key(suffix)
+            matches = {p for p in candidates if _key(p).endswith(lower)}
             if matches:
                 exact = [p for p in matches if p.endswith("/" + suffix)]
                 return self._choose(matches, exact, source)
@@ -719,7 +726,7 @@ class Resolver:
             found = self._by_base_name(text, source)
         if found[0] is not None:
             return found
-        key = text.lower()
+        key = _key(text)
         candidates = _paths(self._by_name, key)
         if candidates:
             return self._choose(candidates, (p for p in candidates if self._notes[p][0] == text), source)
