@@ -46,6 +46,7 @@ class Index:
         self._memo: dict[tuple, list[str]] = {}
         self._links: dict[str, str] = {}
         self._sort_keys: dict[str, tuple[str, str]] = {}
+        self._updating = False
         records = list(records)
         for rec in records:
             self.records[rec.path] = rec
@@ -121,9 +122,20 @@ class Index:
 
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         """Apply changed notes (None: deleted); return every note whose output may change."""
+        self._forget()
+        self._updating = True  # queries asked halfway through must not be remembered
+        try:
+            return self._update(changed)
+        finally:
+            self._updating = False
+            self._forget()
+
+    def _forget(self) -> None:
         self._memo.clear()
         self._links.clear()
         self._sort_keys.clear()
+
+    def _update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         affected: set[str] = set()
         rekeys: set[str] = set()
         for path, rec in changed.items():
@@ -191,7 +203,9 @@ class Index:
         if found is None:
             target = self.resolver.link_target_for(path)
             name = self.name(path)
-            found = self._links[path] = wikilink(target, None if name == target else name)
+            found = wikilink(target, None if name == target else name)
+            if not self._updating:
+                self._links[path] = found
         return found
 
     def target(self, path: str) -> str:
@@ -201,22 +215,31 @@ class Index:
         key = ("kind", kind)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = sorted(p for p, r in self.records.items() if r.kind == kind and r.ok)
+            found = sorted(p for p, r in self.records.items() if r.kind == kind and r.ok)
+            if not self._updating:
+                self._memo[key] = found
         return list(found)
 
     def _out_prop(self, path: str, prop: str, kind: str | None) -> list[str]:
-        seen: list[str] = []
-        for r in self.out.get(path, ()):
-            if r.prop == prop and (kind is None or self.kind(r.target) == kind) and r.target not in seen:
-                seen.append(r.target)
-        return seen
+        key = ("out", path, prop, kind)
+        found = self._memo.get(key)
+        if found is None:
+            found = []
+            for r in self.out.get(path, ()):
+                if r.prop == prop and (kind is None or self.kind(r.target) == kind) and r.target not in found:
+                    found.append(r.target)
+            if not self._updating:
+                self._memo[key] = found
+        return list(found)
 
     def _in_prop(self, path: str, prop: str, kind: str) -> list[str]:
         key = ("in", path, prop, kind)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = sorted({r.source for r in self.inbound.get(path, ())
-                                              if r.prop == prop and self.kind(r.source) == kind})
+            found = sorted({r.source for r in self.inbound.get(path, ())
+                            if r.prop == prop and self.kind(r.source) == kind})
+            if not self._updating:
+                self._memo[key] = found
         return list(found)
 
     def contacts_of(self, interview: str) -> list[str]:
@@ -227,8 +250,9 @@ class Index:
         key = ("interviews", contact)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = sorted(self._in_prop(contact, "contact", INTERVIEW),
-                                             key=self._interview_sort)
+            found = sorted(self._in_prop(contact, "contact", INTERVIEW), key=self._interview_sort)
+            if not self._updating:
+                self._memo[key] = found
         return list(found)
 
     def _interview_sort(self, path: str) -> tuple:
@@ -324,7 +348,9 @@ class Index:
     def _name_sort(self, path: str) -> tuple[str, str]:
         found = self._sort_keys.get(path)
         if found is None:
-            found = self._sort_keys[path] = (self.name(path).casefold(), path)
+            found = (self.name(path).casefold(), path)
+            if not self._updating:
+                self._sort_keys[path] = found
         return found
 
     def ambiguous(self) -> list[tuple[str, list[str]]]:

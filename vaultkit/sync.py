@@ -96,6 +96,8 @@ class Session:
         self.template_problems: list[Problem] = []
         self._conflicts: list[str] = []
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
+        self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
+        self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
         self.scan_result: ScanResult | None = None
 
     # -- reading -----------------------------------------------------------------------
@@ -125,8 +127,8 @@ class Session:
     def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
         """Scan the vault and bring every record up to date (cache first, then disk)."""
         # The walk and the notes `_fingerprint` just did for this same pass, if it did.
-        result = getattr(self, "_fingerprint_scan", None) or scan(self.vault, self.cfg.templates_folder)
-        read_ahead = getattr(self, "_fingerprint_read", None) or {}
+        result = self._fingerprint_scan or scan(self.vault, self.cfg.templates_folder)
+        read_ahead = self._fingerprint_read or {}
         self._fingerprint_scan, self._fingerprint_read = None, {}
         self.scan_result = result
         stats = result.notes
@@ -247,7 +249,10 @@ class Session:
         data = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
         if old_bytes is not None and data == old_bytes:
             return None
-        return PlannedWrite(rec.path, data, expect, reason or f"block {name}", old=old_bytes,
+        # The old bytes are kept only for --dry-run's diff: a first sync of a large vault
+        # would otherwise hold two copies of every note it writes.
+        return PlannedWrite(rec.path, data, expect, reason or f"block {name}",
+                            old=old_bytes if self.readonly else None,
                             key=created[rec.path].key if rec.path in created else None)
 
     def _referral_index(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
@@ -338,6 +343,7 @@ class Session:
             fingerprint, stats = self._fingerprint()
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
                 report.notes = len(stats)
+                report.parsed = self.parsed
                 report.unchanged_fast = True
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report

@@ -26,7 +26,7 @@ from typing import Callable
 
 from . import links as linkmod
 from .errors import Problem
-from .model import COMPANY, CONTACT, INTERVIEW, PLAIN, Link, NoteRecord
+from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
 from .write import _scan as _scan_markers
 
 log = logging.getLogger(__name__)
@@ -293,8 +293,9 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
 _KEY_LINE = re.compile(r"^([^\s#:'\"\[{-][^:\n]*?)\s*:(?:\s|$)", re.M)
 _NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[ T])")
-# The line that closes front-matter: `---` or `...`, then only whitespace (str.isspace).
-_CLOSING_LINE = re.compile(r"^(?:---|\.\.\.)[^\S\n]*$", re.M)
+# The line that closes front-matter: `---` or `...`, then only whitespace (str.isspace),
+# found from the newline before it (a pattern that starts with a literal is searched fast).
+_CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
 
 
 # -- the common shape of front-matter, read without the YAML machinery -------------------
@@ -332,19 +333,22 @@ def _simple_yaml_setup(yaml, loader):
 
 
 _SIMPLE = None  # set by `_yaml()`
-_PLAIN_MEMO: dict[str, object] = {}
+_PLAIN_MEMO: dict[str, object] = {}  # plain scalar -> its value, for those that are not str
+_PLAIN_STR: set[str] = set()  # plain scalars known to be strings (keys, statuses, tags...)
 
 
 def _plain(text: str):
     """A plain scalar as PyYAML would construct it, or _FAIL for a tag not handled here."""
     resolvers, constructors, constructor, node_type = _SIMPLE
     candidates = resolvers.get(text[0])
-    if candidates is None:
+    if candidates is None or text in _PLAIN_STR:
         return text
     for tag, regexp in candidates:
         if regexp.match(text):
             break
     else:
+        if len(_PLAIN_STR) < 4096:
+            _PLAIN_STR.add(text)
         return text
     if tag not in _SIMPLE_TAGS:
         return _FAIL
@@ -523,8 +527,8 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
     if first_end < 0 or text[3:first_end].strip():
         return {}, text, 1, None
     # Find the closing `---` (or `...`) line.
-    close = _CLOSING_LINE.search(text, first_end + 1)
-    close_start = -1 if close is None else close.start()
+    close = _CLOSING_LINE.search(text, first_end)
+    close_start = -1 if close is None else close.start() + 1
     if close_start < 0:
         after = text[first_end + 1:].lstrip("\r\n")
         if _KEY_LINE.match(after):
@@ -765,7 +769,6 @@ def _kind_of(fields: dict) -> str:
 
 
 def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:
-    from .model import CONTACT_STATUSES, INTERVIEW_STATUSES
     status = fields.get("status")
     if status is not None:
         fields["status"] = status = status.lower()
