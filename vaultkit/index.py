@@ -138,8 +138,10 @@ class Index:
     def _update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         affected: set[str] = set()
         rekeys: set[str] = set()
+        edges_stale = False  # referral edges come only from contacts' and interviews' links
         for path, rec in changed.items():
             old = self.records.get(path)
+            edges_stale = edges_stale or any(r is not None and r.kind in (CONTACT, INTERVIEW) for r in (old, rec))
             affected.add(path)
             if old is not None:
                 affected |= self._unlink_out(path)
@@ -166,6 +168,7 @@ class Index:
                 continue
             if path not in changed:
                 affected |= self._unlink_out(path)
+                edges_stale = edges_stale or rec.kind in (CONTACT, INTERVIEW)
             self._link_out(rec)
             affected.add(path)
             affected |= {r.target for r in self.out.get(path, ())}
@@ -173,7 +176,8 @@ class Index:
             if rec is not None:
                 affected |= {r.source for r in self.inbound.get(path, ())}
                 affected |= self._second_hop(rec)
-        self._edges = None
+        if edges_stale:
+            self._edges = None
         return {p for p in affected if p in self.records}
 
     def _second_hop(self, rec: NoteRecord) -> set[str]:
