@@ -192,8 +192,12 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
                          fitted_stem(f"{date} {{}} - thank-you", name), ctx)
     edges = ix.edges()
     if only is not None:
-        edges = [e for e in edges if e.referrer in only or e.referred in only or (e.via and e.via in only)
-                 or any(i in only for i in ix.interviews_of(e.referred))]
+        # Edges touching the changed notes, or whose referred person has a changed interview.
+        touched = set(only)
+        for i in only:
+            if ix.kind(i) == INTERVIEW:
+                touched.update(ix.contacts_of(i))
+        edges = [e for e in edges if e.referrer in touched or e.referred in touched or (e.via and e.via in only)]
     for edge in edges:
         if not f.referral_due(edge):
             continue

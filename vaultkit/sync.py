@@ -6,6 +6,7 @@ apply changes one batch at a time; `run_sync` is one full pass for the `sync` co
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import gc
@@ -317,10 +318,13 @@ class Session:
             rec = parse_note(w.path, w.data, state.size, state.mtime_ns)
             fresh.append(rec)
             self.records[w.path] = rec
-            if self.index.records.get(w.path) is None or self.index.records[w.path].sha256 != rec.sha256:
-                self.index.update({w.path: rec})
-            else:
+            before = self.index.records.get(w.path)
+            # Our write changed only a managed block, which feeds no link, edge or name:
+            # swap the record in rather than updating (and re-deriving) the index.
+            if before is not None and same_output(before, dataclasses.replace(rec, blocks=before.blocks)):
                 self.index.records[w.path] = rec
+            else:
+                self.index.update({w.path: rec})
         self.cache.save_records(fresh, [])
         return new_stats
 
