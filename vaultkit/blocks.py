@@ -71,6 +71,12 @@ def _backlink_lines(f: Facts, path: str, shown: set[str]) -> tuple[list[str], li
     return body_items, prop_items
 
 
+def _backlink_sections(f: Facts, path: str, shown: set[str]) -> list[str]:
+    """The "Linked from" and "Named in properties of" sections of a block."""
+    body, props = _backlink_lines(f, path, shown)
+    return _lines("Linked from", body) + _lines("Named in properties of", props)
+
+
 def contact_block(f: Facts, path: str) -> str:
     """Block `connections` of a contact note (SPEC §4.1)."""
     ix = f.ix
@@ -89,9 +95,7 @@ def contact_block(f: Facts, path: str) -> str:
             g = f.generated(key)
             if g:
                 shown.add(g)
-    body, props = _backlink_lines(f, path, shown)
-    lines += _lines("Linked from", body)
-    lines += _lines("Named in properties of", props)
+    lines += _backlink_sections(f, path, shown)
     return _finish(lines, "")
 
 
@@ -107,9 +111,7 @@ def company_block(f: Facts, path: str) -> str:
     lines += _lines("Contacts", items)
     interviews = ix.interviews_at(path)
     lines += _lines("Interviews", [_interview_line(f, i, with_contact=True) for i in interviews])
-    body, props = _backlink_lines(f, path, set(contacts) | set(interviews))
-    lines += _lines("Linked from", body)
-    lines += _lines("Named in properties of", props)
+    lines += _backlink_sections(f, path, set(contacts) | set(interviews))
     return _finish(lines, "_No contacts or interviews yet._")
 
 
