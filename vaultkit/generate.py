@@ -18,7 +18,7 @@ import yaml
 
 from .errors import Problem, TemplateProblem, UnsafePath
 from .facts import Facts
-from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite, Referral
+from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite
 from .names import fitted_stem, safe_filename, unique_note_path
 from .vault import parse_note
 

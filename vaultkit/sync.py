@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 from . import blocks
 from .cache import Cache
 from .config import Config, load_config
-from .errors import Problem, TemplateProblem, UnsafePath, WriteConflict
+from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, NoteRecord, PlannedWrite
@@ -47,7 +47,6 @@ class SyncReport:
     writes: list[PlannedWrite] = field(default_factory=list)
     written_paths: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
-    unchanged_fast: bool = False
 
     def summary(self, dry_run: bool = False) -> str:
         verb = "would write" if dry_run else "wrote"
@@ -94,7 +93,6 @@ class Session:
         self.index: Index | None = None
         self.ledger: dict[str, str] = {}
         self._renderer = None
-        self.template_problems: list[Problem] = []
         self._conflicts: list[str] = []
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
         self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
@@ -348,7 +346,6 @@ class Session:
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
                 report.notes = len(stats)
                 report.parsed = self.parsed
-                report.unchanged_fast = True
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report
         result = self.load(progress)

@@ -19,7 +19,6 @@ import stat
 import sys
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -27,7 +26,7 @@ from typing import Callable
 from . import links as linkmod
 from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
-from .write import _scan as _scan_markers
+from .write import scan_markers
 
 log = logging.getLogger(__name__)
 
@@ -490,7 +489,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
 
     if "<" in text and "<!-- vaultkit:" in text:
         # One scan for both `check_markers` and `block_spans` of write.py.
-        markers = _scan_markers(text)
+        markers = scan_markers(text)
         exc = markers.problem
         if exc is None:
             rec.blocks = {name: hashlib.sha256(text[s:e].replace("\r\n", "\n").encode()).hexdigest()
@@ -800,7 +799,3 @@ def _discussed(body: str) -> list[str]:
         if len(points) == 3:
             break
     return points
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)

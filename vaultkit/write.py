@@ -142,7 +142,7 @@ class _Scan:
     open_fence: int | None = None
 
 
-def _scan(text: str, fences: bool = False) -> _Scan:
+def scan_markers(text: str, fences: bool = False) -> _Scan:
     """Every marker of every name, outside fenced code. `fences=True` also reports a
     code fence left open at the end (needed only before appending a block)."""
     result = _Scan()
@@ -231,7 +231,7 @@ def _candidate_lines(text: str) -> list[int]:
 
 def check_markers(text: str) -> None:
     """Raise MarkerError (with `line`) for the first broken marker of any block name."""
-    problem = _scan(text).problem
+    problem = scan_markers(text).problem
     if problem is not None:
         raise problem
 
@@ -243,7 +243,7 @@ def find_block(text: str, name: str) -> tuple[int, int] | None:
     line. Raises MarkerError if any marker in the note is broken: the note is then left
     alone, whichever block was asked for.
     """
-    scan = _scan(text)
+    scan = scan_markers(text)
     if scan.problem is not None:
         raise scan.problem
     return scan.blocks.get(name)
@@ -259,7 +259,7 @@ def block_spans(text: str) -> list[tuple[str, int, int]]:
     """(name, start, end) of the inner text of every begin/end pair of one name with no
     marker between them. Never raises, so a reader can skip generated text even in a note
     whose other markers are broken; use `check_markers` before writing."""
-    return _scan(text).pairs
+    return scan_markers(text).pairs
 
 
 def set_block(text: str, name: str, inner: str) -> str:
@@ -275,7 +275,7 @@ def set_block(text: str, name: str, inner: str) -> str:
     inner = inner.replace("\r\n", "\n")
     if inner and not inner.endswith("\n"):
         inner += "\n"
-    own = _scan(inner, fences=True)
+    own = scan_markers(inner, fences=True)
     if own.problem is not None or own.pairs:
         raise MarkerError(f"the new text of block '{name}' contains a vaultkit marker line; "
                           "not written")
@@ -286,7 +286,7 @@ def set_block(text: str, name: str, inner: str) -> str:
     if eol != "\n":
         inner = inner.replace("\n", eol)
 
-    scan = _scan(text, fences=True)
+    scan = scan_markers(text, fences=True)
     if scan.problem is not None:
         raise scan.problem
     span = scan.blocks.get(name)
