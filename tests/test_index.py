@@ -78,6 +78,7 @@ def _state(ix: Index):
         {s: sorted(l.target for l in ls) for s, ls in ix.unresolved.items()},
         sorted((e.referrer, e.referred, e.via or "") for e in ix.edges()),
         dict(ix.generated),
+        {p: ix.interview_key(p) for p in sorted(ix.records)},
     )
 
 
@@ -101,17 +102,23 @@ def note(draw):
     return f"{folder}{name}.md", f"---\n{fm}---\n{body}\n"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(note(), max_size=8), st.lists(st.tuples(note(), st.booleans()), max_size=6))
 def test_incremental_update_equals_a_fresh_build(initial, steps):
     files = dict(initial)
     ix = Index([rec(p, t) for p, t in files.items()])
     for (path, text), delete in steps:
+        keys_before = {p: ix.interview_key(p) for p in ix.records}
         if delete and path in files:
             del files[path]
-            ix.update({path: None})
+            affected = ix.update({path: None})
         else:
             files[path] = text
-            ix.update({path: rec(path, text)})
+            affected = ix.update({path: rec(path, text)})
         fresh = Index([rec(p, t) for p, t in files.items()])
         assert _state(ix) == _state(fresh)
+        # An interview whose generated notes' key changed is re-planned, with its contacts.
+        for p in ix.records:
+            if ix.interview_key(p) != keys_before.get(p, ix.interview_key(p)):
+                assert p in affected
+                assert set(ix.contacts_of(p)) <= affected

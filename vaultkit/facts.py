@@ -34,7 +34,7 @@ class Facts:
         self.cfg = cfg
         self.today = today
         self.today_iso = today.isoformat()
-        # Per contact, asked by its block and again by the daily note (like `_keys`, kept
+        # Per contact, asked by its block and again by the daily note (kept
         # for the life of these facts: a Facts is made anew whenever the index changes).
         self._last_interaction: dict[str, str | None] = {}
 
@@ -59,13 +59,7 @@ class Facts:
         return contacts[0] if contacts else None
 
     def contact_name_of(self, interview: str) -> str | None:
-        c = self.contact_of(interview)
-        if c:
-            return self.ix.name(c)
-        for link in self.ix.records[interview].links:
-            if link.prop == "contact":
-                return link.target.rsplit("/", 1)[-1]
-        return None
+        return self.ix.contact_name_of(interview)
 
     def interviews(self) -> list[str]:
         return self.ix.paths_of_kind(INTERVIEW)
@@ -75,33 +69,13 @@ class Facts:
 
     # -- keys of generated notes -----------------------------------------------------
 
-    def _keys(self) -> dict[str, tuple[str, str]]:
-        """interview path -> (agenda key, thank-you key); duplicates get `:2`, `:3`… in path order."""
-        cached = getattr(self, "_key_cache", None)
-        if cached is not None:
-            return cached
-        seen: dict[str, int] = {}
-        out: dict[str, tuple[str, str]] = {}
-        for i in self.interviews():
-            name = self.contact_name_of(i)
-            date = self.date_of(i)
-            if not name or not date:
-                continue
-            base = f"{date}:{name}"
-            n = seen.get(base.casefold(), 0) + 1
-            seen[base.casefold()] = n
-            suffix = "" if n == 1 else f":{n}"
-            out[i] = (f"agenda:{base}{suffix}", f"thank-you:{base}{suffix}")
-        self._key_cache = out
-        return out
-
     def agenda_key(self, interview: str) -> str | None:
-        keys = self._keys().get(interview)
-        return keys[0] if keys else None
+        base = self.ix.interview_key(interview)
+        return f"agenda:{base}" if base else None
 
     def thank_you_key(self, interview: str) -> str | None:
-        keys = self._keys().get(interview)
-        return keys[1] if keys else None
+        base = self.ix.interview_key(interview)
+        return f"thank-you:{base}" if base else None
 
     def referral_key(self, edge: Referral) -> str:
         return f"thank-you-referral:{self.ix.name(edge.referrer)}>{self.ix.name(edge.referred)}"

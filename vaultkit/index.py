@@ -6,6 +6,7 @@ watcher's work per batch does not grow with the size of the vault.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import defaultdict
 from typing import Iterable
@@ -47,6 +48,11 @@ class Index:
         self._links: dict[str, str] = {}
         self._sort_keys: dict[str, tuple[str, str]] = {}
         self._updating = False
+        # Interviews by "date:contact name" (the base of their generated notes' keys):
+        # interview -> base, and casefolded base -> its interviews in path order. Kept
+        # up to date by `update`, so a key costs no pass over all interviews.
+        self._base: dict[str, str] = {}
+        self._base_groups: dict[str, list[str]] = {}
         records = list(records)
         for rec in records:
             self.records[rec.path] = rec
@@ -54,6 +60,9 @@ class Index:
             self._note_generated(rec, add=True)
         for rec in records:
             self._link_out(rec)
+        for rec in records:
+            if rec.kind == INTERVIEW:
+                self._rebase(rec.path)
 
     # -- building --------------------------------------------------------------------
 
@@ -178,7 +187,73 @@ class Index:
                 affected |= self._second_hop(rec)
         if edges_stale:
             self._edges = None
+        # Interviews whose key base may have changed are all among `affected` (their own
+        # note, or a contact link that was re-resolved or whose target changed). When a
+        # group of same-base interviews changes, its members' `:2`, `:3` suffixes may too.
+        for group in self._rebase_all(affected | changed.keys()):
+            for path in group:
+                affected.add(path)
+                affected.update(self.contacts_of(path))
+                affected |= self._second_hop(self.records[path])
         return {p for p in affected if p in self.records}
+
+    # -- interview keys --------------------------------------------------------------
+
+    def contact_name_of(self, interview: str) -> str | None:
+        """The interview's contact's name; for an unresolved `contact` link, its target's name."""
+        contacts = self.contacts_of(interview)
+        if contacts:
+            return self.name(contacts[0])
+        for link in self.records[interview].links:
+            if link.prop == "contact":
+                return link.target.rsplit("/", 1)[-1]
+        return None
+
+    def _base_of(self, path: str) -> str | None:
+        rec = self.records.get(path)
+        if rec is None or rec.kind != INTERVIEW or not rec.ok:
+            return None
+        date = rec.fields.get("date")
+        name = self.contact_name_of(path) if date else None
+        return f"{date}:{name}" if date and name else None
+
+    def _rebase(self, path: str) -> set[str]:
+        """Recompute one note's key base; return the casefolded bases whose groups changed."""
+        new = self._base_of(path)
+        old = self._base.get(path)
+        if new == old:
+            return set()
+        touched = set()
+        if old is not None:
+            key = old.casefold()
+            group = self._base_groups[key]
+            group.remove(path)
+            if not group:
+                del self._base_groups[key]
+            touched.add(key)
+            del self._base[path]
+        if new is not None:
+            key = new.casefold()
+            bisect.insort(self._base_groups.setdefault(key, []), path)
+            self._base[path] = new
+            touched.add(key)
+        return touched
+
+    def _rebase_all(self, paths: Iterable[str]) -> list[list[str]]:
+        touched: set[str] = set()
+        for path in paths:
+            if path in self._base or self.kind(path) == INTERVIEW:
+                touched |= self._rebase(path)
+        return [list(self._base_groups[k]) for k in touched if k in self._base_groups]
+
+    def interview_key(self, interview: str) -> str | None:
+        """`date:Contact Name` for the interview's generated notes; the second and later
+        interviews with the same base (case-insensitively, in path order) get `:2`, `:3`…"""
+        base = self._base.get(interview)
+        if base is None:
+            return None
+        n = self._base_groups[base.casefold()].index(interview) + 1
+        return base if n == 1 else f"{base}:{n}"
 
     def _second_hop(self, rec: NoteRecord) -> set[str]:
         """An interview also shows in its contacts' company's block."""
