@@ -190,14 +190,16 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
                        "discussed": list(fields.get("discussed") or []), "goals": list(fields.get("goals") or [])}
                 p.create("thank-you.md", key, cfg.thank_yous_folder,
                          fitted_stem(f"{date} {{}} - thank-you", name), ctx)
-    edges = ix.edges()
-    if only is not None:
-        # Edges touching the changed notes, or whose referred person has a changed interview.
+    if only is None:
+        edges = ix.edges()
+    else:
+        # Edges touching the changed notes, or recorded in a changed interview (whose
+        # contact is then the referrer).
         touched = set(only)
         for i in only:
             if ix.kind(i) == INTERVIEW:
                 touched.update(ix.contacts_of(i))
-        edges = [e for e in edges if e.referrer in touched or e.referred in touched or (e.via and e.via in only)]
+        edges = ix.edges_touching(touched)
     for edge in edges:
         if not f.referral_due(edge):
             continue

@@ -11,15 +11,16 @@ import logging
 from collections import defaultdict
 from typing import Iterable
 
-from .links import Resolver, _add, _discard, _paths, wikilink
+from .links import Resolver, _add, _discard, _key, _paths, wikilink
 from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
 
 
 def _link_keys(link: Link) -> set[str]:
-    """The lower-cased names whose appearance or disappearance can change this link's target."""
-    target = link.target.lower()
+    """The lookup keys (`links._key`: lower case, NFC) of the names whose appearance or
+    disappearance can change this link's target."""
+    target = _key(link.target)
     base = target.rsplit("/", 1)[-1]
     if base.endswith(".md"):
         base = base[:-3]
@@ -41,6 +42,7 @@ class Index:
         self._edges: list[Referral] | None = None
         self._referrers: dict[str, list[str]] = {}
         self._referred: dict[str, list[str]] = {}
+        self._edges_of: dict[str, list[int]] = {}  # contact -> positions in `_edges`
         self.generated: dict[str, str] = {}
         # Answers to queries asked once per block (a note's wikilink, a contact's
         # interviews...), kept until the index next changes (`update` drops them).
@@ -92,7 +94,8 @@ class Index:
         resolve = self.resolver.resolve
         for link in rec.links:
             # The keys of `_link_keys`, inlined: this loop runs for every link of the vault.
-            target = link.target.lower()
+            target = link.target
+            target = target.lower() if target.isascii() else _key(target)
             base = target.rsplit("/", 1)[-1]
             if base.endswith(".md"):
                 base = base[:-3]
@@ -148,6 +151,23 @@ class Index:
         affected: set[str] = set()
         rekeys: set[str] = set()
         edges_stale = False  # referral edges come only from contacts' and interviews' links
+        # Notes whose link (as other notes' blocks show it) or name may change: the changed
+        # notes, and the notes sharing a base name with one that comes or goes (a link to
+        # them is then written as a path, or no longer needs to be). Their blocks' readers
+        # are found before the change and again after it.
+        shown = set(changed)
+        generated_keys: set[str] = set()
+        for path, rec in changed.items():
+            old = self.records.get(path)
+            if (old is None) != (rec is None):
+                shown.update(self.resolver.notes_with_stem_of(path))
+            for r in (old, rec):
+                if r is not None and r.fields.get("generated_by") == "vaultkit" and r.fields.get("vaultkit_key"):
+                    generated_keys.add(r.fields["vaultkit_key"])
+        if self._edges is None and any(self.kind(p) == CONTACT for p in shown):
+            self.edges()  # as they stand before the change (the next plan needs them anyway)
+        for path in shown:
+            affected |= self._shown_in(path)
         for path, rec in changed.items():
             old = self.records.get(path)
             edges_stale = edges_stale or any(r is not None and r.kind in (CONTACT, INTERVIEW) for r in (old, rec))
@@ -195,7 +215,48 @@ class Index:
                 affected.add(path)
                 affected.update(self.contacts_of(path))
                 affected |= self._second_hop(self.records[path])
+        for path in changed:
+            shown.update(self.resolver.notes_with_stem_of(path))
+        for path in shown:
+            if path in self.records:
+                affected |= self._shown_in(path, edges=False)
+        # A generated note came, went or changed (its `sent` date, its path): the blocks
+        # that show it or count it.
+        for key in generated_keys:
+            affected |= self._subjects_of_key(key)
         return {p for p in affected if p in self.records}
+
+    def _shown_in(self, path: str, edges: bool = True) -> set[str]:
+        """The notes whose blocks may show this note's link or name: those it links to,
+        those linking to it, its interviews' companies, and (from the referral edges as
+        they stand, when `edges`) whom it referred and who referred it."""
+        found = {r.target for r in self.out.get(path, ())}
+        found.update(r.source for r in self.inbound.get(path, ()))
+        rec = self.records.get(path)
+        if rec is not None:
+            found |= self._second_hop(rec)
+        if edges and self._edges is not None:
+            found.update(self._referrers.get(path, ()))
+            found.update(self._referred.get(path, ()))
+        return found
+
+    def _subjects_of_key(self, key: str) -> set[str]:
+        """The notes whose blocks show the generated note with this key (or count its `sent`)."""
+        kind, _, rest = key.partition(":")
+        found: set[str] = set()
+        if kind in ("agenda", "thank-you"):
+            for base in (rest, rest.rpartition(":")[0]):
+                found.update(i for i in self._base_groups.get(base.casefold(), ())
+                             if self.interview_key(i) == rest)
+        elif kind == "thank-you-referral":
+            referrer, _, referred = rest.partition(">")
+            found.update(self.resolver.notes_named(referrer))
+            found.update(self.resolver.notes_named(referred))
+        for path in list(found):
+            if self.kind(path) == INTERVIEW:
+                found.update(self.contacts_of(path))
+                found |= self._second_hop(self.records[path])
+        return found
 
     # -- interview keys --------------------------------------------------------------
 
@@ -409,10 +470,19 @@ class Index:
         self._edges = [Referral(a, b, via) for (a, b), via in sorted(found.items())]
         self._referrers = defaultdict(list)
         self._referred = defaultdict(list)
-        for e in self._edges:
+        self._edges_of = defaultdict(list)
+        for n, e in enumerate(self._edges):
             self._referrers[e.referred].append(e.referrer)
             self._referred[e.referrer].append(e.referred)
+            self._edges_of[e.referrer].append(n)
+            self._edges_of[e.referred].append(n)
         return self._edges
+
+    def edges_touching(self, contacts: Iterable[str]) -> list[Referral]:
+        """The edges whose referrer or referred is one of `contacts`, in `edges()` order."""
+        edges = self.edges()
+        found = sorted({n for c in contacts for n in self._edges_of.get(c, ())})
+        return [edges[n] for n in found]
 
     def referrers_of(self, contact: str) -> list[str]:
         """Who referred you to this contact, by name."""
@@ -448,4 +518,4 @@ def same_output(old: NoteRecord, new: NoteRecord) -> bool:
 
 def _names_of(rec: NoteRecord) -> set[str]:
     stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
-    return {stem.lower(), rec.name.lower(), rec.path.removesuffix(".md").lower()} | {a.lower() for a in rec.aliases}
+    return {_key(stem), _key(rec.name), _key(rec.path.removesuffix(".md"))} | {_key(a) for a in rec.aliases}

@@ -610,6 +610,15 @@ class Resolver:
                 out.append((_stem(ordered[0]), ordered))
         return sorted(out)
 
+    def notes_named(self, name: str) -> list[str]:
+        """The notes whose display name is `name` (case-insensitively)."""
+        return sorted(_paths(self._by_name, _key(name)) or ())
+
+    def notes_with_stem_of(self, path: str) -> list[str]:
+        """The notes with the same base name as `path` (case-insensitively), itself included
+        if known: those whose `link_target_for` may change when a note of that name comes or goes."""
+        return sorted(_paths(self._by_stem, _key(_stem(path))) or ())
+
     def link_target_for(self, path: str) -> str:
         """The wikilink target that resolves to `path`: its stem when no other note has
         that stem (case-insensitively), else the path without `.md`."""
