@@ -44,9 +44,12 @@ class Index:
         self._referred: dict[str, list[str]] = {}
         self._edges_of: dict[str, list[int]] = {}  # contact -> positions in `_edges`
         self.generated: dict[str, str] = {}
-        # Answers to queries asked once per block (a note's wikilink, a contact's
-        # interviews...), kept until the index next changes (`update` drops them).
-        self._memo: dict[tuple, list[str]] = {}
+        # Answers to queries asked again and again (a note's wikilink, a contact's
+        # interviews...), per note; `update` drops those of the notes it reports affected
+        # (every note whose answers can differ is among them: the same set tells which
+        # blocks to render again, see the property tests).
+        self._memo: dict[str, dict[tuple, list[str]]] = {}
+        self._kind_memo: dict[str, list[str]] = {}
         self._links: dict[str, str] = {}
         self._sort_keys: dict[str, tuple[str, str]] = {}
         self._updating = False
@@ -134,18 +137,26 @@ class Index:
 
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         """Apply changed notes (None: deleted); return every note whose output may change."""
-        self._forget()
         self._updating = True  # queries asked halfway through must not be remembered
+        self._stale: set[str] | None = None
         try:
             return self._update(changed)
         finally:
             self._updating = False
-            self._forget()
+            self._forget(self._stale)
 
-    def _forget(self) -> None:
-        self._memo.clear()
-        self._links.clear()
-        self._sort_keys.clear()
+    def _forget(self, paths: set[str] | None) -> None:
+        """Drop remembered answers about `paths` (None: about every note)."""
+        if paths is None:
+            self._memo.clear()
+            self._kind_memo.clear()
+            self._links.clear()
+            self._sort_keys.clear()
+            return
+        for path in paths:
+            self._memo.pop(path, None)
+            self._links.pop(path, None)
+            self._sort_keys.pop(path, None)
 
     def _update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         affected: set[str] = set()
@@ -157,6 +168,7 @@ class Index:
         # are found before the change and again after it.
         shown = set(changed)
         generated_keys: set[str] = set()
+        kinds = [(self.records.get(path), rec) for path, rec in changed.items()]
         for path, rec in changed.items():
             old = self.records.get(path)
             if (old is None) != (rec is None):
@@ -224,6 +236,10 @@ class Index:
         # that show it or count it.
         for key in generated_keys:
             affected |= self._subjects_of_key(key)
+        if any(old is None or rec is None or (old.kind, old.ok) != (rec.kind, rec.ok)
+               for old, rec in kinds):
+            self._kind_memo.clear()
+        self._stale = affected | shown | changed.keys()
         return {p for p in affected if p in self.records}
 
     def _shown_in(self, path: str, edges: bool = True) -> set[str]:
@@ -339,7 +355,7 @@ class Index:
 
     def link(self, path: str) -> str:
         """A wikilink to the note that resolves back to it, showing its display name."""
-        found = self._links.get(path)
+        found = None if self._updating else self._links.get(path)
         if found is None:
             target = self.resolver.link_target_for(path)
             name = self.name(path)
@@ -352,34 +368,40 @@ class Index:
         return self.resolver.link_target_for(path)
 
     def paths_of_kind(self, kind: str) -> list[str]:
-        key = ("kind", kind)
-        found = self._memo.get(key)
+        found = None if self._updating else self._kind_memo.get(kind)
         if found is None:
             found = sorted(p for p, r in self.records.items() if r.kind == kind and r.ok)
             if not self._updating:
-                self._memo[key] = found
+                self._kind_memo[kind] = found
         return list(found)
 
+    def _remember(self, path: str, key: tuple, found: list[str]) -> None:
+        if not self._updating:
+            memo = self._memo.get(path)
+            if memo is None:
+                memo = self._memo[path] = {}
+            memo[key] = found
+
     def _out_prop(self, path: str, prop: str, kind: str | None) -> list[str]:
-        key = ("out", path, prop, kind)
-        found = self._memo.get(key)
+        key = ("out", prop, kind)
+        memo = None if self._updating else self._memo.get(path)
+        found = memo.get(key) if memo else None
         if found is None:
             found = []
             for r in self.out.get(path, ()):
                 if r.prop == prop and (kind is None or self.kind(r.target) == kind) and r.target not in found:
                     found.append(r.target)
-            if not self._updating:
-                self._memo[key] = found
+            self._remember(path, key, found)
         return list(found)
 
     def _in_prop(self, path: str, prop: str, kind: str) -> list[str]:
-        key = ("in", path, prop, kind)
-        found = self._memo.get(key)
+        key = ("in", prop, kind)
+        memo = None if self._updating else self._memo.get(path)
+        found = memo.get(key) if memo else None
         if found is None:
             found = sorted({r.source for r in self.inbound.get(path, ())
                             if r.prop == prop and self.kind(r.source) == kind})
-            if not self._updating:
-                self._memo[key] = found
+            self._remember(path, key, found)
         return list(found)
 
     def contacts_of(self, interview: str) -> list[str]:
@@ -387,12 +409,12 @@ class Index:
 
     def interviews_of(self, contact: str) -> list[str]:
         """Interviews with this contact, by date then path."""
-        key = ("interviews", contact)
-        found = self._memo.get(key)
+        key = ("interviews",)
+        memo = None if self._updating else self._memo.get(contact)
+        found = memo.get(key) if memo else None
         if found is None:
             found = sorted(self._in_prop(contact, "contact", INTERVIEW), key=self._interview_sort)
-            if not self._updating:
-                self._memo[key] = found
+            self._remember(contact, key, found)
         return list(found)
 
     def _interview_sort(self, path: str) -> tuple:
@@ -495,7 +517,7 @@ class Index:
         return sorted(self._referred.get(contact, ()), key=self._name_sort)
 
     def _name_sort(self, path: str) -> tuple[str, str]:
-        found = self._sort_keys.get(path)
+        found = None if self._updating else self._sort_keys.get(path)
         if found is None:
             found = (self.name(path).casefold(), path)
             if not self._updating:

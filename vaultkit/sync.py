@@ -94,6 +94,7 @@ class Session:
         self.ledger: dict[str, str] = {}
         self._renderer = None
         self._conflicts: list[str] = []
+        self.globals_due = False  # see `plan`
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
         self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
         self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
@@ -175,11 +176,13 @@ class Session:
     # -- planning ----------------------------------------------------------------------
 
     def plan(self, only: set[str] | None = None, regenerate: Iterable[str] = (),
-             refresh_globals: bool = True) -> tuple[list[PlannedWrite], list[Problem]]:
+             refresh_globals: bool = True, defer_globals: bool = False) -> tuple[list[PlannedWrite], list[Problem]]:
         """Every write this pass wants: new generated notes, then changed managed blocks.
 
         `only` limits the block work to those notes (the watcher's affected set); the
-        referral index and today's daily note are planned when `refresh_globals` says so.
+        referral index and today's daily note are planned when `refresh_globals` says so
+        (or notes were created), unless `defer_globals`: `globals_due` then says whether
+        the caller should plan them with `plan_globals` (after writing the rest).
         """
         from .generate import plan_generated  # noqa: PLC0415 - keeps Jinja2 off the no-change path
 
@@ -207,15 +210,21 @@ class Session:
             if write is not None:
                 writes.append(write)
 
-        if only is None or refresh_globals or created.writes:
-            for w in self._referral_index(f, created_data, problems):
-                writes.append(w)
-            for w in self._daily(f, created_data, problems):
-                writes.append(w)
+        self.globals_due = only is None or refresh_globals or bool(created.writes)
+        if self.globals_due and not defer_globals:
+            writes.extend(self.plan_globals(f, created_data, problems))
         # New notes not rewritten by a block go out as they were rendered.
         planned_paths = {w.path for w in writes}
         writes = [w for w in created.writes if w.path not in planned_paths] + writes
         return writes, problems
+
+    def plan_globals(self, f: Facts | None = None, created: dict | None = None,
+                     problems: list[Problem] | None = None) -> list[PlannedWrite]:
+        """The notes made from the whole vault: the referral index and today's follow-ups."""
+        f = f or self.facts()
+        created = created or {}
+        problems = problems if problems is not None else []
+        return [*self._referral_index(f, created, problems), *self._daily(f, created, problems)]
 
     def _block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
                      problems: list[Problem], reason: str | None = None) -> PlannedWrite | None:
@@ -486,14 +495,25 @@ class Session:
         affected = self.index.update(changes) if changes else set()
         self.cache.save_records([r for r in changes.values() if r is not None],
                                 [p for p, r in changes.items() if r is None])
+        # Two rounds: the changed notes' own outputs first, then the notes made from the
+        # whole vault (referral index, daily note), whose cost grows with it: the blocks
+        # an edit affects reach the disk without waiting for them.
         writes, problems = self.plan(None if everything else affected | recheck,
-                                     refresh_globals=refresh_globals or self._is_daily(recheck))
+                                     refresh_globals=refresh_globals or self._is_daily(recheck),
+                                     defer_globals=True)
+        held: list[PlannedWrite] = []
+        report.writes = []
+        for round_ in (1, 2):
+            if round_ == 2:
+                if not self.globals_due:
+                    break
+                writes = self.plan_globals(problems=problems)
+            held += [w for w in writes if w.path in later]
+            writes = [w for w in writes if w.path not in later]
+            report.writes += writes
+            self.write(writes, report)
         report.problems.extend(problems)
-        held = [w for w in writes if w.path in later]
-        writes = [w for w in writes if w.path not in later]
-        report.writes = writes
         report.skipped.extend(self._conflicts)
-        self.write(writes, report)
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
         later |= {w.path for w in held} | set(self._conflicts)
         report.notes = len(self.records)
