@@ -97,7 +97,8 @@ def note(draw):
     if kind == "contact" and refs:
         fm += "referred_by: [" + ", ".join(f'"[[{r}]]"' for r in refs) + "]\n"
     if kind == "interview":
-        fm += f"contact: {refs[0] if refs else 'Ann'}\ndate: 2026-11-01\nreferrals: [{', '.join(targets)}]\n"
+        day = draw(st.sampled_from(["2026-11-01", "2026-10-05", "2026-12-24"]))
+        fm += f"contact: {refs[0] if refs else 'Ann'}\ndate: {day}\nreferrals: [{', '.join(targets)}]\n"
     body = " ".join(f"[[{t}]]" for t in targets)
     return f"{folder}{name}.md", f"---\n{fm}---\n{body}\n"
 
@@ -122,3 +123,24 @@ def test_incremental_update_equals_a_fresh_build(initial, steps):
             if ix.interview_key(p) != keys_before.get(p, ix.interview_key(p)):
                 assert p in affected
                 assert set(ix.contacts_of(p)) <= affected
+
+
+def test_edge_via_is_the_earliest_interview_and_follows_date_edits():
+    files = {
+        "People/Ann.md": "---\ntype: contact\n---\n",
+        "People/Dee.md": "---\ntype: contact\nreferred_by: \"[[Ann]]\"\n---\n",
+        "Interviews/a.md": "---\ntype: interview\ncontact: \"[[Ann]]\"\ndate: 2026-11-20\nreferrals: [\"[[Dee]]\"]\n---\n",
+        "Interviews/b.md": "---\ntype: interview\ncontact: \"[[Ann]]\"\ndate: 2026-11-25\nreferrals: [\"[[Dee]]\"]\n---\n",
+    }
+    ix = build(files)
+    assert [(e.referrer, e.referred, e.via) for e in ix.edges()] == \
+        [("People/Ann.md", "People/Dee.md", "Interviews/a.md")]
+    moved = files["Interviews/b.md"].replace("2026-11-25", "2026-11-02")
+    ix.update({"Interviews/b.md": rec("Interviews/b.md", moved)})
+    assert [e.via for e in ix.edges()] == ["Interviews/b.md"]
+    assert ix.referrers_of("People/Dee.md") == ["People/Ann.md"]
+    ix.update({"Interviews/b.md": None, "Interviews/a.md": None})
+    assert [(e.referrer, e.via) for e in ix.edges()] == [("People/Ann.md", None)]  # referred_by still records it
+    ix.update({"People/Dee.md": rec("People/Dee.md", "---\ntype: contact\n---\n")})
+    assert ix.edges() == [] and ix.referred_by("People/Ann.md") == []
+    assert ix.edges_touching(["People/Ann.md"]) == []

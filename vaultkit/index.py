@@ -39,10 +39,16 @@ class Index:
         # lower-cased name -> notes with a link that name can capture (a str for one note,
         # else a set: see links._add)
         self._by_key: dict[str, str | set[str]] = {}
-        self._edges: list[Referral] | None = None
-        self._referrers: dict[str, list[str]] = {}
-        self._referred: dict[str, list[str]] = {}
-        self._edges_of: dict[str, list[int]] = {}  # contact -> positions in `_edges`
+        # Referral edges, built on first use and then kept up to date by `update`: what
+        # each contact or interview records (referrer, referred, interview or None), the
+        # recorders of each (referrer, referred) pair, the edges, and per-contact views.
+        self._edges_built = False
+        self._edge_parts: dict[str, tuple[tuple[str, str, str | None], ...]] = {}
+        self._pair_sources: dict[tuple[str, str], dict[str, str | None]] = {}
+        self._edge_map: dict[tuple[str, str], Referral] = {}
+        self._edges_sorted: list[Referral] | None = None
+        self._referrers: dict[str, set[str]] = defaultdict(set)  # referred -> referrers
+        self._referred: dict[str, set[str]] = defaultdict(set)   # referrer -> referred
         self.generated: dict[str, str] = {}
         # Answers to queries asked again and again (a note's wikilink, a contact's
         # interviews...), per note; `update` drops those of the notes it reports affected
@@ -161,7 +167,6 @@ class Index:
     def _update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         affected: set[str] = set()
         rekeys: set[str] = set()
-        edges_stale = False  # referral edges come only from contacts' and interviews' links
         # Notes whose link (as other notes' blocks show it) or name may change: the changed
         # notes, and the notes sharing a base name with one that comes or goes (a link to
         # them is then written as a path, or no longer needs to be). Their blocks' readers
@@ -176,13 +181,12 @@ class Index:
             for r in (old, rec):
                 if r is not None and r.fields.get("generated_by") == "vaultkit" and r.fields.get("vaultkit_key"):
                     generated_keys.add(r.fields["vaultkit_key"])
-        if self._edges is None and any(self.kind(p) == CONTACT for p in shown):
+        if not self._edges_built and any(self.kind(p) == CONTACT for p in shown):
             self.edges()  # as they stand before the change (the next plan needs them anyway)
         for path in shown:
             affected |= self._shown_in(path)
         for path, rec in changed.items():
             old = self.records.get(path)
-            edges_stale = edges_stale or any(r is not None and r.kind in (CONTACT, INTERVIEW) for r in (old, rec))
             affected.add(path)
             if old is not None:
                 affected |= self._unlink_out(path)
@@ -209,7 +213,6 @@ class Index:
                 continue
             if path not in changed:
                 affected |= self._unlink_out(path)
-                edges_stale = edges_stale or rec.kind in (CONTACT, INTERVIEW)
             self._link_out(rec)
             affected.add(path)
             affected |= {r.target for r in self.out.get(path, ())}
@@ -217,8 +220,10 @@ class Index:
             if rec is not None:
                 affected |= {r.source for r in self.inbound.get(path, ())}
                 affected |= self._second_hop(rec)
-        if edges_stale:
-            self._edges = None
+        # What each contact or interview records can change only for notes among these:
+        # their own links or the kinds of the notes they link to changed.
+        if self._edges_built:
+            self._set_edge_parts(affected | changed.keys())
         # Interviews whose key base may have changed are all among `affected` (their own
         # note, or a contact link that was re-resolved or whose target changed). When a
         # group of same-base interviews changes, its members' `:2`, `:3` suffixes may too.
@@ -251,7 +256,7 @@ class Index:
         rec = self.records.get(path)
         if rec is not None:
             found |= self._second_hop(rec)
-        if edges and self._edges is not None:
+        if edges and self._edges_built:
             found.update(self._referrers.get(path, ()))
             found.update(self._referred.get(path, ()))
         return found
@@ -463,57 +468,97 @@ class Index:
         return sorted(found, key=self._interview_sort)
 
     def edges(self) -> list[Referral]:
-        """Every referral edge referrer -> referred, from both ways of recording it (SPEC §2).
+        """Every referral edge referrer -> referred, from both ways of recording it (SPEC §2),
+        by (referrer, referred) path.
 
         One Referral per (referrer, referred) pair; `via` is the earliest interview that
         recorded it, or None when only `referred_by` did.
         """
-        if self._edges is not None:
-            return self._edges
-        found: dict[tuple[str, str], str | None] = {}
-        for path, rec in self.records.items():
-            if not rec.ok:
-                continue
-            if rec.kind == CONTACT:
-                for referrer in self._out_prop(path, "referred_by", CONTACT):
-                    if referrer != path:
-                        found.setdefault((referrer, path), None)
-            elif rec.kind == INTERVIEW:
-                referred = self._out_prop(path, "referrals", CONTACT)
-                if not referred:
-                    continue
-                for referrer in self.contacts_of(path):
-                    for b in referred:
-                        if b == referrer:
-                            continue
-                        via = found.get((referrer, b))
-                        if via is None or self._interview_sort(path) < self._interview_sort(via):
-                            found[(referrer, b)] = path
-        self._edges = [Referral(a, b, via) for (a, b), via in sorted(found.items())]
-        self._referrers = defaultdict(list)
-        self._referred = defaultdict(list)
-        self._edges_of = defaultdict(list)
-        for n, e in enumerate(self._edges):
-            self._referrers[e.referred].append(e.referrer)
-            self._referred[e.referrer].append(e.referred)
-            self._edges_of[e.referrer].append(n)
-            self._edges_of[e.referred].append(n)
-        return self._edges
+        if not self._edges_built:
+            self._edges_built = True
+            self._set_edge_parts(p for p, r in self.records.items() if r.kind in (CONTACT, INTERVIEW))
+        if self._edges_sorted is None:
+            self._edges_sorted = [self._edge_map[pair] for pair in sorted(self._edge_map)]
+        return self._edges_sorted
+
+    def _edge_parts_of(self, path: str) -> tuple[tuple[str, str, str | None], ...]:
+        """The edges one note records: a contact its `referred_by`, an interview its
+        `referrals` (each referred by the interview's contacts)."""
+        rec = self.records.get(path)
+        if rec is None or not rec.ok:
+            return ()
+        if rec.kind == CONTACT:
+            return tuple((referrer, path, None) for referrer in self._out_prop(path, "referred_by", CONTACT)
+                         if referrer != path)
+        if rec.kind == INTERVIEW:
+            referred = self._out_prop(path, "referrals", CONTACT)
+            if referred:
+                return tuple((a, b, path) for a in self.contacts_of(path) for b in referred if b != a)
+        return ()
+
+    def _set_edge_parts(self, paths: Iterable[str]) -> None:
+        """Redo what these notes record, then the pairs it touches (all the old parts go
+        first: a pair's `via` is picked among notes that still record it)."""
+        pairs = set()
+        redo = []
+        for path in paths:
+            old = self._edge_parts.pop(path, ())
+            for a, b, _ in old:
+                sources = self._pair_sources.get((a, b))
+                if sources is not None:
+                    sources.pop(path, None)
+                pairs.add((a, b))
+            redo.append(path)
+        for path in redo:
+            new = self._edge_parts_of(path)
+            if new:
+                self._edge_parts[path] = new
+            for a, b, via in new:
+                self._pair_sources.setdefault((a, b), {})[path] = via
+                pairs.add((a, b))
+        # Every pair is redone, even one whose recorders did not change: an interview's
+        # date picks `via`.
+        for pair in pairs:
+            self._set_edge(pair)
+
+    def _set_edge(self, pair: tuple[str, str]) -> None:
+        a, b = pair
+        sources = self._pair_sources.get(pair)
+        if not sources:
+            self._pair_sources.pop(pair, None)
+            if self._edge_map.pop(pair, None) is not None:
+                self._edges_sorted = None
+                self._referrers[b].discard(a)
+                self._referred[a].discard(b)
+            return
+        vias = [v for v in sources.values() if v is not None]
+        edge = Referral(a, b, min(vias, key=self._interview_sort) if vias else None)
+        if self._edge_map.get(pair) != edge:
+            self._edge_map[pair] = edge
+            self._edges_sorted = None
+            self._referrers[b].add(a)
+            self._referred[a].add(b)
 
     def edges_touching(self, contacts: Iterable[str]) -> list[Referral]:
         """The edges whose referrer or referred is one of `contacts`, in `edges()` order."""
-        edges = self.edges()
-        found = sorted({n for c in contacts for n in self._edges_of.get(c, ())})
-        return [edges[n] for n in found]
+        if not self._edges_built:
+            self.edges()
+        pairs = set()
+        for c in contacts:
+            pairs.update((c, b) for b in self._referred.get(c, ()))
+            pairs.update((a, c) for a in self._referrers.get(c, ()))
+        return [self._edge_map[pair] for pair in sorted(pairs)]
 
     def referrers_of(self, contact: str) -> list[str]:
         """Who referred you to this contact, by name."""
-        self.edges()
+        if not self._edges_built:
+            self.edges()
         return sorted(self._referrers.get(contact, ()), key=self._name_sort)
 
     def referred_by(self, contact: str) -> list[str]:
         """Whom this contact referred you to, by name."""
-        self.edges()
+        if not self._edges_built:
+            self.edges()
         return sorted(self._referred.get(contact, ()), key=self._name_sort)
 
     def _name_sort(self, path: str) -> tuple[str, str]:
