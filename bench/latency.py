@@ -9,6 +9,11 @@ from the write to the moment contact K's file shows (or stops showing) the link 
 polling it every 2 ms. Reported: p50 / p95 / max minus the debounce (the quiet period the
 watcher waits on purpose), as a Markdown table and as JSON. Target: p95 <= 50 ms at every
 size, i.e. flat in vault size.
+
+Then contacts gain (and lose) a `referred_by: "[[J]]"`: timed to J's block showing (or no
+longer showing) the new referral, and to the batch's log line, which comes after the
+referral index and today's follow-up note are rewritten (notes that list the whole vault,
+so their cost grows with it).
 """
 
 from __future__ import annotations
@@ -107,6 +112,46 @@ def pick_pairs(vault: Path, count: int, seed: int) -> list[tuple[Path, str, Path
     if len(pairs) < count:
         raise SystemExit(f"latency: found only {len(pairs)} usable (note, contact) pairs in {vault}")
     return pairs
+
+
+def pick_referrals(vault: Path, count: int, seed: int, avoid: set[Path]) -> list[tuple[Path, str, Path, str]]:
+    """(contact K, its stem, contact J, its stem): K has `type: contact` and no `referred_by`,
+    neither names the other; adding `referred_by: "[[J]]"` to K makes J's block show K."""
+    rng = random.Random(seed + 1)
+    ok = re.compile(r"^[\w .'-]+$")
+    stems: dict[str, int] = {}
+    contacts = []
+    for folder, dirs, names in os.walk(vault):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if name.endswith(".md"):
+                stems[name[:-3].casefold()] = stems.get(name[:-3].casefold(), 0) + 1
+                if folder.startswith(str(vault / "People")):
+                    contacts.append(Path(folder, name))
+    rng.shuffle(contacts)
+    usable = []
+    for path in contacts:
+        stem = path.name[:-3]
+        if path in avoid or stems[stem.casefold()] != 1 or not ok.match(stem):
+            continue
+        text = path.read_text("utf-8", "replace")
+        if "\ntype: contact\n" in text[:2000] and "referred_by" not in text:
+            usable.append((path, stem, text))
+    out = []
+    for (k, ks, kt), (j, js, jt) in zip(usable[0::2], usable[1::2]):
+        if f"[[{js}" not in kt and f"[[{ks}" not in jt:
+            out.append((k, ks, j, js))
+        if len(out) == count:
+            break
+    return out
+
+
+def edit_referral(contact: Path, referrer_stem: str, adding: bool) -> None:
+    line = f'referred_by: "[[{referrer_stem}]]"\n'.encode()
+    data = contact.read_bytes()
+    data = data.replace(b"\ntype: contact\n", b"\ntype: contact\n" + line, 1) if adding else data.replace(line, b"")
+    with open(contact, "wb") as f:
+        f.write(data)
 
 
 # -- the watcher ----------------------------------------------------------------------------
@@ -254,6 +299,13 @@ class Result:
     watcher_p95_ms: float = float("nan")
     apply_p50_ms: float = float("nan")
     apply_p95_ms: float = float("nan")
+    # A contact gains or loses a `referred_by`: the referrer's block (first round of the
+    # batch) and the whole batch (the log line, after the referral index and daily note).
+    referral_edits: int = 0
+    referral_block_p50_ms: float = float("nan")
+    referral_block_p95_ms: float = float("nan")
+    referral_batch_p50_ms: float = float("nan")
+    referral_batch_p95_ms: float = float("nan")
     raw_ms: list[float] = field(default_factory=list)
 
 
@@ -302,6 +354,20 @@ def run_size(n: int, edits: int, debounce_ms: int, seed: int, keep: bool, timeou
                 if len(latencies) + timeouts >= edits:
                     break
             batches = sum(1 for l in watch.lines[first_line:] if l.startswith("watch: ") and "changed" in l)
+            block_ms, batch_ms = [], []
+            for i, (k, ks, j, js) in enumerate(pick_referrals(vault, edits // 2, seed, {p[2] for p in pairs})):
+                for adding in (True, False):
+                    lines = len(watch.lines)
+                    start = time.perf_counter()
+                    edit_referral(k, js, adding)
+                    seen = wait_file(j, f"[[{ks}]]".encode(), present=adding, timeout=timeout)
+                    deadline = time.perf_counter() + timeout
+                    while len(watch.lines) == lines and time.perf_counter() < deadline:
+                        time.sleep(POLL)
+                    done = time.perf_counter() if len(watch.lines) > lines else None
+                    if seen is not None and done is not None:
+                        block_ms.append(max(0.0, (seen - start) * 1000 - debounce_ms))
+                        batch_ms.append(max(0.0, (done - start) * 1000 - debounce_ms))
         finally:
             code = watch.stop()
             if code != 0:
@@ -310,6 +376,11 @@ def run_size(n: int, edits: int, debounce_ms: int, seed: int, keep: bool, timeou
         apply_ms = measure_apply(vault, pairs[2:], edits)
         net = [max(0.0, v - debounce_ms) for v in latencies]
         return Result(
+            referral_edits=len(block_ms),
+            referral_block_p50_ms=round(percentile(block_ms, 0.5), 1),
+            referral_block_p95_ms=round(percentile(block_ms, 0.95), 1),
+            referral_batch_p50_ms=round(percentile(batch_ms, 0.5), 1),
+            referral_batch_p95_ms=round(percentile(batch_ms, 0.95), 1),
             watcher_p50_ms=round(percentile(watcher_ms, 0.5), 1), watcher_p95_ms=round(percentile(watcher_ms, 0.95), 1),
             apply_p50_ms=round(percentile(apply_ms, 0.5), 1), apply_p95_ms=round(percentile(apply_ms, 0.95), 1),
             notes=n, generator=generator, startup_s=round(startup, 2), edits=len(latencies),
@@ -326,14 +397,17 @@ def run_size(n: int, edits: int, debounce_ms: int, seed: int, keep: bool, timeou
 
 def table(results: list[Result]) -> str:
     rows = ["| notes | first sync + start | edits | p50 | p95 | max | timeouts | p95 ≤ 50 ms "
-            "| watcher alone p50 / p95 | Session.apply p50 / p95 |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: |"]
+            "| watcher alone p50 / p95 | Session.apply p50 / p95 "
+            "| referral edits | referrer's block p50 / p95 | whole batch p50 / p95 |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         ok = "yes" if r.timeouts == 0 and r.p95_ms <= TARGET_MS else "no"
         rows.append(f"| {r.notes:,} | {r.startup_s:.1f} s | {r.edits} | {r.p50_ms:.1f} ms | {r.p95_ms:.1f} ms "
                     f"| {r.max_ms:.1f} ms | {r.timeouts} | {ok} "
                     f"| {r.watcher_p50_ms:.1f} / {r.watcher_p95_ms:.1f} ms "
-                    f"| {r.apply_p50_ms:.1f} / {r.apply_p95_ms:.1f} ms |")
+                    f"| {r.apply_p50_ms:.1f} / {r.apply_p95_ms:.1f} ms "
+                    f"| {r.referral_edits} | {r.referral_block_p50_ms:.1f} / {r.referral_block_p95_ms:.1f} ms "
+                    f"| {r.referral_batch_p50_ms:.1f} / {r.referral_batch_p95_ms:.1f} ms |")
     return "\n".join(rows)
 
 
@@ -355,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Latency from saving a note to the contact's block updated, minus the "
           f"{args.debounce_ms} ms debounce (CPU: {os.cpu_count()} cores). 'watcher alone': "
           "write -> on_batch with a no-op callback; 'Session.apply': the core's work per edit, "
-          "in-process.\n")
+          "in-process; 'referral edits': a contact gains or loses `referred_by`, timed to the "
+          "referrer's block and to the batch's log line (after the referral index and the daily "
+          "note, whose size grows with the vault).\n")
     print(table(results))
     doc = {"debounce_ms": args.debounce_ms, "target_p95_ms": TARGET_MS,
            "results": [asdict(r) for r in results]}
