@@ -294,3 +294,72 @@ def test_watch_batches_leave_the_vault_as_a_full_sync_would(data):
             session.close()
         full = run_sync(vault)
         assert "wrote 0 files" in full.output, (steps, full.output)
+
+
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_sync_catching_up_on_a_few_edits_writes_what_a_full_sync_would(data):
+    """After a complete sync, a few edits: the next `sync` starts from the cached records
+    and plans only what the edits affect (issue 6); it must leave the vault as a full pass
+    would (which then finds nothing to write) and report the same problems."""
+    import datetime as dt
+    import time
+
+    from vaultkit.sync import Session
+
+    files = data.draw(vault_files())
+    steps = data.draw(edits(files))
+    today = dt.date.fromisoformat(TODAY)
+    with tempfile.TemporaryDirectory() as tmp:
+        vault = Path(tmp) / "vault"
+        for rel, body in files.items():
+            (vault / rel).parent.mkdir(parents=True, exist_ok=True)
+            (vault / rel).write_bytes(body)
+        run_sync(vault)
+        stamp = time.time_ns() - 60 * 10**9
+        for n, (rel, body) in enumerate(steps):
+            target = vault / rel
+            if body is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(body)
+                os.utime(target, ns=(stamp + n * 10**6,) * 2)
+        session = Session(vault, today)
+        try:
+            caught = session.sync()
+            kind = session.last_pass
+        finally:
+            session.close()
+        full_session = Session(vault, today, rebuild=True)
+        try:
+            full = full_session.sync()
+        finally:
+            full_session.close()
+        assert full.written == 0, (kind, steps, [w.path for w in full.writes])
+        assert sorted(map(str, caught.problems)) == sorted(map(str, full.problems)), (kind, steps)
+
+
+def test_the_catch_up_pass_is_taken_for_a_new_link():
+    """The property above only holds any weight if the catch-up pass runs: a new link in a
+    synced vault is caught up on, and the contact's block shows it."""
+    import datetime as dt
+
+    from vaultkit.sync import Session
+
+    with tempfile.TemporaryDirectory() as tmp:
+        vault = Path(tmp) / "vault"
+        (vault / "People").mkdir(parents=True)
+        (vault / "People" / "Ann.md").write_text("---\ntype: contact\n---\n", encoding="utf-8")
+        (vault / "Notes.md").write_text("Nothing yet.\n", encoding="utf-8")
+        run_sync(vault)
+        (vault / "Notes.md").write_text("Met [[Ann]] today.\n", encoding="utf-8")
+        session = Session(vault, dt.date.fromisoformat(TODAY))
+        try:
+            report = session.sync()
+            assert session.last_pass == "catch-up"
+            assert report.written_paths == ["People/Ann.md"]
+        finally:
+            session.close()
+        assert "[[Notes]]" in (vault / "People" / "Ann.md").read_text(encoding="utf-8")

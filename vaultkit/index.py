@@ -223,7 +223,7 @@ class Index:
         # What each contact or interview records can change only for notes among these:
         # their own links or the kinds of the notes they link to changed.
         if self._edges_built:
-            self._set_edge_parts(affected | changed.keys())
+            affected |= self._set_edge_parts(affected | changed.keys())
         # Interviews whose key base may have changed are all among `affected` (their own
         # note, or a contact link that was re-resolved or whose target changed). When a
         # group of same-base interviews changes, its members' `:2`, `:3` suffixes may too.
@@ -496,7 +496,7 @@ class Index:
                 return tuple((a, b, path) for a in self.contacts_of(path) for b in referred if b != a)
         return ()
 
-    def _set_edge_parts(self, paths: Iterable[str]) -> None:
+    def _set_edge_parts(self, paths: Iterable[str]) -> set[str]:
         """Redo what these notes record, then the pairs it touches (all the old parts go
         first: a pair's `via` is picked among notes that still record it)."""
         pairs = set()
@@ -517,11 +517,15 @@ class Index:
                 self._pair_sources.setdefault((a, b), {})[path] = via
                 pairs.add((a, b))
         # Every pair is redone, even one whose recorders did not change: an interview's
-        # date picks `via`.
+        # date picks `via`. Both ends of an edge that came, went or changed show it.
+        ends: set[str] = set()
         for pair in pairs:
-            self._set_edge(pair)
+            if self._set_edge(pair):
+                ends.update(pair)
+        return ends
 
-    def _set_edge(self, pair: tuple[str, str]) -> None:
+    def _set_edge(self, pair: tuple[str, str]) -> bool:
+        """Redo one pair's edge from its recorders; whether it changed."""
         a, b = pair
         sources = self._pair_sources.get(pair)
         if not sources:
@@ -530,7 +534,8 @@ class Index:
                 self._edges_sorted = None
                 self._referrers[b].discard(a)
                 self._referred[a].discard(b)
-            return
+                return True
+            return False
         vias = [v for v in sources.values() if v is not None]
         edge = Referral(a, b, min(vias, key=self._interview_sort) if vias else None)
         if self._edge_map.get(pair) != edge:
@@ -538,6 +543,8 @@ class Index:
             self._edges_sorted = None
             self._referrers[b].add(a)
             self._referred[a].add(b)
+            return True
+        return False
 
     def edges_touching(self, contacts: Iterable[str]) -> list[Referral]:
         """The edges whose referrer or referred is one of `contacts`, in `edges()` order."""

@@ -98,6 +98,8 @@ class Session:
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
         self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
         self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
+        self._catch_up: dict[str, NoteRecord | None] | None = None  # see `_fingerprint_touched`
+        self.last_pass = ""  # what `sync` did: "" (nothing to do), "catch-up" or "full"
         self.scan_result: ScanResult | None = None
 
     # -- reading -----------------------------------------------------------------------
@@ -350,20 +352,28 @@ class Session:
         report = SyncReport()
         regenerate = list(regenerate)
         fingerprint = None
+        self.last_pass = ""
         if not dry_run and not self.rebuild and not regenerate:
+            self._catch_up = None
             fingerprint, stats = self._fingerprint()
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
                 report.notes = len(stats)
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report
-        result = self.load(progress)
-        report.notes = len(result.notes)
-        report.parsed = self.parsed
-        report.problems.extend(self.problems())
-        if not dry_run:
-            self.remember_keys()
-        writes, problems = self.plan(None, regenerate)
+        caught_up = self._catch_up is not None and self._load_catching_up(report)
+        self.last_pass = "catch-up" if caught_up else "full"
+        if caught_up:
+            result = self.scan_result
+            writes, problems = caught_up
+        else:
+            result = self.load(progress)
+            report.notes = len(result.notes)
+            report.parsed = self.parsed
+            report.problems.extend(self.problems())
+            if not dry_run:
+                self.remember_keys()
+            writes, problems = self.plan(None, regenerate)
         report.problems.extend(problems)
         report.writes = writes
         report.conflicts = list(self._conflicts)
@@ -381,10 +391,58 @@ class Session:
             self.cache.set_meta("fingerprint", self._fingerprint_of(stats))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
+            self.cache.set_meta("plan_problems", str(len(problems)))
         else:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report
+
+    def _load_catching_up(self, report: SyncReport) -> tuple[list[PlannedWrite], list[Problem]] | None:
+        """A pass that starts from the last complete pass instead of from nothing.
+
+        `_fingerprint_touched` found the few notes that came, went or changed since a
+        complete pass that planned without a problem; the cache holds the records that
+        pass made its output from. Build the index from those, update it with the changed
+        notes and plan only what they affect, exactly as a `watch` batch does (the property
+        tests hold both to what a full pass writes). None (and the full pass runs) if the
+        cache does not hold what the fingerprint promised.
+        """
+        changes, self._catch_up = self._catch_up or {}, None
+        result = self._fingerprint_scan
+        if result is None:
+            return None
+        removed = {p for p, r in changes.items() if r is None}
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            cached = self.cache.load_records(self.cache.load_stats())
+            # Every unchanged note on disk, and no note gone from it but the removed ones.
+            if not (result.notes.keys() - changes.keys() <= cached.keys()
+                    and cached.keys() - result.notes.keys() <= removed):
+                return None
+            self.records = dict(sorted(cached.items()))
+            self.index = Index(self.records.values(), result.attachments)
+            if len(self.records) >= 2000:
+                gc.freeze()
+        finally:
+            if gc_was:
+                gc.enable()
+        self._fingerprint_scan, self._fingerprint_read = None, {}
+        self.ledger = self.cache.ledger()
+        refresh = False
+        for path, rec in changes.items():
+            refresh = refresh or self._feeds_globals(self.records.get(path), rec)
+            if rec is None:
+                self.records.pop(path, None)
+            else:
+                self.records[path] = rec
+        affected = self.index.update(changes)
+        self.cache.save_records([r for r in changes.values() if r is not None],
+                                [p for p, r in changes.items() if r is None])
+        report.notes = len(result.notes)
+        report.parsed = self.parsed = sum(1 for r in changes.values() if r is not None)
+        report.problems.extend(self.problems())
+        return self.plan(affected, refresh_globals=refresh)
 
     # -- incremental passes (the watcher) ----------------------------------------------
 
@@ -568,23 +626,29 @@ class Session:
         if len(changed_folders) > self._FINGERPRINT_FOLDERS:
             return None
         old_stats: dict[str, tuple[int, int]] = {}
+        added: list[str] = []
+        removed: list[str] = []
         for folder in changed_folders:
             cached = self.cache.stats_in(folder)
             here = now_folders[folder][1]
-            if cached.keys() != here.keys():
-                return None  # notes came or went
-            old_stats.update((p, cached[p]) for p, st in here.items() if cached[p] != st)
-        if len(old_stats) > self._FINGERPRINT_READ_AHEAD:
+            added += [p for p in here if p not in cached]
+            removed += [p for p in cached if p not in here]
+            old_stats.update((p, cached[p]) for p, st in here.items() if p in cached and cached[p] != st)
+        if len(old_stats) + len(added) > self._FINGERPRINT_READ_AHEAD:
             return None
         old = self.cache.records_of(old_stats)
-        same = True
-        for path in sorted(old_stats):
+        same = not added and not removed
+        for path in sorted(old_stats) + sorted(added):
             rec = self.read_note(path, stats[path])
             if rec is None or (rec.size, rec.mtime_ns) != stats[path]:
                 return None  # changing again: leave it to the full pass
             self._fingerprint_read[path] = rec
             same = same and path in old and same_output(old[path], rec)
         if not same:
+            # Outputs change. When the last complete pass planned without a problem, the
+            # pass can start from its records and redo only what these notes affect.
+            if self.cache.get_meta("plan_problems") == "0" and old.keys() == old_stats.keys():
+                self._catch_up = {**self._fingerprint_read, **{p: None for p in removed}}
             return None
         self.cache.save_records(list(self._fingerprint_read.values()), [])
         self.parsed = len(self._fingerprint_read)
