@@ -80,6 +80,7 @@ class PlannedWrite:
 
     `expect` is the state the file had when read (None: create a new file, never
     overwrite). `old` is the old bytes, for `--dry-run` diffs (None for a new file).
+    `streamed`: already written while the pass was planning (its `data` then dropped).
     """
 
     path: str
@@ -88,6 +89,7 @@ class PlannedWrite:
     reason: str
     old: bytes | None = None
     key: str | None = None
+    streamed: bool = False
 
 
 @dataclass(slots=True)

@@ -100,6 +100,10 @@ class Session:
         self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
         self._catch_up: dict[str, NoteRecord | None] | None = None  # see `_fingerprint_touched`
         self.last_pass = ""  # what `sync` did: "" (nothing to do), "catch-up" or "full"
+        # While `sync` plans a full pass: where block writes go as soon as they are planned
+        # (the report, and the new stats of what was written), so that a first sync of a
+        # large vault does not hold every rewritten note in memory at once.
+        self._streaming: tuple[SyncReport, dict[str, tuple[int, int]]] | None = None
         self.scan_result: ScanResult | None = None
 
     # -- reading -----------------------------------------------------------------------
@@ -210,6 +214,10 @@ class Session:
             inner = render(f, path)
             write = self._block_write(rec, name, inner, created_data, problems)
             if write is not None:
+                if self._streaming is not None and path not in created_data:
+                    report, stats = self._streaming
+                    stats.update(self.write([write], report))
+                    write = dataclasses.replace(write, data=b"", old=None, streamed=True)
                 writes.append(write)
 
         self.globals_due = only is None or refresh_globals or bool(created.writes)
@@ -361,6 +369,7 @@ class Session:
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report
+        streamed_stats: dict[str, tuple[int, int]] = {}
         caught_up = self._catch_up is not None and self._load_catching_up(report)
         self.last_pass = "catch-up" if caught_up else "full"
         if caught_up:
@@ -373,7 +382,11 @@ class Session:
             report.problems.extend(self.problems())
             if not dry_run:
                 self.remember_keys()
-            writes, problems = self.plan(None, regenerate)
+                self._streaming = (report, streamed_stats)
+            try:
+                writes, problems = self.plan(None, regenerate)
+            finally:
+                self._streaming = None
         report.problems.extend(problems)
         report.writes = writes
         report.conflicts = list(self._conflicts)
@@ -382,8 +395,9 @@ class Session:
             report.changed = sum(1 for w in writes if w.expect is not None)
             report.created = sum(1 for w in writes if w.expect is None)
             return report
-        new_stats = self.write(writes, report)
+        new_stats = self.write([w for w in writes if not w.streamed], report)
         stats = dict(result.notes)
+        stats.update(streamed_stats)
         stats.update(new_stats)
         report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
         # A skipped or failed write must be retried by the next pass: no shortcut then.
