@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections import defaultdict
 from typing import Iterable
 
 from .links import Resolver, _add, _discard, _key, _paths, wikilink
@@ -35,7 +34,9 @@ class Index:
         self.resolver = Resolver((), attachments)
         self.out: dict[str, list[ResolvedLink]] = {}
         self.unresolved: dict[str, list[Link]] = {}
-        self.inbound: dict[str, set[ResolvedLink]] = defaultdict(set)
+        # target -> the links to it (a list: most notes have a few, and a set costs 200+
+        # bytes; a link written twice on one line is there twice, as in `out`)
+        self.inbound: dict[str, list[ResolvedLink]] = {}
         # lower-cased name -> notes with a link that name can capture (a str for one note,
         # else a set: see links._add)
         self._by_key: dict[str, str | set[str]] = {}
@@ -47,8 +48,9 @@ class Index:
         self._pair_sources: dict[tuple[str, str], dict[str, str | None]] = {}
         self._edge_map: dict[tuple[str, str], Referral] = {}
         self._edges_sorted: list[Referral] | None = None
-        self._referrers: dict[str, set[str]] = defaultdict(set)  # referred -> referrers
-        self._referred: dict[str, set[str]] = defaultdict(set)   # referrer -> referred
+        # (lists, not sets: most contacts have one or two, and a set costs 200+ bytes)
+        self._referrers: dict[str, list[str]] = {}  # referred -> referrers
+        self._referred: dict[str, list[str]] = {}   # referrer -> referred
         self.generated: dict[str, str] = {}
         # Answers to queries asked again and again (a note's wikilink, a contact's
         # interviews...), per note; `update` drops those of the notes it reports affected
@@ -117,7 +119,11 @@ class Index:
             elif found != path or link.prop is not None:
                 r = ResolvedLink(path, found, link.prop, link.line)
                 resolved.append(r)
-                inbound[found].add(r)
+                bucket = inbound.get(found)
+                if bucket is None:
+                    inbound[found] = [r]
+                else:
+                    bucket.append(r)
         self.out[path] = resolved
         if unresolved:
             self.unresolved[rec.path] = unresolved
@@ -128,11 +134,12 @@ class Index:
         old_targets: set[str] = set()
         for r in self.out.pop(path, ()):
             old_targets.add(r.target)
-            bucket = self.inbound.get(r.target)
+        for target in old_targets:
+            bucket = self.inbound.get(target)
             if bucket is not None:
-                bucket.discard(r)
+                bucket[:] = [r for r in bucket if r.source != path]
                 if not bucket:
-                    del self.inbound[r.target]
+                    del self.inbound[target]
         self.unresolved.pop(path, None)
         rec = self.records.get(path)
         if rec is not None:
@@ -532,8 +539,8 @@ class Index:
             self._pair_sources.pop(pair, None)
             if self._edge_map.pop(pair, None) is not None:
                 self._edges_sorted = None
-                self._referrers[b].discard(a)
-                self._referred[a].discard(b)
+                _unlist(self._referrers, b, a)
+                _unlist(self._referred, a, b)
                 return True
             return False
         vias = [v for v in sources.values() if v is not None]
@@ -541,8 +548,8 @@ class Index:
         if self._edge_map.get(pair) != edge:
             self._edge_map[pair] = edge
             self._edges_sorted = None
-            self._referrers[b].add(a)
-            self._referred[a].add(b)
+            _list(self._referrers, b, a)
+            _list(self._referred, a, b)
             return True
         return False
 
@@ -588,6 +595,22 @@ def same_output(old: NoteRecord, new: NoteRecord) -> bool:
             and old.fields == new.fields and old.links == new.links and old.blocks == new.blocks
             and old.marker_error == new.marker_error and old.ok == new.ok
             and old.problems == new.problems and old.bom == new.bom and old.crlf == new.crlf)
+
+
+def _list(index: dict[str, list[str]], key: str, value: str) -> None:
+    found = index.get(key)
+    if found is None:
+        index[key] = [value]
+    elif value not in found:
+        found.append(value)
+
+
+def _unlist(index: dict[str, list[str]], key: str, value: str) -> None:
+    found = index.get(key)
+    if found is not None and value in found:
+        found.remove(value)
+        if not found:
+            del index[key]
 
 
 def _names_of(rec: NoteRecord) -> set[str]:
