@@ -255,3 +255,46 @@ def test_user_edits_to_generated_notes_survive(cli, sample_copy):
     agenda.write_text("my own agenda now\n")
     assert sync(cli, sample_copy, "--rebuild").exit_code == 0
     assert agenda.read_text() == "my own agenda now\n"
+
+
+def test_first_sync_json_lists_every_write_it_streamed(cli, sample_copy):
+    """A full pass writes each rewritten note as soon as it is planned (memory); the report
+    still lists every write, and the JSON's `planned` matches what was written."""
+    from vaultkit.sync import Session, resolve_today
+    s = Session(sample_copy, resolve_today(TODAY))
+    try:
+        report = s.sync()
+    finally:
+        s.close()
+    assert report.written == len(report.writes) == len(report.written_paths) > 20
+    assert sorted(w.path for w in report.writes) == sorted(report.written_paths)
+    streamed = [w for w in report.writes if w.streamed]
+    assert streamed and all(w.expect is not None and w.data == b"" for w in streamed)
+    planned = json.loads(json.dumps(report.as_json(False)))["planned"]
+    assert sorted(p["path"] for p in planned) == sorted(report.written_paths)
+    assert "wrote 0 files" in sync(cli, sample_copy, "--rebuild").output
+
+
+def test_catch_up_sync_after_edits_matches_a_full_pass(cli, sample_copy):
+    """After a complete sync, a new interview note and an edited contact: the next sync
+    catches up from the cache (issue 6), and a full rebuild afterwards has nothing to do."""
+    from vaultkit.sync import Session, resolve_today
+    assert sync(cli, sample_copy).exit_code == 0
+    people = sorted((sample_copy / "People").glob("*.md"))
+    contact = people[0]
+    text = contact.read_text(encoding="utf-8")
+    contact.write_text(text.replace("type: contact\n", f'type: contact\nreferred_by: "[[{people[1].stem}]]"\n', 1),
+                       encoding="utf-8")
+    (sample_copy / "Interviews" / "2026-12-01 New.md").write_text(
+        f'---\ntype: interview\ncontact: "[[{people[2].stem}]]"\ndate: 2026-12-01\n---\n', encoding="utf-8")
+    s = Session(sample_copy, resolve_today(TODAY))
+    try:
+        report = s.sync()
+        assert s.last_pass == "catch-up"
+        assert report.parsed == 2 and report.problems == []
+        assert str(people[1].relative_to(sample_copy)) in report.written_paths
+        assert any(p.startswith("Interviews/Agendas/") for p in report.written_paths)  # due in 3 days
+    finally:
+        s.close()
+    assert f"[[{contact.stem}]]" in people[1].read_text(encoding="utf-8")
+    assert "wrote 0 files" in sync(cli, sample_copy, "--rebuild").output

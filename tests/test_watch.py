@@ -641,3 +641,29 @@ def test_edit_during_the_first_sync_is_picked_up(make_vault, monkeypatch):
     finally:
         watcher.stop()
         thread.join(10)
+
+
+def test_a_batch_writes_the_affected_blocks_before_the_whole_vault_notes(sample_copy):
+    """A contact's new referral: the referrer's block goes to disk in the batch's first
+    round, the referral index and today's follow-up note (which list the whole vault and
+    grow with it) in the second."""
+    from vaultkit.sync import Session
+    s = Session(sample_copy, dt.date.fromisoformat(TODAY))
+    try:
+        s.sync()
+        people = sorted((sample_copy / "People").glob("*.md"))
+        referred, referrer = people[0], people[1]
+        text = referred.read_text(encoding="utf-8")
+        referred.write_text(text.replace("type: contact\n", f'type: contact\nreferred_by: "[[{referrer.stem}]]"\n', 1),
+                            encoding="utf-8")
+        rel = referred.relative_to(sample_copy).as_posix()
+        report, later = s.apply([rel], settle_seconds=0)
+        written = report.written_paths
+        whole = [p for p in written if p == "Referral Index.md" or p.startswith("Follow-ups/")]
+        assert "Referral Index.md" in whole
+        first_whole = written.index(whole[0])
+        assert referrer.relative_to(sample_copy).as_posix() in written[:first_whole]
+        assert later == set()
+    finally:
+        s.close()
+    assert f"[[{referred.stem}]]" in block_inner(referrer.read_text(encoding="utf-8"), "connections")
