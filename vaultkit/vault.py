@@ -8,17 +8,14 @@ mtime are. Nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import logging
 import marshal
 import os
 import re
 import signal
-import stat
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -26,7 +23,7 @@ from typing import Callable
 from . import links as linkmod
 from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
-from .write import scan_markers
+from .write import read_settled, scan_markers
 
 log = logging.getLogger(__name__)
 
@@ -144,42 +141,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-_READ_TRIES = 5
-
-
-def read_note_bytes(path: str) -> tuple[bytes, int, int]:
-    """(bytes, size, mtime_ns) of the note at `path`, read as `write.read_with_state` reads
-    (again while the file changes under the read; OSError(EAGAIN) if it never settles;
-    OSError(EINVAL) for a FIFO or a device, unread) but with bare system calls and without
-    hashing, since `parse_note` hashes the bytes anyway."""
-    for attempt in range(_READ_TRIES):
-        fd = os.open(path, _O_READ)
-        try:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                raise OSError(errno.EINVAL, "not a regular file", path)
-            size = before.st_size
-            data = os.read(fd, size) if size else b""
-            if 0 < len(data) < size:  # a short read: go on to the end (or the expected size)
-                chunks = [data]
-                got = len(data)
-                while got < size:
-                    chunk = os.read(fd, size - got)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    got += len(chunk)
-                data = b"".join(chunks)
-            after = os.fstat(fd)
-        finally:
-            os.close(fd)
-        if (before.st_size == after.st_size and before.st_mtime_ns == after.st_mtime_ns
-                and len(data) == after.st_size):
-            return data, after.st_size, after.st_mtime_ns
-        log.debug("%s changed while being read; reading again", path)
-        time.sleep(0.02 * (attempt + 1))
-    raise OSError(errno.EAGAIN, "kept changing while being read; skipped until it settles", path)
+read_note_bytes = read_settled  # (bytes, size, mtime_ns) of a note, read once it holds still
 
 
 # ---------------------------------------------------------------------------------------

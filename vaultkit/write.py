@@ -331,28 +331,45 @@ def file_state(path: Path, data: bytes | None = None) -> FileState:
     return FileState(st.st_size, st.st_mtime_ns, _sha256(data))
 
 
-def read_with_state(path: Path) -> tuple[bytes, FileState]:
-    """The bytes of a file and the state they were read in.
-
-    Re-reads while the file changes under the read (size or mtime differ before and
-    after); if it never settles, raises OSError(EAGAIN) so the note is skipped this pass.
-    A non-regular file (a FIFO, a device) raises OSError without being read.
-    """
+def read_settled(path: str | Path) -> tuple[bytes, int, int]:
+    """(bytes, size, mtime_ns) of the file at `path`, read again while it changes under the
+    read (size or mtime differ before and after); OSError(EAGAIN) if it never settles, and
+    OSError(EINVAL), unread, for a FIFO or a device. Bare system calls: every note of a
+    cold sync comes through here."""
     for attempt in range(_READ_TRIES):
         fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
-        with open(fd, "rb") as f:
+        try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
                 raise OSError(errno.EINVAL, "not a regular file", str(path))
-            data = f.read()
+            size = before.st_size
+            data = os.read(fd, size) if size else b""
+            if 0 < len(data) < size:  # a short read: go on to the end (or the expected size)
+                chunks = [data]
+                got = len(data)
+                while got < size:
+                    chunk = os.read(fd, size - got)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    got += len(chunk)
+                data = b"".join(chunks)
             after = os.fstat(fd)
-        if ((before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
+        finally:
+            os.close(fd)
+        if (before.st_size == after.st_size and before.st_mtime_ns == after.st_mtime_ns
                 and len(data) == after.st_size):
-            return data, FileState(after.st_size, after.st_mtime_ns, _sha256(data))
+            return data, after.st_size, after.st_mtime_ns
         log.debug("%s changed while being read; reading again", path)
         time.sleep(0.02 * (attempt + 1))
-    raise OSError(errno.EAGAIN, "kept changing while being read; skipped until it settles",
-                  str(path))
+    raise OSError(errno.EAGAIN, "kept changing while being read; skipped until it settles", str(path))
+
+
+def read_with_state(path: Path) -> tuple[bytes, FileState]:
+    """The bytes of a file and the state they were read in (`read_settled`, plus the hash
+    that `safe_write` checks before replacing the file)."""
+    data, size, mtime_ns = read_settled(path)
+    return data, FileState(size, mtime_ns, _sha256(data))
 
 
 def safe_write(vault: Path, rel: str, data: bytes, expect: FileState | None) -> FileState:
