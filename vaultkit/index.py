@@ -38,8 +38,9 @@ class Index:
         # bytes; a link written twice on one line is there twice, as in `out`)
         self.inbound: dict[str, list[ResolvedLink]] = {}
         # lower-cased name -> notes with a link that name can capture (a str for one note,
-        # else a set: see links._add)
-        self._by_key: dict[str, str | set[str]] = {}
+        # else a set: see links._add). Only `update` needs it: made on its first call, so
+        # that a one-pass sync does not.
+        self._by_key: dict[str, str | set[str]] | None = None
         # Referral edges, built on first use and then kept up to date by `update`: what
         # each contact or interview records (referrer, referred, interview or None), the
         # recorders of each (referrer, referred) pair, the edges, and per-contact views.
@@ -100,19 +101,11 @@ class Index:
         resolved: list[ResolvedLink] = []
         unresolved: list[Link] = []
         path = rec.path
-        by_key = self._by_key
         inbound = self.inbound
         resolve = self.resolver.resolve
+        if self._by_key is not None:
+            self._key_links(rec)
         for link in rec.links:
-            # The keys of `_link_keys`, inlined: this loop runs for every link of the vault.
-            target = link.target
-            target = target.lower() if target.isascii() else _key(target)
-            base = target.rsplit("/", 1)[-1]
-            if base.endswith(".md"):
-                base = base[:-3]
-            _add(by_key, base, path)
-            if link.style == "plain":
-                _add(by_key, target, path)
             found = resolve(link, path)
             if found is None:
                 unresolved.append(link)
@@ -129,6 +122,20 @@ class Index:
             self.unresolved[rec.path] = unresolved
         else:
             self.unresolved.pop(rec.path, None)
+
+    def _key_links(self, rec: NoteRecord) -> None:
+        by_key = self._by_key
+        path = rec.path
+        for link in rec.links:
+            # The keys of `_link_keys`, inlined: this loop runs for every link of the vault.
+            target = link.target
+            target = target.lower() if target.isascii() else _key(target)
+            base = target.rsplit("/", 1)[-1]
+            if base.endswith(".md"):
+                base = base[:-3]
+            _add(by_key, base, path)
+            if link.style == "plain":
+                _add(by_key, target, path)
 
     def _unlink_out(self, path: str) -> set[str]:
         old_targets: set[str] = set()
@@ -172,6 +179,10 @@ class Index:
             self._sort_keys.pop(path, None)
 
     def _update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
+        if self._by_key is None:
+            self._by_key = {}
+            for rec in self.records.values():
+                self._key_links(rec)
         affected: set[str] = set()
         rekeys: set[str] = set()
         # Notes whose link (as other notes' blocks show it) or name may change: the changed

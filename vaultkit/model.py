@@ -7,6 +7,7 @@ goes into the cache (dates are ISO strings, never `datetime.date`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Note kinds (SPEC §2).
 CONTACT = "contact"
@@ -45,9 +46,10 @@ class Link:
         return self.prop is not None
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedLink:
-    """A link from `source` that resolved to the note at `target` (vault-relative paths)."""
+class ResolvedLink(NamedTuple):
+    """A link from `source` that resolved to the note at `target` (vault-relative paths).
+    A named tuple: the index makes one per link of the vault, twice as fast as a frozen
+    dataclass."""
 
     source: str
     target: str
