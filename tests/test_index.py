@@ -144,3 +144,172 @@ def test_edge_via_is_the_earliest_interview_and_follows_date_edits():
     ix.update({"People/Dee.md": rec("People/Dee.md", "---\ntype: contact\n---\n")})
     assert ix.edges() == [] and ix.referred_by("People/Ann.md") == []
     assert ix.edges_touching(["People/Ann.md"]) == []
+
+
+# -- differential fuzz: every block the update changes is reported affected ---------------
+
+import datetime as dt  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+
+import pytest  # noqa: E402
+
+from vaultkit import blocks  # noqa: E402
+from vaultkit.config import Config  # noqa: E402
+from vaultkit.facts import Facts  # noqa: E402
+
+FUZZ_SEEDS = 10000 if os.environ.get("VAULTKIT_HEAVY") == "1" else 1500
+FUZZ_NAMES = ["Ann", "ann", "Bo", "Zo\u00eb", "Zoe\u0308", "Acme", "Cy"]
+FUZZ_DATES = ["2026-11-20", "2026-11-25", "2026-12-01"]
+
+
+def _fuzz_note(r: random.Random) -> tuple[str, str]:
+    """A random note: contact, interview, company, plain or generated, linked at random."""
+    def link() -> str:
+        return f'"[[{r.choice(FUZZ_NAMES + ["People/Bo", "Other/Ann"])}]]"'
+    kind = r.choice(["contact", "interview", "company", "note", "generated", "contact", "interview"])
+    fm = []
+    if kind == "generated":
+        day, who = r.choice(FUZZ_DATES), r.choice(FUZZ_NAMES)
+        fm += ["generated_by: vaultkit", "vaultkit_key: " + r.choice(
+            [f"agenda:{day}:{who}", f"thank-you:{day}:{who}", f"thank-you:{day}:{who}:2",
+             f"thank-you-referral:{who}>{r.choice(FUZZ_NAMES)}"])]
+        if r.random() < .6:
+            fm.append(f"sent: {r.choice(FUZZ_DATES)}")
+    elif kind != "note":
+        fm.append(f"type: {kind}")
+    if r.random() < .25:
+        fm.append(f"name: {r.choice(FUZZ_NAMES)}")
+    if r.random() < .15:
+        fm.append(f"aliases: [{r.choice(FUZZ_NAMES)}]")
+    if kind == "contact":
+        for prop, p in (("referred_by", .5), ("company", .4)):
+            if r.random() < p:
+                fm.append(f"{prop}: {link()}")
+        if r.random() < .3:
+            fm.append(f"status: {r.choice(['met', 'contacted', 'prospect'])}")
+    if kind == "interview":
+        if r.random() < .9:
+            fm.append(f"contact: {link()}")
+        fm.append(f"date: {r.choice(FUZZ_DATES)}")
+        if r.random() < .5:
+            fm.append(f"referrals: [{', '.join(link() for _ in range(r.randint(1, 2)))}]")
+        if r.random() < .2:
+            fm.append(f"company: {link()}")
+        if r.random() < .3:
+            fm.append(f"status: {r.choice(['done', 'planned'])}")
+        if r.random() < .2:
+            fm.append("thank_you_sent: 2026-11-21")
+    body = " ".join(f"[[{r.choice(FUZZ_NAMES + ['Other/Ann'])}]]" for _ in range(r.randint(0, 2)))
+    folder = r.choice(["", "People/", "Interviews/", "Other/"])
+    return f"{folder}{r.choice(FUZZ_NAMES)}.md", ("---\n" + "\n".join(fm) + "\n---\n" if fm else "") + body + "\n"
+
+
+def _render_all(ix: Index) -> dict[str, str]:
+    f = Facts(ix, Config(), dt.date(2026, 11, 28))
+    out = {p: spec[1](f, p) for p, r in ix.records.items()
+           if r.ok and (spec := blocks.BLOCK_OF_KIND.get(r.kind))}
+    out["@referral index"] = blocks.referral_index_block(f)
+    out["@daily note"] = blocks.follow_ups_block(f)
+    return out
+
+
+@pytest.mark.parametrize("mode", ["watch", "catch-up"])
+def test_update_reports_every_block_it_changes_and_renders_as_a_fresh_index(mode):
+    """Random vaults and edits (renames by `name:`, kind changes, same-named and NFD/NFC
+    notes, generated notes coming and going). After each update, every block rendered from
+    the updated index equals one from a fresh index (nothing remembered goes stale), and
+    every note whose block changed is among the notes `update` reported affected.
+    `watch`: one long-lived index whose answers are warm; `catch-up`: a new index from the
+    old notes, then one update (as `sync` does after a few edits)."""
+    for seed in range(FUZZ_SEEDS):
+        r = random.Random(seed)
+        files = dict(_fuzz_note(r) for _ in range(r.randint(2, 8)))
+        ix = build(files)
+        _render_all(ix)
+        for _ in range(r.randint(1, 5)):
+            before = dict(files)
+            changes = {}
+            for _ in range(r.randint(1, 3)):
+                if files and r.random() < .3:
+                    path = r.choice(sorted(files))
+                    del files[path]
+                    changes[path] = None
+                else:
+                    path, text = _fuzz_note(r)
+                    if files and r.random() < .5:
+                        path = r.choice(sorted(files))
+                    files[path] = text
+                    changes[path] = rec(path, text)
+            changes = {p: v for p, v in changes.items() if v is not None or p in before}
+            if mode == "catch-up":
+                ix = build(before)
+            else:
+                _render_all(ix)  # warm every remembered answer
+            was = _render_all(build(before))
+            affected = ix.update(changes)
+            want = _render_all(build(files))
+            assert _render_all(ix) == want, (seed, before, changes)
+            missed = [p for p, text in want.items() if not p.startswith("@") and text != was.get(p) and p not in affected]
+            assert not missed, (seed, before, changes, missed)
+
+
+def _check_update(files: dict[str, str], edits: dict[str, str | None]) -> None:
+    """Both properties of the fuzz above, for one edit, in both modes."""
+    after = {**files, **edits}
+    after = {p: t for p, t in after.items() if t is not None}
+    changes = {p: (rec(p, t) if t is not None else None) for p, t in edits.items()}
+    was = _render_all(build(files))
+    want = _render_all(build(after))
+    for warm in (True, False):
+        ix = build(files)
+        if warm:
+            _render_all(ix)
+        affected = ix.update(changes)
+        assert _render_all(ix) == want
+        assert [p for p, t in want.items() if not p.startswith("@") and t != was.get(p) and p not in affected] == []
+
+
+CONTACT_X = "---\ntype: contact\n---\n"
+
+
+@pytest.mark.parametrize("files, edits", [
+    pytest.param(  # a referral recorded in another interview: "C was referred by: X" in C's
+        {"People/X.md": CONTACT_X, "People/C.md": CONTACT_X,
+         "Interviews/I.md": "---\ntype: interview\ncontact: \"[[C]]\"\ndate: 2026-11-20\n---\n",
+         "Interviews/J.md": "---\ntype: interview\ncontact: \"[[X]]\"\ndate: 2026-11-10\n---\n"},
+        {"Interviews/J.md": "---\ntype: interview\ncontact: \"[[X]]\"\ndate: 2026-11-10\nreferrals: [\"[[C]]\"]\n---\n"},
+        id="new-referral-shown-in-the-referred-contacts-interview"),
+    pytest.param(  # the referrer's name changes: the same interview line shows it
+        {"People/X.md": CONTACT_X, "People/C.md": "---\ntype: contact\nreferred_by: \"[[X]]\"\n---\n",
+         "Interviews/I.md": "---\ntype: interview\ncontact: \"[[C]]\"\ndate: 2026-11-20\n---\n"},
+        {"People/X.md": "---\ntype: contact\nname: Xavier\n---\n"},
+        id="referrer-renamed"),
+    pytest.param(  # a note becomes a contact: the interview with it now records a referral
+        {"People/A.md": "---\nrole: x\n---\n", "People/B.md": CONTACT_X,
+         "Interviews/I.md": "---\ntype: interview\ncontact: \"[[A]]\"\ndate: 2026-11-20\nreferrals: [\"[[B]]\"]\n---\n"},
+        {"People/A.md": "---\ntype: contact\nrole: x\n---\n"},
+        id="kind-change-makes-an-edge"),
+    pytest.param(  # an interview naming its own company: the company lists it "with [[Ann]]"
+        {"Companies/Acme.md": "---\ntype: company\n---\n", "People/Ann.md": CONTACT_X,
+         "Interviews/I.md": "---\ntype: interview\ncontact: \"[[Ann]]\"\ncompany: \"[[Acme]]\"\ndate: 2027-01-15\n---\n"},
+        {"People/Ann.md": "---\nrole: x\n---\n"},
+        id="contact-no-longer-a-contact-in-a-company-block"),
+    pytest.param(  # a draft without links back, shown by its key, gets a same-named twin
+        {"People/Ann.md": CONTACT_X,
+         "Interviews/2026-12-01 Ann.md": "---\ntype: interview\ncontact: \"[[Ann]]\"\ndate: 2026-12-01\n---\n",
+         "Interviews/Agendas/2026-12-01 Ann - agenda.md":
+             "---\ngenerated_by: vaultkit\nvaultkit_key: agenda:2026-12-01:Ann\n---\nmy agenda\n"},
+        {"People/2026-12-01 Ann - agenda.md": "same name, other folder\n"},
+        id="generated-note-link-text-changes"),
+    pytest.param(  # a thank-you draft deleted: the interview's company block shows it no more
+        {"Companies/Acme.md": "---\ntype: company\n---\n", "People/Ann.md": CONTACT_X,
+         "Interviews/I.md": "---\ntype: interview\ncontact: \"[[Ann]]\"\ncompany: \"[[Acme]]\"\n"
+                            "date: 2026-11-20\nstatus: done\n---\n",
+         "Thank-yous/2026-11-20 Ann - thank-you.md":
+             "---\ngenerated_by: vaultkit\nvaultkit_key: thank-you:2026-11-20:Ann\n---\nthanks\n"},
+        {"Thank-yous/2026-11-20 Ann - thank-you.md": None},
+        id="generated-note-deleted-in-a-company-block"),
+])
+def test_update_reaches_blocks_that_show_a_note_indirectly(files, edits):
+    _check_update(files, edits)

@@ -298,3 +298,63 @@ def test_catch_up_sync_after_edits_matches_a_full_pass(cli, sample_copy):
         s.close()
     assert f"[[{contact.stem}]]" in people[1].read_text(encoding="utf-8")
     assert "wrote 0 files" in sync(cli, sample_copy, "--rebuild").output
+
+
+def _session_sync(vault, **kw):
+    from vaultkit.sync import Session, resolve_today
+    s = Session(vault, resolve_today(TODAY), **kw)
+    try:
+        return s.sync(), s.last_pass
+    finally:
+        s.close()
+
+
+def _settled_write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    past = time.time_ns() - 10**10
+    os.utime(path, ns=(past, past))
+
+
+def test_catch_up_puts_a_generated_note_from_elsewhere_in_the_ledger(make_vault):
+    """A generated note that arrives by hand or from another device joins the ledger on a
+    catch-up pass too, so that once deleted it stays deleted."""
+    vault = make_vault({"People/Ann.md": CONTACT, "Notes/x.md": "x\n", "Interviews/old.md":
+                        "---\ntype: interview\ncontact: \"[[Ann]]\"\ndate: 2026-10-01\nthank_you_sent: 2026-10-02\n---\n"})
+    _session_sync(vault)
+    _settled_write(vault / "Interviews/I.md", "---\ntype: interview\ncontact: \"[[Ann]]\"\ndate: 2026-12-01\n---\n")
+    _settled_write(vault / "Notes/my agenda.md",
+                   "---\ngenerated_by: vaultkit\nvaultkit_key: agenda:2026-12-01:Ann\n---\nmine\n")
+    report, kind = _session_sync(vault)
+    assert kind == "catch-up" and not any(w.expect is None for w in report.writes)
+    (vault / "Notes/my agenda.md").unlink()
+    report, _ = _session_sync(vault)
+    assert [w.path for w in report.writes if w.expect is None] == []
+
+
+def test_typing_inside_the_obsidian_daily_notes_block_is_undone_by_the_next_sync(make_vault):
+    vault = make_vault({
+        ".vaultkit/config.toml": 'daily = "obsidian"\n',
+        ".obsidian/daily-notes.json": '{"folder": "Daily", "format": "YYYY-MM-DD"}',
+        "People/A.md": "---\ntype: contact\nstatus: contacted\nnext_follow_up: 2026-11-20\n---\n",
+        "Daily/2026-11-28.md": "my day\n",
+    })
+    _session_sync(vault)
+    daily = vault / "Daily/2026-11-28.md"
+    good = daily.read_text(encoding="utf-8")
+    assert "follow-up due" in good
+    _settled_write(daily, good.replace("follow-up due", "typed over"))
+    report, kind = _session_sync(vault)
+    assert kind == "catch-up" and report.written_paths == ["Daily/2026-11-28.md"]
+    assert daily.read_text(encoding="utf-8") == good
+
+
+def test_an_upgrade_is_not_taken_for_no_change(make_vault, monkeypatch):
+    """The fingerprint carries vaultkit's version: after an upgrade (which may render
+    blocks differently) the next sync makes a full pass."""
+    import vaultkit.sync as sync_module
+    vault = make_vault({"People/Ann.md": CONTACT})
+    _session_sync(vault)
+    assert _session_sync(vault)[1] == ""
+    monkeypatch.setattr(sync_module, "__version__", "99.0")
+    assert _session_sync(vault)[1] == "full"

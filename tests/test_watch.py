@@ -667,3 +667,23 @@ def test_a_batch_writes_the_affected_blocks_before_the_whole_vault_notes(sample_
     finally:
         s.close()
     assert f"[[{referred.stem}]]" in block_inner(referrer.read_text(encoding="utf-8"), "connections")
+
+
+def test_a_daily_note_made_by_a_batch_is_written_once_with_its_block(make_vault):
+    """A batch that creates today's follow-up note fills its block in the same write (no
+    second write, no moment with an empty block on disk)."""
+    from vaultkit.sync import Session
+    vault = make_vault({"People/Ann.md": "---\ntype: contact\nstatus: contacted\nnext_follow_up: 2026-11-20\n---\n"})
+    s = Session(vault, dt.date.fromisoformat(TODAY))
+    try:
+        s.sync()
+        daily = vault / "Follow-ups" / "2026-11-28.md"
+        daily.unlink()
+        s.cache.forget("follow-ups:2026-11-28")
+        s.ledger.pop("follow-ups:2026-11-28", None)
+        report, _ = s.apply(["Follow-ups/2026-11-28.md"], settle_seconds=0)
+        assert report.written_paths == ["Follow-ups/2026-11-28.md"]
+        assert (report.created, report.changed) == (1, 0)
+        assert "Ann" in block_inner(daily.read_text(encoding="utf-8"), "follow-ups")
+    finally:
+        s.close()

@@ -199,7 +199,7 @@ class Index:
             for r in (old, rec):
                 if r is not None and r.fields.get("generated_by") == "vaultkit" and r.fields.get("vaultkit_key"):
                     generated_keys.add(r.fields["vaultkit_key"])
-        if not self._edges_built and any(self.kind(p) == CONTACT for p in shown):
+        if not self._edges_built:
             self.edges()  # as they stand before the change (the next plan needs them anyway)
         for path in shown:
             affected |= self._shown_in(path)
@@ -270,13 +270,21 @@ class Index:
         those linking to it, its interviews' companies, and (from the referral edges as
         they stand, when `edges`) whom it referred and who referred it."""
         found = {r.target for r in self.out.get(path, ())}
-        found.update(r.source for r in self.inbound.get(path, ()))
+        for r in self.inbound.get(path, ()):
+            found.add(r.source)
+            source = self.records.get(r.source)
+            if source is not None and source.kind == INTERVIEW:
+                found |= self._second_hop(source)  # a company block: "interview, with [[this]]"
         rec = self.records.get(path)
         if rec is not None:
             found |= self._second_hop(rec)
         if edges and self._edges_built:
             found.update(self._referrers.get(path, ()))
-            found.update(self._referred.get(path, ()))
+            for referred in self._referred.get(path, ()):
+                found.add(referred)
+                found.update(self.interviews_of(referred))  # "B was referred by: this"
+        if rec is not None and rec.fields.get("generated_by") == "vaultkit" and rec.fields.get("vaultkit_key"):
+            found |= self._subjects_of_key(rec.fields["vaultkit_key"])
         return found
 
     def _subjects_of_key(self, key: str) -> set[str]:
@@ -356,10 +364,10 @@ class Index:
         return base if n == 1 else f"{base}:{n}"
 
     def _second_hop(self, rec: NoteRecord) -> set[str]:
-        """An interview also shows in its contacts' company's block."""
+        """An interview also shows in its own company's block and its contacts' companies'."""
         if rec.kind != INTERVIEW or rec.path not in self.out:
             return set()
-        out = set()
+        out = set(self._out_prop(rec.path, "company", COMPANY))
         for c in self.contacts_of(rec.path):
             company = self.company_of(c)
             if company:
@@ -536,10 +544,13 @@ class Index:
                 pairs.add((a, b))
         # Every pair is redone, even one whose recorders did not change: an interview's
         # date picks `via`. Both ends of an edge that came, went or changed show it.
+        # Both ends of an edge that came, went or changed show it, and so do the interviews
+        # of the one referred ("B was referred by: A").
         ends: set[str] = set()
         for pair in pairs:
             if self._set_edge(pair):
                 ends.update(pair)
+                ends.update(self.interviews_of(pair[1]))
         return ends
 
     def _set_edge(self, pair: tuple[str, str]) -> bool:

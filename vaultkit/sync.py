@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import blocks
+from . import __version__, blocks
 from .cache import Cache
 from .config import Config, load_config
 from .errors import Problem, UnsafePath, WriteConflict
@@ -221,8 +221,11 @@ class Session:
                 writes.append(write)
 
         self.globals_due = only is None or refresh_globals or bool(created.writes)
-        if self.globals_due and not defer_globals:
+        # Planned now when not deferred, or when notes were created (today's daily note
+        # among them, perhaps: its block goes into the new note, not in a second write).
+        if self.globals_due and (not defer_globals or created.writes):
             writes.extend(self.plan_globals(f, created_data, problems))
+            self.globals_due = False
         # New notes not rewritten by a block go out as they were rendered.
         planned_paths = {w.path for w in writes}
         writes = [w for w in created.writes if w.path not in planned_paths] + writes
@@ -450,7 +453,9 @@ class Session:
                 self.records.pop(path, None)
             else:
                 self.records[path] = rec
+        refresh = refresh or self._is_daily(set(changes))
         affected = self.index.update(changes)
+        self.remember_keys()  # a generated note that came from elsewhere joins the ledger
         self.cache.save_records([r for r in changes.values() if r is not None],
                                 [p for p, r in changes.items() if r is None])
         report.notes = len(result.notes)
@@ -571,7 +576,7 @@ class Session:
         # whole vault (referral index, daily note), whose cost grows with it: the blocks
         # an edit affects reach the disk without waiting for them.
         writes, problems = self.plan(None if everything else affected | recheck,
-                                     refresh_globals=refresh_globals or self._is_daily(recheck),
+                                     refresh_globals=refresh_globals or self._is_daily(recheck | changes.keys()),
                                      defer_globals=True)
         held: list[PlannedWrite] = []
         report.writes = []
@@ -680,7 +685,8 @@ class Session:
         """(digest of the inputs other than notes, {folder: (digest of its notes' stats,
         {path: stat})}) for a folder of every note."""
         h = hashlib.sha256()
-        h.update(f"{self.today.isoformat()}\0{self.cfg!r}\0".encode())
+        # (the version too: an upgrade may render blocks differently)
+        h.update(f"{__version__}\0{self.today.isoformat()}\0{self.cfg!r}\0".encode())
         for extra in self._extra_inputs():
             try:
                 st = extra.stat()
