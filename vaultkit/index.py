@@ -41,6 +41,7 @@ class Index:
         # else a set: see links._add). Only `update` needs it: made on its first call, so
         # that a one-pass sync does not.
         self._by_key: dict[str, str | set[str]] | None = None
+        self._stale: set[str] | None = None  # what the last `update` made stale (None: all)
         # Referral edges, built on first use and then kept up to date by `update`: what
         # each contact or interview records (referrer, referred, interview or None), the
         # recorders of each (referrer, referred) pair, the edges, and per-contact views.
@@ -149,7 +150,7 @@ class Index:
                     del self.inbound[target]
         self.unresolved.pop(path, None)
         rec = self.records.get(path)
-        if rec is not None:
+        if rec is not None and self._by_key is not None:
             for link in rec.links:
                 for key in _link_keys(link):
                     _discard(self._by_key, key, path)
@@ -158,7 +159,7 @@ class Index:
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         """Apply changed notes (None: deleted); return every note whose output may change."""
         self._updating = True  # queries asked halfway through must not be remembered
-        self._stale: set[str] | None = None
+        self._stale = None
         try:
             return self._update(changed)
         finally:
@@ -179,10 +180,6 @@ class Index:
             self._sort_keys.pop(path, None)
 
     def _update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
-        if self._by_key is None:
-            self._by_key = {}
-            for rec in self.records.values():
-                self._key_links(rec)
         affected: set[str] = set()
         rekeys: set[str] = set()
         # Notes whose link (as other notes' blocks show it) or name may change: the changed
@@ -223,6 +220,12 @@ class Index:
                 self._note_generated(rec, add=True)
         # Links elsewhere whose resolution may differ now that names came or went.
         relink: set[str] = set(p for p, r in changed.items() if r is not None)
+        if rekeys and self._by_key is None:
+            # First needed now: made from the notes as they are (the changed ones included;
+            # keying a note twice is harmless), kept up to date from here on.
+            self._by_key = {}
+            for rec in self.records.values():
+                self._key_links(rec)
         for key in rekeys:
             relink.update(_paths(self._by_key, key) or ())
         for path in relink:
