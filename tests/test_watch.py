@@ -651,14 +651,27 @@ def test_a_batch_writes_the_affected_blocks_before_the_whole_vault_notes(sample_
     s = Session(sample_copy, dt.date.fromisoformat(TODAY))
     try:
         s.sync()
-        people = sorted((sample_copy / "People").glob("*.md"))
-        referred, referrer = people[0], people[1]
+        # Dana has been met: her new referral also creates a thank-you draft to Hannah.
+        referred, referrer = sample_copy / "People/Dana Whitfield.md", sample_copy / "People/Hannah Cho.md"
         text = referred.read_text(encoding="utf-8")
         referred.write_text(text.replace("type: contact\n", f'type: contact\nreferred_by: "[[{referrer.stem}]]"\n', 1),
                             encoding="utf-8")
         rel = referred.relative_to(sample_copy).as_posix()
+        seen_when_planning_globals = []
+        plan_globals = s.plan_globals
+
+        def spy(*args, **kwargs):
+            text = referrer.read_text(encoding="utf-8")
+            seen_when_planning_globals.append(f"[[{referred.stem}]]" in block_inner(text, "connections"))
+            return plan_globals(*args, **kwargs)
+
+        s.plan_globals = spy
         report, later = s.apply([rel], settle_seconds=0)
+        # The referrer's block was on disk before the whole-vault notes were even planned
+        # (also when the batch creates a note: the referral's thank-you draft).
+        assert seen_when_planning_globals == [True]
         written = report.written_paths
+        assert report.created == 1 and any(p.startswith("Thank-yous/") for p in written)
         whole = [p for p in written if p == "Referral Index.md" or p.startswith("Follow-ups/")]
         assert "Referral Index.md" in whole
         first_whole = written.index(whole[0])

@@ -221,9 +221,9 @@ class Session:
                 writes.append(write)
 
         self.globals_due = only is None or refresh_globals or bool(created.writes)
-        # Planned now when not deferred, or when notes were created (today's daily note
-        # among them, perhaps: its block goes into the new note, not in a second write).
-        if self.globals_due and (not defer_globals or created.writes):
+        # Planned now when not deferred, or when today's daily note is being created: its
+        # block then goes into the new note rather than in a second write.
+        if self.globals_due and (not defer_globals or self._is_daily(set(created_data))):
             writes.extend(self.plan_globals(f, created_data, problems))
             self.globals_due = False
         # New notes not rewritten by a block go out as they were rendered.
