@@ -234,6 +234,18 @@ def test_random_vaults_sync_twice_changing_only_blocks_and_generated_notes(files
         assert mtimes(vault) == stamps
 
 
+def _edit(vault: Path, rel: str, body: bytes | None, mtime_ns: int) -> None:
+    """Write (None: delete) one note. A distinct mtime in the past: a same-size rewrite
+    within one clock tick must still look changed, and nothing is held back as unsettled."""
+    target = vault / rel
+    if body is None:
+        target.unlink(missing_ok=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        os.utime(target, ns=(mtime_ns, mtime_ns))
+
+
 @st.composite
 def edits(draw, files: dict[str, bytes]):
     """Edits to a vault: (path, new bytes) or (path, None) for a delete; paths stay unique
@@ -280,15 +292,7 @@ def test_watch_batches_leave_the_vault_as_a_full_sync_would(data):
                 session.load()
             stamp = time.time_ns() - 60 * 10**9
             for n, (rel, body) in enumerate(steps):
-                target = vault / rel
-                if body is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(body)
-                    # A distinct, settled mtime: a same-size rewrite within one clock
-                    # tick must still look changed, and nothing is held back.
-                    os.utime(target, ns=(stamp + n * 10**6,) * 2)
+                _edit(vault, rel, body, stamp + n * 10**6)
                 session.apply([rel], settle_seconds=0)
         finally:
             session.close()
@@ -319,13 +323,7 @@ def test_a_sync_catching_up_on_a_few_edits_writes_what_a_full_sync_would(data):
         run_sync(vault)
         stamp = time.time_ns() - 60 * 10**9
         for n, (rel, body) in enumerate(steps):
-            target = vault / rel
-            if body is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(body)
-                os.utime(target, ns=(stamp + n * 10**6,) * 2)
+            _edit(vault, rel, body, stamp + n * 10**6)
         session = Session(vault, today)
         try:
             caught = session.sync()
