@@ -220,12 +220,13 @@ def test_update_reports_every_block_it_changes_and_renders_as_a_fresh_index(mode
     notes, generated notes coming and going). After each update, every block rendered from
     the updated index equals one from a fresh index (nothing remembered goes stale), and
     every note whose block changed is among the notes `update` reported affected.
-    `watch`: one long-lived index whose answers are warm; `catch-up`: a new index from the
-    old notes, then one update (as `sync` does after a few edits)."""
+    `watch`: one long-lived index whose answers are warm, tracking names; `catch-up`: a new
+    index from the old notes, then one update (as `sync` does after a few edits)."""
     for seed in range(FUZZ_SEEDS):
         r = random.Random(seed)
         files = dict(_fuzz_note(r) for _ in range(r.randint(2, 8)))
         ix = build(files)
+        ix.track_names()  # as watch does (a catch-up pass goes without: see below)
         _render_all(ix)
         for _ in range(r.randint(1, 5)):
             before = dict(files)
@@ -264,6 +265,7 @@ def _check_update(files: dict[str, str], edits: dict[str, str | None]) -> None:
     for warm in (True, False):
         ix = build(files)
         if warm:
+            ix.track_names()
             _render_all(ix)
         affected = ix.update(changes)
         assert _render_all(ix) == want

@@ -38,8 +38,8 @@ class Index:
         # bytes; a link written twice on one line is there twice, as in `out`)
         self.inbound: dict[str, list[ResolvedLink]] = {}
         # lower-cased name -> notes with a link that name can capture (a str for one note,
-        # else a set: see links._add). Only `update` needs it: made on its first call, so
-        # that a one-pass sync does not.
+        # else a set: see links._add). Only `update` needs it, and only when names come or
+        # go: made by `track_names` for a long-lived index (watch).
         self._by_key: dict[str, str | set[str]] | None = None
         self._stale: set[str] | None = None  # what the last `update` made stale (None: all)
         # Referral edges, built on first use and then kept up to date by `update`: what
@@ -123,6 +123,34 @@ class Index:
             self.unresolved[rec.path] = unresolved
         else:
             self.unresolved.pop(rec.path, None)
+
+    def track_names(self) -> None:
+        """Keep, from now on, a map from names to the notes whose links they can capture,
+        so that a note coming, going or renamed costs no pass over every link (`watch`:
+        a long-lived index; a one-pass sync does without it and its memory)."""
+        if self._by_key is None:
+            self._by_key = {}
+            for rec in self.records.values():
+                self._key_links(rec)
+
+    def _linking(self, keys: set[str]) -> set[str]:
+        """The notes with a link that one of these names (lookup keys) can capture."""
+        found: set[str] = set()
+        if self._by_key is not None:
+            for key in keys:
+                found.update(_paths(self._by_key, key) or ())
+            return found
+        for path, rec in self.records.items():  # one pass over every link, as `_key_links`
+            for link in rec.links:
+                target = link.target
+                target = target.lower() if target.isascii() else _key(target)
+                base = target.rsplit("/", 1)[-1]
+                if base.endswith(".md"):
+                    base = base[:-3]
+                if base in keys or (link.style == "plain" and target in keys):
+                    found.add(path)
+                    break
+        return found
 
     def _key_links(self, rec: NoteRecord) -> None:
         by_key = self._by_key
@@ -220,14 +248,8 @@ class Index:
                 self._note_generated(rec, add=True)
         # Links elsewhere whose resolution may differ now that names came or went.
         relink: set[str] = set(p for p, r in changed.items() if r is not None)
-        if rekeys and self._by_key is None:
-            # First needed now: made from the notes as they are (the changed ones included;
-            # keying a note twice is harmless), kept up to date from here on.
-            self._by_key = {}
-            for rec in self.records.values():
-                self._key_links(rec)
-        for key in rekeys:
-            relink.update(_paths(self._by_key, key) or ())
+        if rekeys:
+            relink |= self._linking(rekeys)
         for path in relink:
             rec = self.records.get(path)
             if rec is None:

@@ -205,7 +205,19 @@ class Session:
         if created.records:
             self.index.update({r.path: r for r in created.records})
             f = self.facts()
-        created_data = {w.path: w for w in created.writes}
+        created_writes = list(created.writes)
+        if self._streaming is not None:
+            # New notes go first (the blocks written next link to them), unless a block
+            # will be put into them before they are written: today's daily note, or a note
+            # a user template gave a type with a block.
+            kinds = {r.path: r.kind for r in created.records}
+            daily = self._daily_path(f)
+            report, stats = self._streaming
+            for n, w in enumerate(created_writes):
+                if w.path != daily and kinds.get(w.path) not in blocks.BLOCK_OF_KIND:
+                    stats.update(self.write([w], report))
+                    created_writes[n] = dataclasses.replace(w, data=b"", streamed=True)
+        created_data = {w.path: w for w in created_writes if not w.streamed}
 
         targets = (self.records.keys() if only is None else (only | set(created_data))) 
         for path in sorted(targets):
@@ -233,7 +245,7 @@ class Session:
             self.globals_due = False
         # New notes not rewritten by a block go out as they were rendered.
         planned_paths = {w.path for w in writes}
-        writes = [w for w in created.writes if w.path not in planned_paths] + writes
+        writes = [w for w in created_writes if w.path not in planned_paths] + writes
         return writes, problems
 
     def plan_globals(self, f: Facts | None = None, created: dict | None = None,
@@ -492,10 +504,11 @@ class Session:
         return old is None or new is None or (old.name, old.aliases) != (new.name, new.aliases)
 
     def _is_daily(self, paths: set[str]) -> bool:
-        if not paths:
-            return False
+        return bool(paths) and self._daily_path() in paths
+
+    def _daily_path(self, f: Facts | None = None) -> str | None:
         from .generate import daily_note_path
-        return daily_note_path(self, self.facts()) in paths
+        return daily_note_path(self, f or self.facts())
 
     def _is_note_path(self, path: str) -> bool:
         from .vault import excluded_dir, is_note_name
@@ -513,6 +526,7 @@ class Session:
         editor may still be saving them (RELIABILITY 3, 26)."""
         import time as _time
         self._conflicts = []
+        self.index.track_names()  # a long-lived index: names coming or going stay cheap
         report = SyncReport()
         candidates: set[str] = set()
         for path in paths:
