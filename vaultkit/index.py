@@ -16,14 +16,16 @@ from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, Reso
 log = logging.getLogger(__name__)
 
 
-def _link_keys(link: Link) -> set[str]:
+def _link_keys(link: Link) -> tuple[str, str | None]:
     """The lookup keys (`links._key`: lower case, NFC) of the names whose appearance or
-    disappearance can change this link's target."""
-    target = _key(link.target)
+    disappearance can change this link's target: its base name, and for a plain-text
+    property value its whole text too (else None)."""
+    target = link.target
+    target = target.lower() if target.isascii() else _key(target)
     base = target.rsplit("/", 1)[-1]
     if base.endswith(".md"):
         base = base[:-3]
-    return {base, target} if link.style == "plain" else {base}
+    return base, (target if link.style == "plain" else None)
 
 
 class Index:
@@ -140,14 +142,10 @@ class Index:
             for key in keys:
                 found.update(_paths(self._by_key, key) or ())
             return found
-        for path, rec in self.records.items():  # one pass over every link, as `_key_links`
+        for path, rec in self.records.items():  # one pass over every link
             for link in rec.links:
-                target = link.target
-                target = target.lower() if target.isascii() else _key(target)
-                base = target.rsplit("/", 1)[-1]
-                if base.endswith(".md"):
-                    base = base[:-3]
-                if base in keys or (link.style == "plain" and target in keys):
+                base, whole = _link_keys(link)
+                if base in keys or whole in keys:
                     found.add(path)
                     break
         return found
@@ -156,15 +154,10 @@ class Index:
         by_key = self._by_key
         path = rec.path
         for link in rec.links:
-            # The keys of `_link_keys`, inlined: this loop runs for every link of the vault.
-            target = link.target
-            target = target.lower() if target.isascii() else _key(target)
-            base = target.rsplit("/", 1)[-1]
-            if base.endswith(".md"):
-                base = base[:-3]
+            base, whole = _link_keys(link)
             _add(by_key, base, path)
-            if link.style == "plain":
-                _add(by_key, target, path)
+            if whole is not None:
+                _add(by_key, whole, path)
 
     def _unlink_out(self, path: str) -> set[str]:
         old_targets: set[str] = set()
@@ -181,7 +174,8 @@ class Index:
         if rec is not None and self._by_key is not None:
             for link in rec.links:
                 for key in _link_keys(link):
-                    _discard(self._by_key, key, path)
+                    if key is not None:
+                        _discard(self._by_key, key, path)
         return old_targets
 
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
@@ -265,8 +259,7 @@ class Index:
                 affected |= self._second_hop(rec)
         # What each contact or interview records can change only for notes among these:
         # their own links or the kinds of the notes they link to changed.
-        if self._edges_built:
-            affected |= self._set_edge_parts(affected | changed.keys())
+        affected |= self._set_edge_parts(affected | changed.keys())
         # Interviews whose key base may have changed are all among `affected` (their own
         # note, or a contact link that was re-resolved or whose target changed). When a
         # group of same-base interviews changes, its members' `:2`, `:3` suffixes may too.
@@ -303,7 +296,7 @@ class Index:
         rec = self.records.get(path)
         if rec is not None:
             found |= self._second_hop(rec)
-        if edges and self._edges_built:
+        if edges:
             found.update(self._referrers.get(path, ()))
             for referred in self._referred.get(path, ()):
                 found.add(referred)
