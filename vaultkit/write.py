@@ -331,34 +331,42 @@ def file_state(path: Path, data: bytes | None = None) -> FileState:
     return FileState(st.st_size, st.st_mtime_ns, _sha256(data))
 
 
+def _read_whole(fd: int, name: str) -> tuple[bytes | None, os.stat_result]:
+    """Everything in the open file `fd` (from its start, whatever its offset) and its stat
+    after the read; the bytes are None if the file changed while being read (size or
+    mtime differ before and after). OSError(EINVAL), unread, if it is not a regular file
+    (a FIFO, a device). Bare system calls: every note of a cold sync is read here."""
+    before = os.fstat(fd)
+    if not stat.S_ISREG(before.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", name)
+    size = before.st_size
+    data = os.pread(fd, size, 0) if size else b""
+    if 0 < len(data) < size:  # a short read: go on to the end (or the expected size)
+        chunks = [data]
+        got = len(data)
+        while got < size:
+            chunk = os.pread(fd, size - got, got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+    after = os.fstat(fd)
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+        return None, after
+    return data, after
+
+
 def read_settled(path: str | Path) -> tuple[bytes, int, int]:
     """(bytes, size, mtime_ns) of the file at `path`, read again while it changes under the
-    read (size or mtime differ before and after); OSError(EAGAIN) if it never settles, and
-    OSError(EINVAL), unread, for a FIFO or a device. Bare system calls: every note of a
-    cold sync comes through here."""
+    read; OSError(EAGAIN) if it never settles, OSError(EINVAL) for a non-regular file."""
     for attempt in range(_READ_TRIES):
         fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
         try:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                raise OSError(errno.EINVAL, "not a regular file", str(path))
-            size = before.st_size
-            data = os.read(fd, size) if size else b""
-            if 0 < len(data) < size:  # a short read: go on to the end (or the expected size)
-                chunks = [data]
-                got = len(data)
-                while got < size:
-                    chunk = os.read(fd, size - got)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    got += len(chunk)
-                data = b"".join(chunks)
-            after = os.fstat(fd)
+            data, after = _read_whole(fd, str(path))
         finally:
             os.close(fd)
-        if (before.st_size == after.st_size and before.st_mtime_ns == after.st_mtime_ns
-                and len(data) == after.st_size):
+        if data is not None:
             return data, after.st_size, after.st_mtime_ns
         log.debug("%s changed while being read; reading again", path)
         time.sleep(0.02 * (attempt + 1))
@@ -587,23 +595,13 @@ def _publish(tmp: Path, real: Path, rel: str, expect: FileState, ours: _Pinned |
 def _state_of(fd: int) -> FileState | None:
     """The state of the open file `fd` (read from its start), or None if it is not a
     regular file or changed while being read."""
-    before = os.fstat(fd)
-    if not stat.S_ISREG(before.st_mode):
-        return None
-    chunks = []
-    offset = 0
-    while True:
-        chunk = os.pread(fd, 1 << 20, offset)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    data = b"".join(chunks)
-    after = os.fstat(fd)
-    if ((before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
-            or len(data) != after.st_size):
-        return None
-    return FileState(after.st_size, after.st_mtime_ns, _sha256(data))
+    try:
+        data, after = _read_whole(fd, f"fd {fd}")
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            return None
+        raise
+    return None if data is None else FileState(after.st_size, after.st_mtime_ns, _sha256(data))
 
 
 def _verify_swap(tmp: Path, real: Path, rel: str, checked: _Pinned, ours: _Pinned) -> None:
