@@ -348,15 +348,8 @@ def measure_one_changed(ctx: SizeContext) -> dict:
     contact = pick_contact(ctx.synced)
     if contact is None:
         return {"runs": 0, "ok_runs": 0, "error": "no contact note found"}
-    ctx.run_sync(ctx.synced, "warm-up sync")
-    results, written = [], []
-    for k in range(ctx.runs):
-        append_outside_blocks(contact, f"Bench edit {k}: called again, left a message.")
-        before = snapshot(ctx.synced)
-        results.append(ctx.run_sync(ctx.synced, "one-changed sync"))
-        written.append(changed_files(before, snapshot(ctx.synced)))
-    return summarize(results, {"files_written": written,
-                               "note": str(contact.relative_to(ctx.synced))})
+    edits = [(contact, f"Bench edit {k}: called again, left a message.") for k in range(ctx.runs)]
+    return _edit_then_sync(ctx, edits, "one-changed sync", contact)
 
 
 def measure_one_link(ctx: SizeContext) -> dict:
@@ -368,15 +361,21 @@ def measure_one_link(ctx: SizeContext) -> dict:
     contacts = pick_contacts(ctx.synced, ctx.runs)
     if note is None or len(contacts) < ctx.runs:
         return {"runs": 0, "ok_runs": 0, "error": "no plain note or too few contacts"}
+    edits = [(note, f"Bench link {k}: see [[{contact.stem}]].") for k, contact in enumerate(contacts)]
+    return _edit_then_sync(ctx, edits, "one-link sync", note)
+
+
+def _edit_then_sync(ctx: SizeContext, edits: list[tuple[Path, str]], label: str, note: Path) -> dict:
+    """After a warm-up sync, for each (note, line): add the line outside the note's blocks,
+    then time a sync and count the files it wrote."""
     ctx.run_sync(ctx.synced, "warm-up sync")
     results, written = [], []
-    for k, contact in enumerate(contacts):
-        append_outside_blocks(note, f"Bench link {k}: see [[{contact.stem}]].")
+    for path, line in edits:
+        append_outside_blocks(path, line)
         before = snapshot(ctx.synced)
-        results.append(ctx.run_sync(ctx.synced, "one-link sync"))
+        results.append(ctx.run_sync(ctx.synced, label))
         written.append(changed_files(before, snapshot(ctx.synced)))
-    return summarize(results, {"files_written": written,
-                               "note": str(note.relative_to(ctx.synced))})
+    return summarize(results, {"files_written": written, "note": str(note.relative_to(ctx.synced))})
 
 
 # Measurements run per size, in this order (later ones use the vault the first one synced).
