@@ -60,10 +60,10 @@ class Index:
         # interviews...), per note; `update` drops those of the notes it reports affected
         # (every note whose answers can differ is among them: the same set tells which
         # blocks to render again, see the property tests).
-        self._memo: dict[str, dict[tuple, list[str]]] = {}
+        self._memo: dict[str, dict[tuple, tuple[str, ...]]] = {}
         self._kind_memo: dict[str, list[str]] = {}
         self._links: dict[str, str] = {}
-        self._sort_keys: dict[str, tuple[str, str]] = {}
+        self._sort_keys: dict[str, str] = {}  # path: its name, casefolded
         self._updating = False
         # Interviews by "date:contact name" (the base of their generated notes' keys):
         # interview -> base, and casefolded base -> its interviews in path order. Kept
@@ -425,11 +425,12 @@ class Index:
         return list(found)
 
     def _remember(self, path: str, key: tuple, found: list[str]) -> None:
+        # Kept as tuples, with one copy of each key: a 50k-note vault remembers ~100k.
         if not self._updating:
             memo = self._memo.get(path)
             if memo is None:
                 memo = self._memo[path] = {}
-            memo[key] = found
+            memo[_MEMO_KEYS.setdefault(key, key)] = tuple(found) if found else ()
 
     def _out_prop(self, path: str, prop: str, kind: str | None) -> list[str]:
         key = ("out", prop, kind)
@@ -616,15 +617,19 @@ class Index:
         return sorted(self._referred.get(contact, ()), key=self._name_sort)
 
     def _name_sort(self, path: str) -> tuple[str, str]:
-        found = None if self._updating else self._sort_keys.get(path)
-        if found is None:
-            found = (self.name(path).casefold(), path)
+        folded = None if self._updating else self._sort_keys.get(path)
+        if folded is None:
+            folded = self.name(path).casefold()
             if not self._updating:
-                self._sort_keys[path] = found
-        return found
+                self._sort_keys[path] = folded
+        return folded, path
 
     def ambiguous(self) -> list[tuple[str, list[str]]]:
         return self.resolver.ambiguous_names()
+
+
+# The keys of `Index._memo`, shared by every note's memo.
+_MEMO_KEYS: dict[tuple, tuple] = {}
 
 
 def same_output(old: NoteRecord, new: NoteRecord) -> bool:

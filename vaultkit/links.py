@@ -538,7 +538,9 @@ class Resolver:
         _add(self._by_stem, stem_key, path)
         self._ties.pop(stem_key, None)
         if name:
-            _add(self._by_name, _key(name), path)
+            name_key = _key(name)
+            # Most notes are named as their file: one key string for both maps.
+            _add(self._by_name, stem_key if name_key == stem_key else name_key, path)
         for alias in clean:
             _add(self._by_alias, _key(alias), path)
 

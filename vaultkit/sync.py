@@ -24,13 +24,17 @@ from .config import Config, load_config
 from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
-from .model import COMPANY, CONTACT, INTERVIEW, NoteRecord, PlannedWrite
+from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .vault import ScanResult, parse_note, read_note_bytes, read_notes, scan
 from .write import MarkerError, VaultLock, cleanup_temp_files, read_with_state, safe_write, set_block
 
 log = logging.getLogger(__name__)
 
 STATE_DIR = ".vaultkit"
+
+# The `expect` of a block write already made while planning (streamed): only whether it
+# is None (a new note) is read afterwards, and a first sync makes tens of thousands.
+_WRITTEN = FileState(0, 0, "")
 
 
 @dataclass
@@ -234,7 +238,7 @@ class Session:
                 if self._streaming is not None and path not in created_data:
                     report, stats = self._streaming
                     stats.update(self.write([write], report))
-                    write = dataclasses.replace(write, data=b"", old=None, streamed=True)
+                    write = PlannedWrite(path, b"", _WRITTEN, write.reason, streamed=True)
                 writes.append(write)
 
         self.globals_due = only is None or refresh_globals or bool(created.writes)
@@ -270,7 +274,7 @@ class Session:
             bom = False
         else:
             try:
-                old_bytes, expect = read_with_state(self.vault / rec.path)
+                old_bytes, expect = read_with_state(os.path.join(self.vault, rec.path))
             except FileNotFoundError:
                 return None
             if expect.sha256 != rec.sha256:
@@ -353,15 +357,19 @@ class Session:
                 report.changed += 1
             new_stats[w.path] = (state.size, state.mtime_ns)
             rec = parse_note(w.path, w.data, state.size, state.mtime_ns)
-            fresh.append(rec)
-            self.records[w.path] = rec
             before = self.index.records.get(w.path)
             # Our write changed only a managed block, which feeds no link, edge or name:
-            # swap the record in rather than updating (and re-deriving) the index.
+            # swap the record in rather than updating (and re-deriving) the index. The
+            # new record keeps the old one's (equal) links and fields, so that a first
+            # sync holds one copy of them rather than the old and the new.
             if before is not None and same_output(before, dataclasses.replace(rec, blocks=before.blocks)):
+                rec = dataclasses.replace(before, size=rec.size, mtime_ns=rec.mtime_ns,
+                                          sha256=rec.sha256, blocks=rec.blocks)
                 self.index.records[w.path] = rec
             else:
                 self.index.update({w.path: rec})
+            fresh.append(rec)
+            self.records[w.path] = rec
         self.cache.save_records(fresh, [])
         return new_stats
 

@@ -234,7 +234,10 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
             raise ValueError(f"exit status {status}")
         entries = marshal.loads(payload)
         del payload
+        # The paths the scan made, not the child's copies: one string per path.
+        ours = {p: p for p in theirs}
         for path, size, mtime_ns, blob in entries:
+            path = ours.get(path, path)
             handed.append(record_from_blob(path, size, mtime_ns, blob))
             blobs[path] = blob
     except (ValueError, EOFError, TypeError) as exc:

@@ -181,7 +181,7 @@ def scan_markers(text: str, fences: bool = False) -> _Scan:
                 fail("malformed vaultkit marker — a marker is a line of its own: "
                      "`<!-- vaultkit:begin NAME -->` or `<!-- vaultkit:end NAME -->`", lineno)
             continue
-        kind, name = m[1], m[2]
+        kind, name = m[1], sys.intern(m[2])  # a key of every record's `blocks`
         if kind == "begin":
             last_begin = (name, pos)
             if open_block is not None:
@@ -373,7 +373,7 @@ def read_settled(path: str | Path) -> tuple[bytes, int, int]:
     raise OSError(errno.EAGAIN, "kept changing while being read; skipped until it settles", str(path))
 
 
-def read_with_state(path: Path) -> tuple[bytes, FileState]:
+def read_with_state(path: str | Path) -> tuple[bytes, FileState]:
     """The bytes of a file and the state they were read in (`read_settled`, plus the hash
     that `safe_write` checks before replacing the file)."""
     data, size, mtime_ns = read_settled(path)
