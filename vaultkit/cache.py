@@ -28,22 +28,31 @@ CACHE_NAME = "cache.sqlite"
 _MARSHAL_VERSION = 4
 
 
-def record_to_blob(rec: NoteRecord) -> bytes:
-    """A record as stored in the cache (everything but its path, size and mtime)."""
-    return marshal.dumps((
+def record_to_tuple(rec: NoteRecord) -> tuple:
+    """A record as plain data (everything but its path, size and mtime)."""
+    return (
         rec.kind, rec.name, tuple(rec.aliases), rec.fields,
         tuple((l.target, l.style, l.line, l.prop, l.embed) for l in rec.links),
         rec.blocks, rec.marker_error, rec.ok,
         tuple((p.path, p.message, p.kind, p.line) for p in rec.problems),
         rec.bom, rec.crlf, rec.sha256,
-    ), _MARSHAL_VERSION)
+    )
+
+
+def record_from_tuple(path: str, size: int, mtime_ns: int, data: tuple) -> NoteRecord:
+    (kind, name, aliases, fields, links, blocks, marker_error, ok, problems, bom, crlf, sha) = data
+    return NoteRecord(path, size, mtime_ns, kind, name, tuple(aliases), fields,
+                      tuple(map(Link._make, links)) if links else (), blocks, marker_error, ok,
+                      tuple([Problem(*p) for p in problems]) if problems else (), bom, crlf, sha)
+
+
+def record_to_blob(rec: NoteRecord) -> bytes:
+    """A record as stored in the cache."""
+    return marshal.dumps(record_to_tuple(rec), _MARSHAL_VERSION)
 
 
 def record_from_blob(path: str, size: int, mtime_ns: int, blob: bytes) -> NoteRecord:
-    (kind, name, aliases, fields, links, blocks, marker_error, ok, problems, bom, crlf, sha) = marshal.loads(blob)
-    return NoteRecord(path, size, mtime_ns, kind, name, tuple(aliases), fields,
-                      tuple([Link(*l) for l in links]) if links else (), blocks, marker_error, ok,
-                      tuple([Problem(*p) for p in problems]) if problems else (), bom, crlf, sha)
+    return record_from_tuple(path, size, mtime_ns, marshal.loads(blob))
 
 
 class Cache:

@@ -22,9 +22,10 @@ INTERVIEW_STATUSES = ("planned", "done", "cancelled")
 LINK_PROPERTIES = frozenset({"company", "org", "referred_by", "contact", "people", "referrals"})
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A link as written in a note, before resolution.
+class Link(NamedTuple):
+    """A link as written in a note, before resolution. (A named tuple: every note's
+    parse and every cached record's load make several, and a frozen dataclass is made
+    field by field, four times slower.)
 
     `target` has alias, heading and block reference stripped and a trailing `.md` removed
     (`[[People/Ann Lee.md#Intro|Ann]]` -> `People/Ann Lee`); for a Markdown link it is the

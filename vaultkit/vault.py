@@ -186,9 +186,15 @@ def _can_fork() -> bool:
     return cpus >= 2
 
 
+_PARENT_SHARE = frozenset({0, 2, 4, 6, 8})
+
+
 def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecord], dict[str, bytes]] | None:
-    from .cache import record_from_blob, record_to_blob  # noqa: PLC0415 - only when forking
-    mine, theirs = paths[0::2], paths[1::2]
+    from .cache import _MARSHAL_VERSION, record_from_tuple, record_to_tuple  # noqa: PLC0415
+    # The parent also turns the child's records into objects (~1/4 of parsing one), so
+    # it parses fewer notes itself: about 5 in 11 (of every 11 notes, the 1st, 3rd,..9th).
+    mine = [p for i, p in enumerate(paths) if i % 11 in _PARENT_SHARE]
+    theirs = [p for i, p in enumerate(paths) if i % 11 not in _PARENT_SHARE]
     r, w = os.pipe()
     try:
         pid = os.fork()
@@ -205,7 +211,10 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
             for path in theirs:
                 rec = read_one(path, stats[path])
                 if rec is not None:
-                    out.append((rec.path, rec.size, rec.mtime_ns, record_to_blob(rec)))
+                    # The record twice: as data for the parent to load in one go, and in
+                    # the cache's encoding for the cache to store as it is.
+                    data = record_to_tuple(rec)
+                    out.append((rec.path, rec.size, rec.mtime_ns, data, marshal.dumps(data, _MARSHAL_VERSION)))
             with open(w, "wb") as pipe:
                 pipe.write(marshal.dumps(out))
             status = 0
@@ -219,7 +228,7 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
             if rec is not None:
                 fresh.append(rec)
             if progress is not None and n % 100 == 0:
-                progress(min(2 * n, len(paths)), len(paths))
+                progress(min(n * len(paths) // len(mine), len(paths)), len(paths))
         with open(r, "rb") as pipe:
             payload = pipe.read()
         _, status = os.waitpid(pid, 0)
@@ -236,9 +245,9 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
         del payload
         # The paths the scan made, not the child's copies: one string per path.
         ours = {p: p for p in theirs}
-        for path, size, mtime_ns, blob in entries:
+        for path, size, mtime_ns, data, blob in entries:
             path = ours.get(path, path)
-            handed.append(record_from_blob(path, size, mtime_ns, blob))
+            handed.append(record_from_tuple(path, size, mtime_ns, data))
             blobs[path] = blob
     except (ValueError, EOFError, TypeError) as exc:
         log.debug("the second reader failed (%s); reading its notes here", exc)

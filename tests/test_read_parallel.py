@@ -1,0 +1,113 @@
+"""Reading many notes in two processes (vault.read_notes) gives what one process gives.
+
+From `PARALLEL_MIN_NOTES` notes on, a forked child parses part of them and hands its
+records back; the tests lower that threshold to run the forked path on a small vault of
+real files, odd notes included, and compare it with the one-process path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import unicodedata
+
+import pytest
+
+from conftest import ROOT, TODAY, write_files
+from vaultkit import vault as vaultmod
+from vaultkit.cache import record_from_blob
+from vaultkit.sync import Session, run_sync
+from vaultkit.vault import parse_note, read_note_bytes, read_notes, scan
+
+sys.path.insert(0, str(ROOT / "bench"))
+from genvault import generate  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the forked reader exists only where fork does")
+
+ODD = {
+    "Odd/latin1.md": "caf\xe9 [[Nowhere]]\n".encode("latin-1"),
+    "Odd/bad yaml.md": "---\ntype: contact\nname: [unclosed\n---\nbody [[People]]\n",
+    "Odd/bom crlf.md": b"\xef\xbb\xbf---\r\ntype: contact\r\n---\r\nHi [[Odd/latin1]]\r\n",
+    "Odd/markers.md": "text\n<!-- vaultkit:begin backlinks -->\nno end\n",
+    unicodedata.normalize("NFD", "Odd/Zoë.md"): "---\naliases: [Zoe]\n---\n[[Zoë]] [x](../Odd/markers.md)\n",
+    "Odd/empty.md": b"",
+    "Odd/bom only.md": b"\xef\xbb\xbf# Hi\n[[Zoe]] ![[img.png]]\n",
+}
+
+
+@pytest.fixture
+def vault(tmp_path):
+    root = tmp_path / "v"
+    generate(root, 300, seed=7)
+    write_files(root, ODD)
+    return root
+
+
+def _read_one(root):
+    def read_one(path, stat):
+        data, size, mtime_ns = read_note_bytes(os.path.join(root, path))
+        return parse_note(path, data, size, mtime_ns)
+    return read_one
+
+
+def test_forked_read_gives_the_records_and_cache_encoding_of_a_one_process_read(vault):
+    stats = scan(vault).notes
+    paths = sorted(stats)
+    one, no_blobs = read_notes(_read_one(vault), paths, stats)
+    assert no_blobs == {}
+    progress = []
+    forked, blobs = vaultmod._read_notes_forked(_read_one(vault), paths, stats,
+                                                lambda n, total: progress.append((n, total)))
+    assert [r.path for r in forked] == paths
+    assert forked == one
+    # The child's records come with their cache encoding, which decodes to the same record.
+    assert blobs and set(blobs) < set(paths)
+    by_path = {r.path: r for r in one}
+    for path, blob in blobs.items():
+        rec = by_path[path]
+        assert record_from_blob(path, rec.size, rec.mtime_ns, blob) == rec
+    # The parent parses part of the notes (with their encoding made by the cache later).
+    assert len(blobs) < len(paths) - len(paths) // 3
+    assert progress and all(n <= total == len(paths) for n, total in progress)
+    assert [n for n, _ in progress] == sorted(n for n, _ in progress)
+
+
+def test_a_failing_child_leaves_the_parent_to_read_its_notes(vault):
+    stats = scan(vault).notes
+    paths = sorted(stats)
+    parent = os.getpid()
+    read_one = _read_one(vault)
+
+    def fails_in_the_child(path, stat):
+        if os.getpid() != parent:
+            raise RuntimeError("child trouble")
+        return read_one(path, stat)
+
+    got, blobs = vaultmod._read_notes_forked(fails_in_the_child, paths, stats, None)
+    assert blobs == {}
+    assert got == read_notes(read_one, paths, stats)[0]
+
+
+def test_sync_with_the_forked_reader_writes_the_same_bytes(vault, tmp_path, monkeypatch):
+    other = tmp_path / "w"
+    shutil.copytree(vault, other)
+    import datetime as dt
+    today = dt.date.fromisoformat(TODAY)
+    monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 10 ** 9)
+    serial = run_sync(vault, today)
+    monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 1)
+    forked = run_sync(other, today)
+    assert serial.written == forked.written > 0
+    assert [p.as_json() for p in serial.problems] == [p.as_json() for p in forked.problems]
+    for dirpath, _, files in os.walk(vault):
+        rel = os.path.relpath(dirpath, vault)
+        if rel.startswith(".vaultkit"):
+            continue
+        for name in files:
+            assert (other / rel / name).read_bytes() == (vault / rel / name).read_bytes(), f"{rel}/{name}"
+    # And the cache the forked pass stored serves the next pass as the serial one's does.
+    s = Session(other, today)
+    s.load()
+    assert s.parsed == 0
+    s.close()
