@@ -111,3 +111,62 @@ def test_sync_with_the_forked_reader_writes_the_same_bytes(vault, tmp_path, monk
     s.load()
     assert s.parsed == 0
     s.close()
+
+
+# -- rendering in two processes (Session._plan_blocks) -----------------------------------
+
+
+def _tree(root):
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".vaultkit"]
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as fh:
+                out[os.path.relpath(path, root)] = fh.read()
+    return out
+
+
+def _two_syncs(root, today):
+    """A first sync, then a cold one (no cache, every block current)."""
+    first = run_sync(root, today)
+    shutil.rmtree(root / ".vaultkit")
+    cold = run_sync(root, today)
+    return [(r.written, r.changed, r.created, r.as_json()["planned"], [p.as_json() for p in r.problems])
+            for r in (first, cold)]
+
+
+def test_sync_with_blocks_rendered_in_two_processes_writes_the_same_bytes(vault, tmp_path, monkeypatch):
+    import datetime as dt
+    today = dt.date.fromisoformat(TODAY)
+    other = tmp_path / "w"
+    shutil.copytree(vault, other)
+    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 10 ** 9)
+    serial = _two_syncs(vault, today)
+    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 1)
+    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)  # many hand-overs
+    forked = _two_syncs(other, today)
+    assert serial == forked
+    assert serial[0][0] > 100 and serial[1][0] == 0  # the first wrote blocks, the cold one none
+    assert _tree(vault) == _tree(other)
+
+
+def test_a_failing_render_child_leaves_the_parent_to_render_its_blocks(vault, tmp_path, monkeypatch):
+    import datetime as dt
+    from vaultkit import blocks
+    today = dt.date.fromisoformat(TODAY)
+    other = tmp_path / "w"
+    shutil.copytree(vault, other)
+    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 10 ** 9)
+    serial = _two_syncs(vault, today)
+    parent = os.getpid()
+    for kind, (name, render) in list(blocks.BLOCK_OF_KIND.items()):
+        def failing(f, path, render=render):
+            if os.getpid() != parent:
+                raise RuntimeError("child trouble")
+            return render(f, path)
+        monkeypatch.setitem(blocks.BLOCK_OF_KIND, kind, (name, failing))
+    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 1)
+    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)
+    assert _two_syncs(other, today) == serial
+    assert _tree(vault) == _tree(other)

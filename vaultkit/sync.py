@@ -25,7 +25,7 @@ from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
-from .vault import ScanResult, parse_note, read_note_bytes, read_notes, scan
+from .vault import Forked, ScanResult, parse_note, read_note_bytes, read_notes, scan
 from .write import MarkerError, VaultLock, cleanup_temp_files, read_with_state, safe_write, set_block
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,11 @@ class SyncReport:
         }
 
 
+def _digest(inner: str) -> str:
+    """What a record's `blocks` holds for a block's content (vault.parse_note)."""
+    return hashlib.sha256(inner.encode()).hexdigest()
+
+
 def resolve_today(value: str | None) -> dt.date:
     """`--today`, else $VAULTKIT_TODAY, else the local date (SPEC §1)."""
     value = value or os.environ.get("VAULTKIT_TODAY")
@@ -109,6 +114,7 @@ class Session:
         # large vault does not hold every rewritten note in memory at once.
         self._streaming: tuple[SyncReport, dict[str, tuple[int, int]]] | None = None
         self.scan_result: ScanResult | None = None
+        self._index_updates = 0  # by `write`: see `_plan_blocks`
 
     # -- reading -----------------------------------------------------------------------
 
@@ -223,23 +229,16 @@ class Session:
                     created_writes[n] = dataclasses.replace(w, data=b"", streamed=True)
         created_data = {w.path: w for w in created_writes if not w.streamed}
 
-        targets = (self.records.keys() if only is None else (only | set(created_data))) 
+        targets = self.records.keys() if only is None else (only | set(created_data))
+        jobs = []  # (path, record, block name, render)
         for path in sorted(targets):
             rec = self.index.records.get(path)
-            if rec is None or not rec.ok:
-                continue
-            spec = blocks.BLOCK_OF_KIND.get(rec.kind)
-            if spec is None:
-                continue
-            name, render = spec
-            inner = render(f, path)
-            write = self._block_write(rec, name, inner, created_data, problems)
-            if write is not None:
-                if self._streaming is not None and path not in created_data:
-                    report, stats = self._streaming
-                    stats.update(self.write([write], report))
-                    write = PlannedWrite(path, b"", _WRITTEN, write.reason, streamed=True)
-                writes.append(write)
+            if rec is not None and rec.ok:
+                spec = blocks.BLOCK_OF_KIND.get(rec.kind)
+                if spec is not None:
+                    jobs.append((path, rec, *spec))
+        block_writes = self._plan_blocks(f, jobs, created_data, problems, fork=only is None)
+        writes.extend(w for _, w in sorted(block_writes.items()))
 
         self.globals_due = only is None or refresh_globals or bool(created.writes)
         # Planned now when not deferred, or when today's daily note is being created: its
@@ -252,6 +251,71 @@ class Session:
         writes = [w for w in created_writes if w.path not in planned_paths] + writes
         return writes, problems
 
+    # From this many blocks to render in a full pass, a forked child renders every other
+    # one and hands back those that differ from the note's (none when all are current).
+    PARALLEL_MIN_BLOCKS = 2000
+    _FORKED_CHUNK = 200  # blocks per hand-over: a first sync's rendered blocks are not all held
+
+    def _plan_blocks(self, f: Facts, jobs: list, created: dict[str, PlannedWrite],
+                     problems: list[Problem], fork: bool) -> dict[str, PlannedWrite]:
+        """The block writes of `jobs`, by path; during a full pass the block writes are
+        made as they are planned (`_streaming`)."""
+        out: dict[str, PlannedWrite] = {}
+        child, mine, theirs = None, jobs, []
+        if fork and len(jobs) >= self.PARALLEL_MIN_BLOCKS:
+            theirs = jobs[1::2]
+
+            def render_theirs():
+                chunk = []
+                for path, rec, name, render in theirs:
+                    inner = render(f, path)
+                    if path in created or rec.blocks.get(name) != _digest(inner):
+                        chunk.append((path, inner))
+                        if len(chunk) == self._FORKED_CHUNK:
+                            yield chunk
+                            chunk = []
+                yield chunk
+
+            child = Forked(render_theirs)
+            if child.pid is not None:
+                mine = jobs[0::2]
+            else:
+                child, theirs = None, []
+        try:
+            updates = self._index_updates
+            for path, rec, name, render in mine:
+                out[path] = self._plan_block(rec, name, render(f, path), created, problems)
+            if child is not None:
+                jobs_of = {job[0]: job for job in theirs}
+                left = set(jobs_of)
+                # The child rendered from the index as it was when it was forked: its blocks
+                # are good only while this process has not changed the index since.
+                for chunk in child.chunks():
+                    if self._index_updates != updates:
+                        break
+                    for path, inner in chunk:
+                        _, rec, name, _ = jobs_of[path]
+                        out[path] = self._plan_block(rec, name, inner, created, problems)
+                        left.discard(path)
+                if child.complete and self._index_updates == updates:
+                    left = set()  # the child found the rest current
+        finally:
+            if child is not None:
+                child.cancel()
+        for path in sorted(left) if child is not None else ():
+            _, rec, name, render = jobs_of[path]
+            out[path] = self._plan_block(rec, name, render(f, path), created, problems)
+        return {p: w for p, w in out.items() if w is not None}
+
+    def _plan_block(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
+                    problems: list[Problem]) -> PlannedWrite | None:
+        write = self._block_write(rec, name, inner, created, problems)
+        if write is not None and self._streaming is not None and rec.path not in created:
+            report, stats = self._streaming
+            stats.update(self.write([write], report))
+            write = PlannedWrite(rec.path, b"", _WRITTEN, write.reason, streamed=True)
+        return write
+
     def plan_globals(self, f: Facts | None = None, created: dict | None = None,
                      problems: list[Problem] | None = None) -> list[PlannedWrite]:
         """The notes made from the whole vault: the referral index and today's follow-ups."""
@@ -262,8 +326,7 @@ class Session:
 
     def _block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
                      problems: list[Problem], reason: str | None = None) -> PlannedWrite | None:
-        digest = hashlib.sha256(inner.encode()).hexdigest()
-        if rec.path not in created and rec.blocks.get(name) == digest:
+        if rec.path not in created and rec.blocks.get(name) == _digest(inner):
             return None
         if rec.marker_error:
             return None  # already reported by the parser; the note is left untouched
@@ -368,6 +431,7 @@ class Session:
                 self.index.records[w.path] = rec
             else:
                 self.index.update({w.path: rec})
+                self._index_updates += 1
             fresh.append(rec)
             self.records[w.path] = rec
         self.cache.save_records(fresh, [])

@@ -18,7 +18,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from . import links as linkmod
 from .errors import Problem
@@ -186,6 +186,78 @@ def _can_fork() -> bool:
     return cpus >= 2
 
 
+class Forked:
+    """`work()` run in a forked child: an iterable of marshal-able chunks that `chunks()`
+    yields to the parent as the child makes them (so neither holds them all at once).
+    `complete` tells, once `chunks()` is exhausted, whether every chunk came: if not (no
+    second CPU, the fork or the child failed), the caller does the rest of the work itself;
+    whatever stopped the child happens again, or not.
+
+    The child never returns into the caller and never runs the parent's exit handlers; it
+    must not touch anything shared with the parent but memory (no database, no lock).
+    """
+
+    _HEAD = 8  # bytes of a chunk's length; a length of 0 ends the stream
+
+    def __init__(self, work: Callable[[], Iterable[object]]):
+        self.pid: int | None = None
+        self.complete = False
+        if not _can_fork():
+            return
+        r, w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            log.debug("cannot fork (%s); doing the work in one process", exc)
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:
+            status = 1
+            try:
+                os.close(r)
+                with open(w, "wb") as pipe:
+                    for chunk in work():
+                        data = marshal.dumps(chunk)
+                        pipe.write(len(data).to_bytes(self._HEAD, "little") + data)
+                    pipe.write(bytes(self._HEAD))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(w)
+        self.pid, self._pipe = pid, open(r, "rb")
+
+    def chunks(self) -> Iterator[object]:
+        while self.pid is not None:
+            head = self._pipe.read(self._HEAD)
+            size = int.from_bytes(head, "little") if len(head) == self._HEAD else -1
+            if size == 0:
+                self.complete = True
+            data = self._pipe.read(size) if size > 0 else b""
+            if size <= 0 or len(data) != size:
+                self.cancel()
+                return
+            try:
+                chunk = marshal.loads(data)
+            except (ValueError, EOFError, TypeError) as exc:
+                log.debug("the second process's result is unreadable (%s)", exc)
+                self.cancel()
+                return
+            yield chunk
+
+    def cancel(self) -> None:
+        """Done with the child: reap it (killed if it is still working)."""
+        if self.pid is not None:
+            pid, self.pid = self.pid, None
+            self._pipe.close()
+            if not self.complete:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(pid, 0)
+
+
 _PARENT_SHARE = frozenset({0, 2, 4, 6, 8})
 
 
@@ -195,33 +267,24 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
     # it parses fewer notes itself: about 5 in 11 (of every 11 notes, the 1st, 3rd,..9th).
     mine = [p for i, p in enumerate(paths) if i % 11 in _PARENT_SHARE]
     theirs = [p for i, p in enumerate(paths) if i % 11 not in _PARENT_SHARE]
-    r, w = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        log.debug("cannot fork (%s); reading in one process", exc)
-        os.close(r)
-        os.close(w)
+
+    def read_theirs() -> Iterator[list]:
+        out = []
+        for path in theirs:
+            rec = read_one(path, stats[path])
+            if rec is not None:
+                # The record twice: as data for the parent to load in one go, and in the
+                # cache's encoding for the cache to store as it is.
+                data = record_to_tuple(rec)
+                out.append((rec.path, rec.size, rec.mtime_ns, data, marshal.dumps(data, _MARSHAL_VERSION)))
+        yield out
+
+    child = Forked(read_theirs)
+    if child.pid is None:
         return None
-    if pid == 0:  # the child: never returns, never runs the parent's exit handlers
-        status = 1
-        try:
-            os.close(r)
-            out = []
-            for path in theirs:
-                rec = read_one(path, stats[path])
-                if rec is not None:
-                    # The record twice: as data for the parent to load in one go, and in
-                    # the cache's encoding for the cache to store as it is.
-                    data = record_to_tuple(rec)
-                    out.append((rec.path, rec.size, rec.mtime_ns, data, marshal.dumps(data, _MARSHAL_VERSION)))
-            with open(w, "wb") as pipe:
-                pipe.write(marshal.dumps(out))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(w)
     fresh: list[NoteRecord] = []
+    blobs: dict[str, bytes] = {}
+    handed: list[NoteRecord] = []
     try:
         for n, path in enumerate(mine, 1):
             rec = read_one(path, stats[path])
@@ -229,30 +292,18 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
                 fresh.append(rec)
             if progress is not None and n % 100 == 0:
                 progress(min(n * len(paths) // len(mine), len(paths)), len(paths))
-        with open(r, "rb") as pipe:
-            payload = pipe.read()
-        _, status = os.waitpid(pid, 0)
-    except BaseException:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    blobs: dict[str, bytes] = {}
-    handed: list[NoteRecord] | None = []
-    try:
-        if status != 0:
-            raise ValueError(f"exit status {status}")
-        entries = marshal.loads(payload)
-        del payload
         # The paths the scan made, not the child's copies: one string per path.
         ours = {p: p for p in theirs}
-        for path, size, mtime_ns, data, blob in entries:
-            path = ours.get(path, path)
-            handed.append(record_from_tuple(path, size, mtime_ns, data))
-            blobs[path] = blob
-    except (ValueError, EOFError, TypeError) as exc:
-        log.debug("the second reader failed (%s); reading its notes here", exc)
-        handed = None
-    if handed is None:  # whatever stopped the child happens here again, or does not
+        for entries in child.chunks():
+            for path, size, mtime_ns, data, blob in entries:
+                path = ours.get(path, path)
+                handed.append(record_from_tuple(path, size, mtime_ns, data))
+                blobs[path] = blob
+            del entries
+    finally:
+        child.cancel()
+    if not child.complete:  # whatever stopped the child happens here again, or does not
+        log.debug("the second reader failed; reading its notes here")
         blobs.clear()
         handed = [rec for rec in map(read_one, theirs, [stats[p] for p in theirs]) if rec is not None]
     fresh += handed
