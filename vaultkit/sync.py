@@ -230,13 +230,14 @@ class Session:
         created_data = {w.path: w for w in created_writes if not w.streamed}
 
         targets = self.records.keys() if only is None else (only | set(created_data))
-        jobs = []  # (path, record, block name, render)
+        jobs = []  # (path, block name, render); the record is looked up when it is used,
+        # so that the one a streamed write replaces is not kept
         for path in sorted(targets):
             rec = self.index.records.get(path)
             if rec is not None and rec.ok:
                 spec = blocks.BLOCK_OF_KIND.get(rec.kind)
                 if spec is not None:
-                    jobs.append((path, rec, *spec))
+                    jobs.append((path, *spec))
         block_writes = self._plan_blocks(f, jobs, created_data, problems, fork=only is None)
         writes.extend(w for _, w in sorted(block_writes.items()))
 
@@ -267,9 +268,10 @@ class Session:
 
             def render_theirs():
                 chunk = []
-                for path, rec, name, render in theirs:
+                records = self.index.records
+                for path, name, render in theirs:
                     inner = render(f, path)
-                    if path in created or rec.blocks.get(name) != _digest(inner):
+                    if path in created or records[path].blocks.get(name) != _digest(inner):
                         chunk.append((path, inner))
                         if len(chunk) == self._FORKED_CHUNK:
                             yield chunk
@@ -283,8 +285,8 @@ class Session:
                 child, theirs = None, []
         try:
             updates = self._index_updates
-            for path, rec, name, render in mine:
-                out[path] = self._plan_block(rec, name, render(f, path), created, problems)
+            for path, name, render in mine:
+                out[path] = self._plan_block(path, name, render(f, path), created, problems)
             if child is not None:
                 jobs_of = {job[0]: job for job in theirs}
                 left = set(jobs_of)
@@ -294,8 +296,7 @@ class Session:
                     if self._index_updates != updates:
                         break
                     for path, inner in chunk:
-                        _, rec, name, _ = jobs_of[path]
-                        out[path] = self._plan_block(rec, name, inner, created, problems)
+                        out[path] = self._plan_block(path, jobs_of[path][1], inner, created, problems)
                         left.discard(path)
                 if child.complete and self._index_updates == updates:
                     left = set()  # the child found the rest current
@@ -303,17 +304,17 @@ class Session:
             if child is not None:
                 child.cancel()
         for path in sorted(left) if child is not None else ():
-            _, rec, name, render = jobs_of[path]
-            out[path] = self._plan_block(rec, name, render(f, path), created, problems)
+            _, name, render = jobs_of[path]
+            out[path] = self._plan_block(path, name, render(f, path), created, problems)
         return {p: w for p, w in out.items() if w is not None}
 
-    def _plan_block(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
+    def _plan_block(self, path: str, name: str, inner: str, created: dict[str, PlannedWrite],
                     problems: list[Problem]) -> PlannedWrite | None:
-        write = self._block_write(rec, name, inner, created, problems)
-        if write is not None and self._streaming is not None and rec.path not in created:
+        write = self._block_write(self.index.records[path], name, inner, created, problems)
+        if write is not None and self._streaming is not None and path not in created:
             report, stats = self._streaming
             stats.update(self.write([write], report))
-            write = PlannedWrite(rec.path, b"", _WRITTEN, write.reason, streamed=True)
+            write = PlannedWrite(path, b"", _WRITTEN, write.reason, streamed=True)
         return write
 
     def plan_globals(self, f: Facts | None = None, created: dict | None = None,
