@@ -262,6 +262,7 @@ class Session:
         """The block writes of `jobs`, by path; during a full pass the block writes are
         made as they are planned (`_streaming`)."""
         out: dict[str, PlannedWrite] = {}
+        first_problem, first_conflict = len(problems), len(self._conflicts)
         child, mine, theirs = None, jobs, []
         if fork and len(jobs) >= self.PARALLEL_MIN_BLOCKS:
             theirs = jobs[1::2]
@@ -306,6 +307,9 @@ class Session:
         for path in sorted(left) if child is not None else ():
             _, name, render = jobs_of[path]
             out[path] = self._plan_block(path, name, render(f, path), created, problems)
+        # Problems and skipped notes in path order, as one process would find them.
+        problems[first_problem:] = sorted(problems[first_problem:], key=lambda p: p.path)
+        self._conflicts[first_conflict:] = sorted(self._conflicts[first_conflict:])
         return {p: w for p, w in out.items() if w is not None}
 
     def _plan_block(self, path: str, name: str, inner: str, created: dict[str, PlannedWrite],
