@@ -263,7 +263,7 @@ class Session:
         made as they are planned (`_streaming`)."""
         out: dict[str, PlannedWrite] = {}
         first_problem, first_conflict = len(problems), len(self._conflicts)
-        child, mine, theirs = None, jobs, []
+        child, mine, theirs, left = None, jobs, [], set()
         if fork and len(jobs) >= self.PARALLEL_MIN_BLOCKS:
             theirs = jobs[1::2]
 
@@ -284,12 +284,12 @@ class Session:
                 mine = jobs[0::2]
             else:
                 child, theirs = None, []
+        jobs_of = {job[0]: job for job in theirs}
         try:
             updates = self._index_updates
             for path, name, render in mine:
                 out[path] = self._plan_block(path, name, render(f, path), created, problems)
             if child is not None:
-                jobs_of = {job[0]: job for job in theirs}
                 left = set(jobs_of)
                 # The child rendered from the index as it was when it was forked: its blocks
                 # are good only while this process has not changed the index since.
@@ -304,7 +304,7 @@ class Session:
         finally:
             if child is not None:
                 child.cancel()
-        for path in sorted(left) if child is not None else ():
+        for path in sorted(left):
             _, name, render = jobs_of[path]
             out[path] = self._plan_block(path, name, render(f, path), created, problems)
         # Problems and skipped notes in path order, as one process would find them.

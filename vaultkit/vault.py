@@ -162,7 +162,7 @@ def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], pa
     CPU, a forked child reads every other note and hands back its records in the cache's
     encoding (which the cache then stores as they are). The result is the same either way.
     """
-    if len(paths) >= PARALLEL_MIN_NOTES and _can_fork():
+    if len(paths) >= PARALLEL_MIN_NOTES:
         done = _read_notes_forked(read_one, paths, stats, progress)
         if done is not None:
             return done
