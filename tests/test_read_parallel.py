@@ -132,8 +132,8 @@ def _two_syncs(root, today):
     first = run_sync(root, today)
     shutil.rmtree(root / ".vaultkit")
     cold = run_sync(root, today)
-    return [(r.written, r.changed, r.created, r.as_json()["planned"], [p.as_json() for p in r.problems])
-            for r in (first, cold)]
+    return [(r.written, r.changed, r.created, r.as_json()["planned"], [p.as_json() for p in r.problems],
+             r.written_paths, r.skipped) for r in (first, cold)]
 
 
 def test_sync_with_blocks_rendered_in_two_processes_writes_the_same_bytes(vault, tmp_path, monkeypatch):
@@ -170,3 +170,40 @@ def test_a_failing_render_child_leaves_the_parent_to_render_its_blocks(vault, tm
     monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)
     assert _two_syncs(other, today) == serial
     assert _tree(vault) == _tree(other)
+
+
+def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkeypatch):
+    # A contact whose (empty) block sits above its body: writing the block moves the links
+    # below it to other lines. That changes nothing a render reads, so the child's blocks
+    # stay good; the bytes and the report are those of one process.
+    import datetime as dt
+    today = dt.date.fromisoformat(TODAY)
+    moved = 0
+    for path in sorted((vault / "People").rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if text.startswith("---\n") and "[[" in text.split("\n---\n", 1)[-1]:
+            head, body = text.split("\n---\n", 1)
+            path.write_text(f"{head}\n---\n<!-- vaultkit:begin connections -->\n"
+                            f"<!-- vaultkit:end connections -->\n{body}", encoding="utf-8")
+            moved += 1
+    assert moved > 20
+    other = tmp_path / "w"
+    shutil.copytree(vault, other)
+    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 10 ** 9)
+    serial = _two_syncs(vault, today)
+    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 1)
+    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)
+    during = []
+    plan_blocks = Session._plan_blocks
+
+    def counting(self, *args, **kwargs):
+        before = self._index_updates
+        try:
+            return plan_blocks(self, *args, **kwargs)
+        finally:
+            during.append(self._index_updates - before)
+
+    monkeypatch.setattr(Session, "_plan_blocks", counting)
+    assert _two_syncs(other, today) == serial
+    assert _tree(vault) == _tree(other)
+    assert during == [0, 0]  # no block write changed what renders read

@@ -260,45 +260,54 @@ class Session:
     def _plan_blocks(self, f: Facts, jobs: list, created: dict[str, PlannedWrite],
                      problems: list[Problem], fork: bool) -> dict[str, PlannedWrite]:
         """The block writes of `jobs`, by path; during a full pass the block writes are
-        made as they are planned (`_streaming`)."""
+        made as they are planned (`_streaming`).
+
+        A forked child renders from the index as it was when it was forked. That is the
+        index this process renders from as long as its own block writes change nothing a
+        render reads (they change only blocks, and at most the lines links are on); if one
+        ever does, the child's blocks from then on are dropped and rendered here.
+        """
         out: dict[str, PlannedWrite] = {}
-        first_problem, first_conflict = len(problems), len(self._conflicts)
-        child, mine, theirs, left = None, jobs, [], set()
-        if fork and len(jobs) >= self.PARALLEL_MIN_BLOCKS:
-            theirs = jobs[1::2]
-
-            def render_theirs():
-                chunk = []
-                records = self.index.records
-                for path, name, render in theirs:
-                    inner = render(f, path)
-                    if path in created or records[path].blocks.get(name) != _digest(inner):
-                        chunk.append((path, inner))
-                        if len(chunk) == self._FORKED_CHUNK:
-                            yield chunk
-                            chunk = []
-                yield chunk
-
-            child = Forked(render_theirs)
-            if child.pid is not None:
-                mine = jobs[0::2]
-            else:
-                child, theirs = None, []
+        report = self._streaming[0] if self._streaming is not None else None
+        marks = (len(problems), len(self._conflicts),
+                 len(report.written_paths) if report else 0, len(report.skipped) if report else 0)
+        theirs = jobs[1::2] if fork and len(jobs) >= self.PARALLEL_MIN_BLOCKS else []
         jobs_of = {job[0]: job for job in theirs}
+        left: set[str] = set()
+
+        def render_theirs():
+            chunk = []
+            records = self.index.records
+            for path, name, render in theirs:
+                inner = render(f, path)
+                if path in created or records[path].blocks.get(name) != _digest(inner):
+                    chunk.append((path, inner))
+                    if len(chunk) == self._FORKED_CHUNK:
+                        yield chunk
+                        chunk = []
+            yield chunk
+
+        child = None
         try:
+            if theirs:
+                child = Forked(render_theirs)
+                if child.pid is None:
+                    child = None
             updates = self._index_updates
-            for path, name, render in mine:
+            for path, name, render in jobs if child is None else jobs[0::2]:
                 out[path] = self._plan_block(path, name, render(f, path), created, problems)
             if child is not None:
                 left = set(jobs_of)
-                # The child rendered from the index as it was when it was forked: its blocks
-                # are good only while this process has not changed the index since.
+                stale = False
                 for chunk in child.chunks():
-                    if self._index_updates != updates:
-                        break
                     for path, inner in chunk:
+                        stale = self._index_updates != updates
+                        if stale:
+                            break
                         out[path] = self._plan_block(path, jobs_of[path][1], inner, created, problems)
                         left.discard(path)
+                    if stale:
+                        break
                 if child.complete and self._index_updates == updates:
                     left = set()  # the child found the rest current
         finally:
@@ -307,9 +316,12 @@ class Session:
         for path in sorted(left):
             _, name, render = jobs_of[path]
             out[path] = self._plan_block(path, name, render(f, path), created, problems)
-        # Problems and skipped notes in path order, as one process would find them.
-        problems[first_problem:] = sorted(problems[first_problem:], key=lambda p: p.path)
-        self._conflicts[first_conflict:] = sorted(self._conflicts[first_conflict:])
+        # What the pass reports, in path order as one process finds it.
+        problems[marks[0]:] = sorted(problems[marks[0]:], key=lambda p: p.path)
+        self._conflicts[marks[1]:] = sorted(self._conflicts[marks[1]:])
+        if report is not None:
+            report.written_paths[marks[2]:] = sorted(report.written_paths[marks[2]:])
+            report.skipped[marks[3]:] = sorted(report.skipped[marks[3]:])
         return {p: w for p, w in out.items() if w is not None}
 
     def _plan_block(self, path: str, name: str, inner: str, created: dict[str, PlannedWrite],
@@ -430,13 +442,16 @@ class Session:
             # swap the record in rather than updating (and re-deriving) the index. The
             # new record keeps the old one's (equal) links and fields, so that a first
             # sync holds one copy of them rather than the old and the new.
-            if before is not None and same_output(before, dataclasses.replace(rec, blocks=before.blocks)):
+            as_before = None if before is None else dataclasses.replace(rec, blocks=before.blocks)
+            if as_before is not None and same_output(before, as_before):
                 rec = dataclasses.replace(before, size=rec.size, mtime_ns=rec.mtime_ns,
                                           sha256=rec.sha256, blocks=rec.blocks)
                 self.index.records[w.path] = rec
             else:
                 self.index.update({w.path: rec})
-                self._index_updates += 1
+                # (a block that grew or shrank above links moves them: no render reads that)
+                if as_before is None or not same_output(before, as_before, lines=False):
+                    self._index_updates += 1
             fresh.append(rec)
             self.records[w.path] = rec
         self.cache.save_records(fresh, [])

@@ -201,6 +201,7 @@ class Forked:
 
     def __init__(self, work: Callable[[], Iterable[object]]):
         self.pid: int | None = None
+        self._pipe = None
         self.complete = False
         if not _can_fork():
             return
@@ -224,8 +225,9 @@ class Forked:
                 status = 0
             finally:
                 os._exit(status)
+        self.pid = pid  # (from here on, `cancel` reaps it)
         os.close(w)
-        self.pid, self._pipe = pid, open(r, "rb")
+        self._pipe = open(r, "rb")
 
     def chunks(self) -> Iterator[object]:
         while self.pid is not None:
@@ -249,7 +251,8 @@ class Forked:
         """Done with the child: reap it (killed if it is still working)."""
         if self.pid is not None:
             pid, self.pid = self.pid, None
-            self._pipe.close()
+            if self._pipe is not None:
+                self._pipe.close()
             if not self.complete:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -279,12 +282,12 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
                 out.append((rec.path, rec.size, rec.mtime_ns, data, marshal.dumps(data, _MARSHAL_VERSION)))
         yield out
 
-    child = Forked(read_theirs)
-    if child.pid is None:
-        return None
     fresh: list[NoteRecord] = []
     blobs: dict[str, bytes] = {}
     handed: list[NoteRecord] = []
+    child = Forked(read_theirs)
+    if child.pid is None:
+        return None
     try:
         for n, path in enumerate(mine, 1):
             rec = read_one(path, stats[path])
