@@ -74,7 +74,7 @@ def test_update_delete_removes_backlinks_and_edges():
 
 def _state(ix: Index):
     return (
-        {t: sorted((r.source, r.prop or "", r.line) for r in rs) for t, rs in ix.inbound.items() if rs},
+        {t: sorted((r.source, r.prop or "") for r in rs) for t, rs in ix.inbound.items() if rs},
         {s: sorted(l.target for l in ls) for s, ls in ix.unresolved.items()},
         sorted((e.referrer, e.referred, e.via or "") for e in ix.edges()),
         dict(ix.generated),

@@ -113,7 +113,7 @@ class Index:
             if found is None:
                 unresolved.append(link)
             elif found != path or link.prop is not None:
-                r = ResolvedLink(path, found, link.prop, link.line)
+                r = ResolvedLink(path, found, link.prop)
                 resolved.append(r)
                 bucket = inbound.get(found)
                 if bucket is None:

@@ -50,12 +50,11 @@ class Link(NamedTuple):
 class ResolvedLink(NamedTuple):
     """A link from `source` that resolved to the note at `target` (vault-relative paths).
     A named tuple: the index makes one per link of the vault, twice as fast as a frozen
-    dataclass."""
+    dataclass. (No line: no block shows one, and the record's `Link` keeps it.)"""
 
     source: str
     target: str
     prop: str | None
-    line: int
 
 
 @dataclass(frozen=True, slots=True)
