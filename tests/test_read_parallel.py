@@ -14,6 +14,8 @@ import unicodedata
 
 import pytest
 
+import datetime as dt
+
 from conftest import ROOT, TODAY, write_files
 from vaultkit import vault as vaultmod
 from vaultkit.cache import record_from_blob
@@ -22,6 +24,8 @@ from vaultkit.vault import parse_note, read_note_bytes, read_notes, scan
 
 sys.path.insert(0, str(ROOT / "bench"))
 from genvault import generate  # noqa: E402
+
+TODAY_DATE = dt.date.fromisoformat(TODAY)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the forked reader exists only where fork does")
 
@@ -92,22 +96,15 @@ def test_a_failing_child_leaves_the_parent_to_read_its_notes(vault):
 def test_sync_with_the_forked_reader_writes_the_same_bytes(vault, tmp_path, monkeypatch):
     other = tmp_path / "w"
     shutil.copytree(vault, other)
-    import datetime as dt
-    today = dt.date.fromisoformat(TODAY)
     monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 10 ** 9)
-    serial = run_sync(vault, today)
+    serial = run_sync(vault, TODAY_DATE)
     monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 1)
-    forked = run_sync(other, today)
+    forked = run_sync(other, TODAY_DATE)
     assert serial.written == forked.written > 0
     assert [p.as_json() for p in serial.problems] == [p.as_json() for p in forked.problems]
-    for dirpath, _, files in os.walk(vault):
-        rel = os.path.relpath(dirpath, vault)
-        if rel.startswith(".vaultkit"):
-            continue
-        for name in files:
-            assert (other / rel / name).read_bytes() == (vault / rel / name).read_bytes(), f"{rel}/{name}"
+    assert _tree(vault) == _tree(other)
     # And the cache the forked pass stored serves the next pass as the serial one's does.
-    s = Session(other, today)
+    s = Session(other, TODAY_DATE)
     s.load()
     assert s.parsed == 0
     s.close()
@@ -136,29 +133,28 @@ def _two_syncs(root, today):
              r.written_paths, r.skipped) for r in (first, cold)]
 
 
-def test_sync_with_blocks_rendered_in_two_processes_writes_the_same_bytes(vault, tmp_path, monkeypatch):
-    import datetime as dt
-    today = dt.date.fromisoformat(TODAY)
+def _serial_then_forked(vault, tmp_path, monkeypatch):
+    """A copy of `vault`, the first and cold syncs of `vault` in one process, and the
+    thresholds set so that every later pass renders with a child, in many hand-overs."""
     other = tmp_path / "w"
     shutil.copytree(vault, other)
     monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 10 ** 9)
-    serial = _two_syncs(vault, today)
+    serial = _two_syncs(vault, TODAY_DATE)
     monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 1)
-    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)  # many hand-overs
-    forked = _two_syncs(other, today)
-    assert serial == forked
+    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)
+    return other, serial
+
+
+def test_sync_with_blocks_rendered_in_two_processes_writes_the_same_bytes(vault, tmp_path, monkeypatch):
+    other, serial = _serial_then_forked(vault, tmp_path, monkeypatch)
+    assert _two_syncs(other, TODAY_DATE) == serial
     assert serial[0][0] > 100 and serial[1][0] == 0  # the first wrote blocks, the cold one none
     assert _tree(vault) == _tree(other)
 
 
 def test_a_failing_render_child_leaves_the_parent_to_render_its_blocks(vault, tmp_path, monkeypatch):
-    import datetime as dt
     from vaultkit import blocks
-    today = dt.date.fromisoformat(TODAY)
-    other = tmp_path / "w"
-    shutil.copytree(vault, other)
-    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 10 ** 9)
-    serial = _two_syncs(vault, today)
+    other, serial = _serial_then_forked(vault, tmp_path, monkeypatch)
     parent = os.getpid()
     for kind, (name, render) in list(blocks.BLOCK_OF_KIND.items()):
         def failing(f, path, render=render):
@@ -166,9 +162,7 @@ def test_a_failing_render_child_leaves_the_parent_to_render_its_blocks(vault, tm
                 raise RuntimeError("child trouble")
             return render(f, path)
         monkeypatch.setitem(blocks.BLOCK_OF_KIND, kind, (name, failing))
-    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 1)
-    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)
-    assert _two_syncs(other, today) == serial
+    assert _two_syncs(other, TODAY_DATE) == serial
     assert _tree(vault) == _tree(other)
 
 
@@ -176,8 +170,6 @@ def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkey
     # A contact whose (empty) block sits above its body: writing the block moves the links
     # below it to other lines. That changes nothing a render reads, so the child's blocks
     # stay good; the bytes and the report are those of one process.
-    import datetime as dt
-    today = dt.date.fromisoformat(TODAY)
     moved = 0
     for path in sorted((vault / "People").rglob("*.md")):
         text = path.read_text(encoding="utf-8")
@@ -187,12 +179,7 @@ def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkey
                             f"<!-- vaultkit:end connections -->\n{body}", encoding="utf-8")
             moved += 1
     assert moved > 20
-    other = tmp_path / "w"
-    shutil.copytree(vault, other)
-    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 10 ** 9)
-    serial = _two_syncs(vault, today)
-    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 1)
-    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)
+    other, serial = _serial_then_forked(vault, tmp_path, monkeypatch)
     during = []
     plan_blocks = Session._plan_blocks
 
@@ -204,6 +191,6 @@ def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkey
             during.append(self._index_updates - before)
 
     monkeypatch.setattr(Session, "_plan_blocks", counting)
-    assert _two_syncs(other, today) == serial
+    assert _two_syncs(other, TODAY_DATE) == serial
     assert _tree(vault) == _tree(other)
     assert during == [0, 0]  # no block write changed what renders read
