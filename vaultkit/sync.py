@@ -25,7 +25,7 @@ from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
-from .vault import Forked, ScanResult, parse_note, read_note_bytes, read_notes, scan
+from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
 from .write import MarkerError, VaultLock, cleanup_temp_files, read_with_state, safe_write, set_block
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,10 @@ class SyncReport:
         }
 
 
-def _digest(inner: str) -> str:
-    """What a record's `blocks` holds for a block's content (vault.parse_note)."""
-    return hashlib.sha256(inner.encode()).hexdigest()
+def _is_current(rec: NoteRecord, name: str, inner: str, created: dict) -> bool:
+    """Whether the note already holds block `name` with content `inner` (a note being
+    created never does: its block goes into the text being written)."""
+    return rec.path not in created and rec.blocks.get(name) == block_digest(inner)
 
 
 def resolve_today(value: str | None) -> dt.date:
@@ -280,7 +281,7 @@ class Session:
             records = self.index.records
             for path, name, render in theirs:
                 inner = render(f, path)
-                if path in created or records[path].blocks.get(name) != _digest(inner):
+                if not _is_current(records[path], name, inner, created):
                     chunk.append((path, inner))
                     if len(chunk) == self._FORKED_CHUNK:
                         yield chunk
@@ -343,7 +344,7 @@ class Session:
 
     def _block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
                      problems: list[Problem], reason: str | None = None) -> PlannedWrite | None:
-        if rec.path not in created and rec.blocks.get(name) == _digest(inner):
+        if _is_current(rec, name, inner, created):
             return None
         if rec.marker_error:
             return None  # already reported by the parser; the note is left untouched

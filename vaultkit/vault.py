@@ -476,6 +476,11 @@ def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
     return meta, key_lines, nodes
 
 
+def block_digest(inner: str) -> str:
+    """What a record's `blocks` holds for a managed block's content (`\n` line ends)."""
+    return hashlib.sha256(inner.encode()).hexdigest()
+
+
 def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0) -> NoteRecord:
     """Parse one note's bytes into a NoteRecord. Never raises for bad input: problems are
     recorded on the record (`ok=False` when the note must not be written)."""
@@ -520,8 +525,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
         markers = scan_markers(text)
         exc = markers.problem
         if exc is None:
-            rec.blocks = {name: hashlib.sha256(text[s:e].replace("\r\n", "\n").encode()).hexdigest()
-                          for name, s, e in markers.pairs}
+            rec.blocks = {name: block_digest(text[s:e].replace("\r\n", "\n")) for name, s, e in markers.pairs}
         else:
             rec.marker_error = exc.message
             rec.problems = (Problem(path, f"{exc.message} — the note is left untouched; fix its "
