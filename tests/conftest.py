@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,15 @@ from click.testing import CliRunner
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_vault"
 TODAY = "2026-11-28"
+
+# vaultkit's one clock function is moved to this day in this process and, through
+# tests/clockshift/sitecustomize.py on PYTHONPATH, in every process a test starts: a test
+# that forgot to pin its date (--today / $VAULTKIT_TODAY) sees a day years away and fails.
+# VAULTKIT_TEST_CLOCK=YYYY-MM-DD chooses another day; `real` leaves the clock alone.
+CLOCK = os.environ.setdefault("VAULTKIT_TEST_CLOCK", "2039-07-15")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(ROOT / "tests" / "clockshift"), str(ROOT), os.environ.get("PYTHONPATH")) if p)
+runpy.run_path(str(ROOT / "tests" / "clockshift" / "sitecustomize.py"))  # and in this process
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -75,7 +85,6 @@ def cli():
 def run_vaultkit(*args, cwd=None, env=None, timeout=120, input=None) -> subprocess.CompletedProcess:
     """Run `python -m vaultkit ...` as a real subprocess."""
     full_env = dict(os.environ)
-    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.pop("VAULTKIT_VAULT", None)
     full_env.pop("VAULTKIT_TODAY", None)
     if env:

@@ -107,7 +107,8 @@ def test_item33_hostile_name_through_new_contact_and_new_interview(cli, boxed, n
     [created] = list((vault / "People").iterdir())
     assert_safe(created.name.removesuffix(".md"))
     assert front_matter(created)["name"] == name  # the real name is kept
-    interview = cli("new", "interview", "--vault", vault, "--date", "2026-11-30", "--", name)
+    interview = cli("new", "interview", "--vault", vault, "--date", "2026-11-30", "--today", "2026-11-28",
+                    "--", name)
     assert interview.exit_code == 0, interview.output
     assert "no contact note" not in interview.output, "the new contact cannot be found by its name"
     [call] = list((vault / "Interviews").iterdir())

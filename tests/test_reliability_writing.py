@@ -545,7 +545,8 @@ def test_item25_only_the_one_well_formed_block_changes(cli, make_vault):
 
 def live_vault(vault: Path):
     from vaultkit.live import LiveVault
-    from vaultkit.sync import Session, resolve_today
+    from vaultkit.clock import resolve_today
+    from vaultkit.sync import Session
     session = Session(vault, resolve_today(TODAY))
     session.sync()
     if session.index is None:

@@ -113,7 +113,8 @@ def test_json_output_is_one_document(cli, sample_copy):
 
 
 def test_no_change_sync_reads_no_note_body(sample_copy):
-    from vaultkit.sync import Session, resolve_today
+    from vaultkit.clock import resolve_today
+    from vaultkit.sync import Session
     run_vaultkit("sync", "--vault", sample_copy, "--today", TODAY)
     s = Session(sample_copy, resolve_today(TODAY))
     report = s.sync()
@@ -260,7 +261,8 @@ def test_user_edits_to_generated_notes_survive(cli, sample_copy):
 def test_first_sync_json_lists_every_write_it_streamed(cli, sample_copy):
     """A full pass writes each rewritten note as soon as it is planned (memory); the report
     still lists every write, and the JSON's `planned` matches what was written."""
-    from vaultkit.sync import Session, resolve_today
+    from vaultkit.clock import resolve_today
+    from vaultkit.sync import Session
     s = Session(sample_copy, resolve_today(TODAY))
     try:
         report = s.sync()
@@ -285,7 +287,8 @@ def test_first_sync_json_lists_every_write_it_streamed(cli, sample_copy):
 def test_catch_up_sync_after_edits_matches_a_full_pass(cli, sample_copy):
     """After a complete sync, a new interview note and an edited contact: the next sync
     catches up from the cache (issue 6), and a full rebuild afterwards has nothing to do."""
-    from vaultkit.sync import Session, resolve_today
+    from vaultkit.clock import resolve_today
+    from vaultkit.sync import Session
     assert sync(cli, sample_copy).exit_code == 0
     people = sorted((sample_copy / "People").glob("*.md"))
     contact = people[0]
@@ -308,7 +311,8 @@ def test_catch_up_sync_after_edits_matches_a_full_pass(cli, sample_copy):
 
 
 def _session_sync(vault, **kw):
-    from vaultkit.sync import Session, resolve_today
+    from vaultkit.clock import resolve_today
+    from vaultkit.sync import Session
     s = Session(vault, resolve_today(TODAY), **kw)
     try:
         return s.sync(), s.last_pass

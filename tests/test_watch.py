@@ -26,6 +26,7 @@ from conftest import ROOT, TODAY, mtimes, run_vaultkit, write_files
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+import vaultkit.clock
 from vaultkit import live
 from vaultkit.live import ignore_rule, run_watch
 from vaultkit.watch import Watcher
@@ -562,7 +563,7 @@ def test_ignore_rule_keeps_notes_and_folders(rel):
 def test_midnight_rollover_creates_the_new_days_note(make_vault, monkeypatch):
     vault = make_vault(BASE)
     clock = [dt.date(2026, 11, 28)]
-    monkeypatch.setattr(live, "_today_fn", lambda: clock[0])
+    monkeypatch.setattr(vaultkit.clock, "system_today", lambda: clock[0])
     got: list[Watcher] = []
     result: list[int] = []
 
@@ -586,7 +587,7 @@ def test_midnight_rollover_creates_the_new_days_note(make_vault, monkeypatch):
 
 def test_fixed_today_never_rolls_over(make_vault, monkeypatch):
     vault = make_vault(BASE)
-    monkeypatch.setattr(live, "_today_fn", lambda: dt.date(2031, 1, 1))
+    monkeypatch.setattr(vaultkit.clock, "system_today", lambda: dt.date(2031, 1, 1))
     got: list[Watcher] = []
     thread = threading.Thread(target=run_watch, args=(vault, dt.date(2026, 11, 28)),
                               kwargs={"on_start": got.append}, daemon=True)

@@ -45,7 +45,7 @@ def _vault(path: Path | None) -> Path:
 
 
 def _today(value: str | None) -> dt.date:
-    from .sync import resolve_today
+    from .clock import resolve_today
     try:
         return resolve_today(value)
     except ValueError:
@@ -147,7 +147,8 @@ def watch(vault, today) -> None:
     from .live import run_watch
     _setup_logging(1, False)
     vault = _vault(vault)
-    fixed = _today(today) if (today or os.environ.get("VAULTKIT_TODAY")) else None
+    from .clock import is_fixed
+    fixed = _today(today) if is_fixed(today) else None
     try:
         code = run_watch(vault, fixed)
     except VaultkitError as exc:
@@ -187,12 +188,14 @@ def new() -> None:
 @click.option("--email", default=None, help="Their email address.")
 @click.option("--referred-by", "referred_by", multiple=True, metavar="PERSON",
               help="Who introduced you (a contact's name; repeatable).")
-def new_contact(name, vault, company, role, email, referred_by) -> None:
+@today_option
+def new_contact(name, vault, company, role, email, referred_by, today) -> None:
     """Create a contact note NAME in the contacts folder."""
     from .create import create_contact
     vault = _vault(vault)
+    day = _today(today)
     try:
-        path, warnings = create_contact(vault, name, company=company, role=role, email=email,
+        path, warnings = create_contact(vault, name, day, company=company, role=role, email=email,
                                         referred_by=list(referred_by))
     except VaultkitError as exc:
         _fail(exc)
@@ -208,7 +211,8 @@ def new_contact(name, vault, company, role, email, referred_by) -> None:
 @click.option("--date", "date", required=True, metavar="YYYY-MM-DD", help="The interview's date.")
 @click.option("--time", "time_", default=None, metavar="HH:MM", help="Its time.")
 @click.option("--medium", default=None, help="How: video call, phone, coffee, …")
-def new_interview(contact, vault, date, time_, medium) -> None:
+@today_option
+def new_interview(contact, vault, date, time_, medium, today) -> None:
     """Create an interview note with CONTACT in the interviews folder."""
     from .create import create_interview
     vault = _vault(vault)
@@ -219,7 +223,7 @@ def new_interview(contact, vault, date, time_, medium) -> None:
     if time_ is not None and not _valid_time(time_):
         raise click.UsageError(f"--time: {time_!r} is not a time (HH:MM)")
     try:
-        path, warnings = create_interview(vault, contact, day, time=time_, medium=medium)
+        path, warnings = create_interview(vault, contact, day, _today(today), time=time_, medium=medium)
     except VaultkitError as exc:
         _fail(exc)
         return

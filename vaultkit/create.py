@@ -12,7 +12,7 @@ from .config import CONFIG_PATH, default_config_text, load_config
 from .errors import TemplateProblem, VaultkitError, WriteConflict
 from .model import Link
 from .names import safe_filename, unique_note_path
-from .sync import Session, resolve_today
+from .sync import Session
 from .write import VaultLock, safe_write
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,9 @@ def init_vault(vault: Path) -> tuple[list[str], list[str]]:
 
 
 @contextmanager
-def _session(vault: Path) -> Iterator[Session]:
+def _session(vault: Path, today: dt.date) -> Iterator[Session]:
     """A read-only session over the vault, closed however the command ends."""
-    session = Session(vault, resolve_today(None), readonly=True)
+    session = Session(vault, today, readonly=True)
     try:
         session.load()
         yield session
@@ -68,13 +68,13 @@ def _render(session: Session, template: str, context: dict) -> str:
         raise VaultkitError(f"template error: {exc.message} — nothing was created", exc.path, exc.line) from exc
 
 
-def create_contact(vault: Path, name: str, *, company: str | None = None, role: str | None = None,
+def create_contact(vault: Path, name: str, today: dt.date, *, company: str | None = None, role: str | None = None,
                    email: str | None = None, referred_by: list[str] = ()) -> tuple[str, list[str]]:
     """Create a contact note; return its path and any warnings."""
     if not name.strip():
         raise VaultkitError("a contact needs a name")
     warnings: list[str] = []
-    with VaultLock(vault, owner="vaultkit new contact"), _session(vault) as session:
+    with VaultLock(vault, owner="vaultkit new contact"), _session(vault, today) as session:
         ix = session.index
         referrers = []
         for person in referred_by:
@@ -97,11 +97,11 @@ def create_contact(vault: Path, name: str, *, company: str | None = None, role: 
     return path, warnings
 
 
-def create_interview(vault: Path, contact: str, date: dt.date, *, time: str | None = None,
+def create_interview(vault: Path, contact: str, date: dt.date, today: dt.date, *, time: str | None = None,
                      medium: str | None = None) -> tuple[str, list[str]]:
     """Create an interview note with a contact; return its path and any warnings."""
     warnings: list[str] = []
-    with VaultLock(vault, owner="vaultkit new interview"), _session(vault) as session:
+    with VaultLock(vault, owner="vaultkit new interview"), _session(vault, today) as session:
         ix = session.index
         found = _find_contact(session, contact)
         if found is None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from .errors import Problem
+from . import clock
 from .model import NoteRecord
 from .sync import Session, SyncReport
 from .vault import excluded_dir, is_debris
@@ -25,8 +26,6 @@ from .write import VaultLock, cleanup_temp_files
 
 log = logging.getLogger(__name__)
 
-# A seam for tests: the local date, asked once a second for the midnight rollover.
-_today_fn: Callable[[], dt.date] = dt.date.today
 
 LOCK_TIMEOUT = 3.0
 SHOWN_PATHS = 3  # more changed notes than this are counted, not listed
@@ -101,7 +100,7 @@ class LiveVault:
         """Once a second: at midnight (local time), move to the new day's follow-up note."""
         if self.fixed_today is not None:
             return
-        today = _today_fn()
+        today = clock.system_today()
         if today == self.session.today or time.monotonic() < self._next_day_try:
             return
         previous = self.session.today
@@ -175,7 +174,7 @@ def run_watch(vault: Path, fixed_today: dt.date | None, *,
     vault = Path(vault)
     with VaultLock(vault, timeout=LOCK_TIMEOUT, owner="vaultkit watch"):
         cleanup_temp_files(vault)
-        session = Session(vault, fixed_today or _today_fn())
+        session = Session(vault, fixed_today or clock.system_today())
         try:
             return _watch(session, fixed_today, on_start)
         finally:

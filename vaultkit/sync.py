@@ -79,14 +79,6 @@ def _is_current(rec: NoteRecord, name: str, inner: str, created: dict) -> bool:
     return rec.path not in created and rec.blocks.get(name) == block_digest(inner)
 
 
-def resolve_today(value: str | None) -> dt.date:
-    """`--today`, else $VAULTKIT_TODAY, else the local date (SPEC §1)."""
-    value = value or os.environ.get("VAULTKIT_TODAY")
-    if not value:
-        return dt.date.today()
-    return dt.date.fromisoformat(value)
-
-
 class Session:
     """One vault's state across passes: configuration, cache, records and the index."""
 
