@@ -33,7 +33,8 @@ import pytest
 
 from conftest import ROOT, TODAY
 
-from vaultkit.write import TEMP_PREFIX, block_spans, check_markers
+from vaultkit.write import TEMP_PREFIX
+from vaultkit.markers import block_spans, check_markers
 
 sys.path.insert(0, str(ROOT / "bench"))
 from genvault import generate  # noqa: E402
@@ -327,7 +328,8 @@ def test_safe_write_never_replaces_a_save_made_at_the_same_moment(tmp_path, mode
     check and its rename). Each time, once both are done, the note holds the latest save
     — with vaultkit's addition only if vaultkit wrote after it."""
     from vaultkit.errors import WriteConflict
-    from vaultkit.write import read_with_state, safe_write
+    from vaultkit.files import read_with_state
+    from vaultkit.write import safe_write
 
     vault = tmp_path / "vault"
     vault.mkdir()

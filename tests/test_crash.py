@@ -31,7 +31,8 @@ import pytest
 from conftest import ROOT, TODAY
 
 from vaultkit.vault import parse_note
-from vaultkit.write import TEMP_PREFIX, block_spans, check_markers
+from vaultkit.write import TEMP_PREFIX
+from vaultkit.markers import block_spans, check_markers
 
 sys.path.insert(0, str(ROOT / "bench"))
 from genvault import generate  # noqa: E402

@@ -10,7 +10,7 @@ import yaml
 from conftest import TODAY, run_vaultkit, snapshot
 
 from vaultkit.generate import moment_format
-from vaultkit.write import block_inner
+from vaultkit.markers import block_inner
 
 
 def front_matter(path) -> dict:

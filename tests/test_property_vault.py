@@ -31,7 +31,7 @@ from conftest import TODAY, mtimes, snapshot
 
 from vaultkit.cli import main
 from vaultkit.vault import parse_note
-from vaultkit.write import block_spans, check_markers
+from vaultkit.markers import block_spans, check_markers
 
 HEAVY = os.environ.get("VAULTKIT_HEAVY") == "1"
 EXAMPLES = 500 if HEAVY else 30

@@ -16,7 +16,7 @@ import yaml
 
 from conftest import TODAY, snapshot
 
-from vaultkit.write import block_inner
+from vaultkit.markers import block_inner
 
 CONTACT = "---\ntype: contact\n---\n"
 

@@ -29,7 +29,7 @@ from vaultkit.index import Index
 from vaultkit.links import extract_links
 from vaultkit.model import Link
 from vaultkit.vault import parse_note, scan
-from vaultkit.write import block_inner, block_spans
+from vaultkit.markers import block_inner, block_spans
 
 CONTACT = "---\ntype: contact\n---\n"
 CJK = "名" * 300

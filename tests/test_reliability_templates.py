@@ -18,7 +18,7 @@ import yaml
 from conftest import TODAY, snapshot
 
 from vaultkit import render
-from vaultkit.write import block_inner
+from vaultkit.markers import block_inner
 
 USER = "Templates/vaultkit"
 CONTACT = "---\ntype: contact\n---\n"

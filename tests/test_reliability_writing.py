@@ -26,8 +26,9 @@ import pytest
 from conftest import ROOT, TODAY, run_vaultkit, snapshot
 
 from vaultkit import sync as sync_module
-from vaultkit import write
-from vaultkit.write import TEMP_PREFIX, block_inner
+from vaultkit import lock, write
+from vaultkit.write import TEMP_PREFIX
+from vaultkit.markers import block_inner
 
 CONTACT = "---\ntype: contact\n---\n"
 
@@ -189,7 +190,7 @@ def test_item20_saves_racing_the_swap_back_are_all_kept(cli, make_vault, monkeyp
 CRASHING = """
 import os, sys
 sys.path.insert(0, sys.argv[1])
-from vaultkit import write
+from vaultkit import lock, write
 from vaultkit.cli import main
 def crash(*args):
     os._exit(137)  # the process dies here: no cleanup, no finally
@@ -445,26 +446,26 @@ def test_item24_two_syncs_at_once_never_interleave(tmp_path):
 
 
 def test_item24_stale_lock_file_without_flock(cli, make_vault, monkeypatch):
-    """Where there is no flock (Windows; the `write.fcntl` seam set to None), the lock is
+    """Where there is no flock (Windows; the `lock.fcntl` seam set to None), the lock is
     a file: one left by a process that died is taken over with a warning; one held by a
     live process makes sync exit 2, naming it, with the way out."""
     vault = small_vault(make_vault)
-    monkeypatch.setattr(write, "fcntl", None)
-    monkeypatch.setattr(write, "_LOCK_POLL", 0.01)
+    monkeypatch.setattr(lock, "fcntl", None)
+    monkeypatch.setattr(lock, "_LOCK_POLL", 0.01)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    lock = vault / ".vaultkit/lock"
-    lock.parent.mkdir(exist_ok=True)
+    lock_file = vault / ".vaultkit/lock"
+    lock_file.parent.mkdir(exist_ok=True)
     holder = {"pid": dead.pid, "owner": "vaultkit watch", "host": socket.gethostname(), "started": "x"}
-    lock.write_text(json.dumps(holder))
+    lock_file.write_text(json.dumps(holder))
     result = sync(cli, vault)
     assert result.exit_code == 0, result.output
-    assert not lock.exists()
-    lock.write_text(json.dumps({**holder, "pid": os.getpid()}))
+    assert not lock_file.exists()
+    lock_file.write_text(json.dumps({**holder, "pid": os.getpid()}))
     before = snapshot(vault)
     result = cli("sync", "--vault", vault, "--today", TODAY, "--rebuild")
     assert result.exit_code == 2
-    assert f"pid {os.getpid()}" in result.stderr and str(lock) in result.stderr
+    assert f"pid {os.getpid()}" in result.stderr and str(lock_file) in result.stderr
     assert snapshot(vault) == before
 
 

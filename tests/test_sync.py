@@ -12,7 +12,7 @@ import time
 
 from conftest import ROOT, TODAY, mtimes, run_vaultkit, snapshot, write_files
 
-from vaultkit.write import block_inner
+from vaultkit.markers import block_inner
 
 CONTACT = "---\ntype: contact\n---\n"
 
@@ -179,7 +179,7 @@ def test_second_writer_waits_then_exits_2_naming_the_holder(make_vault):
     vault = make_vault({"Ann.md": CONTACT})
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, sys.argv[2]);"
-        "from pathlib import Path; from vaultkit.write import VaultLock\n"
+        "from pathlib import Path; from vaultkit.lock import VaultLock\n"
         "with VaultLock(Path(sys.argv[1]), owner='vaultkit watch'):\n"
         "    print('locked', flush=True); time.sleep(60)"), str(vault), str(ROOT)],
         stdout=subprocess.PIPE, text=True)

@@ -30,7 +30,7 @@ import vaultkit.clock
 from vaultkit import live
 from vaultkit.live import ignore_rule, run_watch
 from vaultkit.watch import Watcher
-from vaultkit.write import block_inner
+from vaultkit.markers import block_inner
 
 CONTACT = "---\ntype: contact\nstatus: met\n---\n"
 BASE = {

@@ -1,7 +1,7 @@
 """Managed blocks, the safe writer and the vault lock (SPEC §4.1, §6; RELIABILITY 20-26).
 
 Everything runs on real files under pytest's tmp_path. The only thing replaced is the
-module attributes `write._link`, `write._replace` and `write.fcntl`: seams the module
+module attributes `write._link`, `write._replace` and `lock.fcntl`: seams the module
 offers for this (to stand for Windows or a file system without hard links), not mocks of
 the file system.
 """
@@ -23,24 +23,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultkit import write
+from vaultkit import lock, write
 from vaultkit.errors import LockError, MarkerError, UnsafePath, WriteConflict
 from vaultkit.model import FileState
-from vaultkit.write import (
-    VaultLock,
-    block_inner,
-    block_spans,
-    check_markers,
-    cleanup_temp_files,
-    decode,
-    encode,
-    file_state,
-    find_block,
-    read_with_state,
-    safe_write,
-    set_block,
-    uses_crlf,
-)
+from vaultkit.lock import VaultLock
+from vaultkit.markers import block_inner, block_spans, check_markers, decode, encode, find_block, set_block, uses_crlf
+from vaultkit.write import cleanup_temp_files, safe_write
+from vaultkit.files import file_state, read_with_state, sha256_hex
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = "<!-- vaultkit:begin {} -->"
@@ -329,7 +318,7 @@ def test_read_with_state_and_file_state(tmp_path):
     data, state = read_with_state(path)
     st = path.stat()
     assert data == b"hello\n"
-    assert state == FileState(st.st_size, st.st_mtime_ns, write._sha256(b"hello\n"))
+    assert state == FileState(st.st_size, st.st_mtime_ns, sha256_hex(b"hello\n"))
     assert file_state(path) == state
     assert file_state(path, data) == state
 
@@ -643,7 +632,7 @@ def test_cleanup_temp_files(tmp_path):
 HOLDER = """
 import sys, time
 from pathlib import Path
-from vaultkit.write import VaultLock
+from vaultkit.lock import VaultLock
 with VaultLock(Path(sys.argv[1]), owner="watch"):
     print("locked", flush=True)
     time.sleep(120)
@@ -706,15 +695,15 @@ def test_lock_is_not_reentrant(tmp_path):
 def test_lock_file_names_the_holder_and_is_emptied_on_release(tmp_path):
     vault = make_vault(tmp_path)
     with VaultLock(vault, owner="watch"):
-        holder = write._read_holder(vault / ".vaultkit/lock")
+        holder = lock._read_holder(vault / ".vaultkit/lock")
         assert holder["pid"] == os.getpid() and holder["owner"] == "watch"
         assert set(holder) == {"pid", "owner", "host", "started"}
     assert (vault / ".vaultkit/lock").read_bytes() == b""
 
 
 def test_lock_fallback_without_fcntl(tmp_path, monkeypatch):
-    """`write.fcntl` is the module's seam for platforms without flock (Windows)."""
-    monkeypatch.setattr(write, "fcntl", None)
+    """`lock.fcntl` is the module's seam for platforms without flock (Windows)."""
+    monkeypatch.setattr(lock, "fcntl", None)
     vault = make_vault(tmp_path)
     with VaultLock(vault, owner="watch"):
         assert (vault / ".vaultkit/lock").exists()
@@ -726,6 +715,6 @@ def test_lock_fallback_without_fcntl(tmp_path, monkeypatch):
     dead.wait()
     (vault / ".vaultkit/lock").write_text(json.dumps(  # left behind by a process that died
         {"pid": dead.pid, "owner": "sync", "host": socket.gethostname(), "started": "2026-01-01"}))
-    with VaultLock(vault, timeout=0) as lock:
-        assert lock.held
-        assert write._read_holder(vault / ".vaultkit/lock")["pid"] == os.getpid()
+    with VaultLock(vault, timeout=0) as held:
+        assert held.held
+        assert lock._read_holder(vault / ".vaultkit/lock")["pid"] == os.getpid()

@@ -13,7 +13,8 @@ from .errors import TemplateProblem, VaultkitError, WriteConflict
 from .model import Link
 from .names import safe_filename, unique_note_path
 from .sync import Session
-from .write import VaultLock, safe_write
+from .lock import VaultLock
+from .write import safe_write
 
 log = logging.getLogger(__name__)
 

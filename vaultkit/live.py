@@ -22,7 +22,8 @@ from .model import NoteRecord
 from .sync import Session, SyncReport
 from .vault import excluded_dir, is_debris
 from .watch import Watcher
-from .write import VaultLock, cleanup_temp_files
+from .lock import VaultLock
+from .write import cleanup_temp_files
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,11 @@ from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
-from .write import MarkerError, VaultLock, cleanup_temp_files, read_with_state, safe_write, set_block
+from .errors import MarkerError
+from .files import read_with_state
+from .lock import VaultLock
+from .markers import set_block
+from .write import cleanup_temp_files, safe_write
 
 log = logging.getLogger(__name__)
 

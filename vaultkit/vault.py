@@ -23,7 +23,8 @@ from typing import Callable, Iterable, Iterator
 from . import links as linkmod
 from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
-from .write import read_settled, scan_markers
+from .files import read_settled
+from .markers import scan_markers
 
 log = logging.getLogger(__name__)
 

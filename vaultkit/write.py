@@ -1,38 +1,27 @@
-"""Managed blocks and the one safe-write path (SPEC §4.1, §6; RELIABILITY 20-26).
+"""The one safe-write path.
 
 Everything vaultkit writes into a vault goes through `safe_write`: a temporary file in the
 same folder, fsync, then an atomic link (new note) or replace (existing note) that happens
 only if the file is still exactly what was read — on Linux checked once more, on the file
-replaced, after an atomic exchange of names. `VaultLock` keeps to one writer a vault.
-Standard library only (ctypes for `renameat2`).
+replaced, after an atomic exchange of names. Standard library only (ctypes for `renameat2`).
 """
 
 from __future__ import annotations
 
-import codecs
 import ctypes
 import errno
 import hashlib
-import json
 import logging
 import os
-import re
 import secrets
-import socket
 import stat
 import sys
 import time
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from .errors import LockError, MarkerError, UnsafePath, WriteConflict
+from .errors import UnsafePath, WriteConflict
+from .files import read_whole, sha256_hex, read_with_state
 from .model import FileState
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -49,13 +38,10 @@ if sys.platform.startswith("linux"):
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".vaultkit-tmp-"
-LOCK_FILE = ".vaultkit/lock"
 
-_BOM = codecs.BOM_UTF8
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-
 
 
 def _exchange(src: Path, dst: Path) -> bool:
@@ -87,298 +73,9 @@ _link = os.link
 _replace = _swap_in
 _REPLACE_TRIES = 5
 _REPLACE_DELAY = 0.05
-_READ_TRIES = 5
-_LOCK_POLL = 0.05
-# In the O_EXCL fallback, an unreadable lock file older than this was left by a crash
-# between creating and filling it.
-_EMPTY_LOCK_STALE = 10.0
-
-
-# --- text -----------------------------------------------------------------------------
-
-def decode(data: bytes) -> tuple[str, bool]:
-    """The text of a note and whether it began with a UTF-8 BOM (which is not in the text).
-
-    Raises UnicodeDecodeError for bytes that are not UTF-8.
-    """
-    if data.startswith(_BOM):
-        return data[len(_BOM):].decode("utf-8"), True
-    return data.decode("utf-8"), False
-
-
-def encode(text: str, bom: bool) -> bytes:
-    """The bytes of a note: UTF-8, with the BOM back in front if it had one."""
-    return (_BOM if bom else b"") + text.encode("utf-8")
-
-
-def uses_crlf(text: str) -> bool:
-    """True if most of the note's line endings are CRLF (a tie goes to the first one)."""
-    lf = text.count("\n")
-    crlf = text.count("\r\n")
-    if crlf * 2 != lf:
-        return crlf * 2 > lf
-    first = text.find("\n")
-    return first > 0 and text[first - 1] == "\r"
-
-
-# --- managed blocks --------------------------------------------------------------------
-
-_NAME = re.compile(r"[\w.-]+")
-_MARKER = re.compile(r"<!--[ \t]+vaultkit:(begin|end)[ \t]+([\w.-]+)[ \t]+-->")
-# What looks like an attempt at a marker; if it is not a well-formed one it is an error,
-# never silently ignored (ignoring a broken end would append a second block next pass).
-_MARKERISH = re.compile(r" {0,3}<!--\s*vaultkit:(?:begin|end)\b")
-_FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
-_FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
-
-
-@dataclass(slots=True)
-class _Scan:
-    """Markers found in a text. `blocks` is meaningful only when `problem` is None."""
-
-    pairs: list[tuple[str, int, int]] = field(default_factory=list)
-    blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
-    problem: MarkerError | None = None
-    open_fence: int | None = None
-
-
-def scan_markers(text: str, fences: bool = False) -> _Scan:
-    """Every marker of every name, outside fenced code. `fences=True` also reports a
-    code fence left open at the end (needed only before appending a block)."""
-    result = _Scan()
-    if not fences and "vaultkit:" not in text:
-        return result
-
-    def fail(message: str, line: int) -> None:
-        if result.problem is None:
-            result.problem = MarkerError(message, line=line)
-
-    fence: tuple[str, int, int] | None = None  # char, length, line
-    open_block: tuple[str, int, int] | None = None  # name, line, inner start
-    last_begin: tuple[str, int] | None = None  # the previous marker, if it was a begin
-    first_line: dict[str, int] = {}
-    lineno, counted = 1, 0
-    for start in _candidate_lines(text):
-        lineno += text.count("\n", counted, start)
-        counted = start
-        nl = text.find("\n", start)
-        pos = len(text) if nl < 0 else nl + 1
-        line = text[start:pos].rstrip("\r\n")
-        if fence is not None:
-            m = _FENCE_CLOSE.fullmatch(line)
-            if m and m[1][0] == fence[0] and len(m[1]) >= fence[1]:
-                fence = None
-            continue
-        m = _FENCE_OPEN.fullmatch(line)
-        if m and not (m[1][0] == "`" and "`" in m[2]):
-            fence = (m[1][0], len(m[1]), lineno)
-            continue
-        if "vaultkit:" not in line:
-            continue
-        m = _MARKER.fullmatch(line.rstrip(" \t\r"))
-        if m is None:
-            if _MARKERISH.match(line):
-                fail("malformed vaultkit marker — a marker is a line of its own: "
-                     "`<!-- vaultkit:begin NAME -->` or `<!-- vaultkit:end NAME -->`", lineno)
-            continue
-        kind, name = m[1], sys.intern(m[2])  # a key of every record's `blocks`
-        if kind == "begin":
-            last_begin = (name, pos)
-            if open_block is not None:
-                fail(f"begin marker of block '{name}' inside block '{open_block[0]}' (begun at "
-                     f"line {open_block[1]}) — blocks cannot be nested; remove one", lineno)
-            elif name in first_line:
-                fail(f"second block '{name}' (the first begins at line {first_line[name]}) — "
-                     "remove one of them", lineno)
-            else:
-                open_block = (name, lineno, pos)
-            first_line.setdefault(name, lineno)
-            continue
-        if last_begin is not None and last_begin[0] == name:
-            result.pairs.append((name, last_begin[1], start))
-        last_begin = None
-        if open_block is None:
-            fail(f"end marker of block '{name}' has no begin marker — remove it or add "
-                 f"`<!-- vaultkit:begin {name} -->` above it", lineno)
-        elif open_block[0] != name:
-            fail(f"end marker of block '{name}' while block '{open_block[0]}' (begun at line "
-                 f"{open_block[1]}) is open — each begin needs the end of the same name", lineno)
-        else:
-            result.blocks[name] = (open_block[2], start)
-            open_block = None
-    if open_block is not None:
-        hint = (f" (a code fence opened at line {fence[2]} is never closed)"
-                if fence is not None else "")
-        fail(f"begin marker of block '{open_block[0]}' has no end marker{hint} — add "
-             f"`<!-- vaultkit:end {open_block[0]} -->` or remove the begin marker", open_block[1])
-    if fence is not None:
-        result.open_fence = fence[2]
-    return result
-
-
-def _candidate_lines(text: str) -> list[int]:
-    """Start offsets of the lines that can be a marker or a fence, in order: only these
-    change the scan's state, and finding them with str.find keeps long notes cheap."""
-    starts = set()
-    for needle in ("vaultkit:", "```", "~~~"):
-        i = text.find(needle)
-        while i >= 0:
-            starts.add(text.rfind("\n", 0, i) + 1)
-            nl = text.find("\n", i)
-            i = -1 if nl < 0 else text.find(needle, nl + 1)
-    return sorted(starts)
-
-
-def check_markers(text: str) -> None:
-    """Raise MarkerError (with `line`) for the first broken marker of any block name."""
-    problem = scan_markers(text).problem
-    if problem is not None:
-        raise problem
-
-
-def find_block(text: str, name: str) -> tuple[int, int] | None:
-    """The span of block `name`'s inner text, or None if the note has no such block.
-
-    The inner text runs from just after the begin line's newline to the start of the end
-    line. Raises MarkerError if any marker in the note is broken: the note is then left
-    alone, whichever block was asked for.
-    """
-    scan = scan_markers(text)
-    if scan.problem is not None:
-        raise scan.problem
-    return scan.blocks.get(name)
-
-
-def block_inner(text: str, name: str) -> str | None:
-    """The inner text of block `name` as it is in the note (CRLF kept), or None."""
-    span = find_block(text, name)
-    return None if span is None else text[span[0]:span[1]]
-
-
-def block_spans(text: str) -> list[tuple[str, int, int]]:
-    """(name, start, end) of the inner text of every begin/end pair of one name with no
-    marker between them. Never raises, so a reader can skip generated text even in a note
-    whose other markers are broken; use `check_markers` before writing."""
-    return scan_markers(text).pairs
-
-
-def set_block(text: str, name: str, inner: str) -> str:
-    """The note's text with block `name` holding `inner`; only that block's inner changes.
-
-    `inner` has `\\n` line endings and ends with `\\n` (one is added if missing) or is
-    empty; it is converted to CRLF for a CRLF note. With no such block, one is appended
-    and `text` stays a prefix of the result. Raises MarkerError for broken markers in the
-    note, or for an `inner` that holds a marker line or an unclosed code fence.
-    """
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"not a block name: {name!r}")
-    inner = inner.replace("\r\n", "\n")
-    if inner and not inner.endswith("\n"):
-        inner += "\n"
-    own = scan_markers(inner, fences=True)
-    if own.problem is not None or own.pairs:
-        raise MarkerError(f"the new text of block '{name}' contains a vaultkit marker line; "
-                          "not written")
-    if own.open_fence is not None:
-        raise MarkerError(f"the new text of block '{name}' opens a code fence (its line "
-                          f"{own.open_fence}) and never closes it; not written")
-    eol = "\r\n" if uses_crlf(text) else "\n"
-    if eol != "\n":
-        inner = inner.replace("\n", eol)
-
-    scan = scan_markers(text, fences=True)
-    if scan.problem is not None:
-        raise scan.problem
-    span = scan.blocks.get(name)
-    if span is not None:
-        new = text[:span[0]] + inner + text[span[1]:]
-        want = (span[0], span[0] + len(inner))
-    else:
-        if scan.open_fence is not None:
-            raise MarkerError(f"a code fence opened at line {scan.open_fence} is never closed, "
-                              f"so block '{name}' cannot be appended after it — close the fence",
-                              line=scan.open_fence)
-        head = text
-        if head and not head.endswith("\n"):
-            head += eol
-        if head and not _ends_with_blank_line(head):
-            head += eol
-        begin = f"<!-- vaultkit:begin {name} -->{eol}"
-        new = f"{head}{begin}{inner}<!-- vaultkit:end {name} -->{eol}"
-        want = (len(head) + len(begin), len(head) + len(begin) + len(inner))
-    if find_block(new, name) != want:  # cannot happen; never write what we cannot read back
-        raise MarkerError(f"block '{name}' would not read back after writing; not written")
-    return new
-
-
-def _ends_with_blank_line(head: str) -> bool:
-    """`head` ends with a newline; is its last line blank?"""
-    last = head[head.rfind("\n", 0, len(head) - 1) + 1:]
-    return last.strip() == ""
 
 
 # --- reading and writing files ---------------------------------------------------------
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_state(path: Path, data: bytes | None = None) -> FileState:
-    """The state of the file at `path`; `data` is its content if the caller has it."""
-    if data is None:
-        return read_with_state(path)[1]
-    st = os.stat(path)
-    return FileState(st.st_size, st.st_mtime_ns, _sha256(data))
-
-
-def _read_whole(fd: int, name: str) -> tuple[bytes | None, os.stat_result]:
-    """Everything in the open file `fd` (from its start, whatever its offset) and its stat
-    after the read; the bytes are None if the file changed while being read (size or
-    mtime differ before and after). OSError(EINVAL), unread, if it is not a regular file
-    (a FIFO, a device). Bare system calls: every note of a cold sync is read here."""
-    before = os.fstat(fd)
-    if not stat.S_ISREG(before.st_mode):
-        raise OSError(errno.EINVAL, "not a regular file", name)
-    size = before.st_size
-    data = os.pread(fd, size, 0) if size else b""
-    if 0 < len(data) < size:  # a short read: go on to the end (or the expected size)
-        chunks = [data]
-        got = len(data)
-        while got < size:
-            chunk = os.pread(fd, size - got, got)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
-        data = b"".join(chunks)
-    after = os.fstat(fd)
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
-        return None, after
-    return data, after
-
-
-def read_settled(path: str | Path) -> tuple[bytes, int, int]:
-    """(bytes, size, mtime_ns) of the file at `path`, read again while it changes under the
-    read; OSError(EAGAIN) if it never settles, OSError(EINVAL) for a non-regular file."""
-    for attempt in range(_READ_TRIES):
-        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
-        try:
-            data, after = _read_whole(fd, str(path))
-        finally:
-            os.close(fd)
-        if data is not None:
-            return data, after.st_size, after.st_mtime_ns
-        log.debug("%s changed while being read; reading again", path)
-        time.sleep(0.02 * (attempt + 1))
-    raise OSError(errno.EAGAIN, "kept changing while being read; skipped until it settles", str(path))
-
-
-def read_with_state(path: str | Path) -> tuple[bytes, FileState]:
-    """The bytes of a file and the state they were read in (`read_settled`, plus the hash
-    that `safe_write` checks before replacing the file)."""
-    data, size, mtime_ns = read_settled(path)
-    return data, FileState(size, mtime_ns, _sha256(data))
-
 
 def safe_write(vault: Path, rel: str, data: bytes, expect: FileState | None) -> FileState:
     """Write `data` to the vault-relative path `rel` atomically; return the new state.
@@ -448,7 +145,7 @@ def _create(root: Path, real: Path, rel: str, data: bytes) -> FileState:
     finally:
         _unlink_quietly(tmp)
     _fsync_dir(folder)
-    return FileState(st.st_size, st.st_mtime_ns, _sha256(data))
+    return FileState(st.st_size, st.st_mtime_ns, sha256_hex(data))
 
 
 def _exists(rel: str) -> WriteConflict:
@@ -498,7 +195,7 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
             new = os.fstat(fd)
         finally:
             os.close(fd)
-        written = FileState(new.st_size, new.st_mtime_ns, _sha256(data))
+        written = FileState(new.st_size, new.st_mtime_ns, sha256_hex(data))
         if _renameat2 is not None:  # where names are exchanged, know our file by its inode
             ours = _Pinned.open(tmp, written)
         _publish(tmp, real, rel, expect, ours)
@@ -596,12 +293,12 @@ def _state_of(fd: int) -> FileState | None:
     """The state of the open file `fd` (read from its start), or None if it is not a
     regular file or changed while being read."""
     try:
-        data, after = _read_whole(fd, f"fd {fd}")
+        data, after = read_whole(fd, f"fd {fd}")
     except OSError as exc:
         if exc.errno == errno.EINVAL:
             return None
         raise
-    return None if data is None else FileState(after.st_size, after.st_mtime_ns, _sha256(data))
+    return None if data is None else FileState(after.st_size, after.st_mtime_ns, sha256_hex(data))
 
 
 def _verify_swap(tmp: Path, real: Path, rel: str, checked: _Pinned, ours: _Pinned) -> None:
@@ -728,192 +425,3 @@ def cleanup_temp_files(vault: Path) -> list[str]:
     if removed:
         log.info("removed %d leftover temporary file(s): %s", len(removed), ", ".join(removed))
     return sorted(removed)
-
-
-# --- the lock --------------------------------------------------------------------------
-
-class VaultLock:
-    """One vaultkit writer per vault: `with VaultLock(vault, owner="watch"): ...`.
-
-    Holds `flock` on `<vault>/.vaultkit/lock`, which the kernel drops when the process
-    dies, so a crash leaves no stale lock. Waits up to `timeout` seconds, then raises
-    LockError naming the holder. The file is kept (and emptied) on release: deleting it
-    would let a waiter lock the deleted file while a newcomer locks a new one. Without
-    fcntl (Windows) the lock is the file itself, created with O_EXCL, and a holder whose
-    pid is gone is stale. Not re-entrant.
-    """
-
-    def __init__(self, vault: Path, timeout: float = 3.0, owner: str = "sync"):
-        self.vault = Path(vault)
-        self.path = self.vault / LOCK_FILE
-        self.timeout = timeout
-        self.owner = owner
-        self._fd: int | None = None
-        self._info: bytes | None = None
-
-    def __enter__(self) -> VaultLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    @property
-    def held(self) -> bool:
-        return self._info is not None
-
-    def acquire(self) -> None:
-        """Take the lock, waiting up to `timeout` seconds; LockError if it stays taken."""
-        if self.held:
-            raise RuntimeError("VaultLock is not re-entrant")
-        info = json.dumps({
-            "pid": os.getpid(),
-            "owner": self.owner,
-            "host": socket.gethostname(),
-            "started": datetime.now().astimezone().isoformat(timespec="seconds"),
-        }).encode() + b"\n"
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LockError(f"cannot create {self.path.parent}: {exc.strerror or exc}") from exc
-        deadline = time.monotonic() + self.timeout
-        if fcntl is not None:
-            self._fd = self._acquire_flock(deadline, info)
-        else:
-            self._acquire_excl(deadline, info)
-        self._info = info
-        log.debug("locked %s", self.path)
-
-    def release(self) -> None:
-        """Let the next writer in. Safe to call when not held."""
-        info, self._info = self._info, None
-        if info is None:
-            return
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            try:
-                os.ftruncate(fd, 0)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            except OSError as exc:
-                log.debug("releasing %s: %s", self.path, exc)
-            finally:
-                os.close(fd)  # releases the lock in any case
-            return
-        try:
-            if self.path.read_bytes() == info:
-                os.unlink(self.path)
-            else:
-                log.warning("%s was taken over by another process; left in place", self.path)
-        except FileNotFoundError:
-            pass
-
-    def _acquire_flock(self, deadline: float, info: bytes) -> int:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW, 0o644)
-        except OSError as exc:
-            raise LockError(f"cannot open {self.path}: {exc.strerror or exc}") from exc
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._held_error(_read_holder(self.path)) from None
-                    time.sleep(_LOCK_POLL)
-                except OSError as exc:  # e.g. ENOLCK on a network drive
-                    raise LockError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, info, 0)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
-
-    def _acquire_excl(self, deadline: float, info: bytes) -> None:
-        while True:
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o644)
-            except FileExistsError:
-                holder = _read_holder(self.path)
-                if self._stale(holder):
-                    log.warning("removing the stale lock %s of %s", self.path, holder)
-                    _remove_if_unchanged(self.path, holder)
-                    continue
-                if time.monotonic() >= deadline:
-                    raise self._held_error(holder, fallback=True) from None
-                time.sleep(_LOCK_POLL)
-                continue
-            except OSError as exc:
-                raise LockError(f"cannot create {self.path}: {exc.strerror or exc}") from exc
-            try:
-                _write_all(fd, info)
-            finally:
-                os.close(fd)
-            return
-
-    def _stale(self, holder: dict | None) -> bool:
-        if holder is None:
-            try:
-                age = time.time() - os.stat(self.path).st_mtime
-            except FileNotFoundError:
-                return False
-            return age > _EMPTY_LOCK_STALE
-        if holder.get("host") != socket.gethostname():
-            return False  # cannot see another machine's processes
-        pid = holder.get("pid")
-        return isinstance(pid, int) and not _pid_alive(pid)
-
-    def _held_error(self, holder: dict | None, fallback: bool = False) -> LockError:
-        who = "another vaultkit process"
-        if holder:
-            owner = str(holder.get("owner") or "")
-            who = owner if owner.startswith("vaultkit") else f"vaultkit {owner}".rstrip()
-            who += f" (pid {holder.get('pid')}"
-            if holder.get("host") and holder.get("host") != socket.gethostname():
-                who += f" on {holder['host']}"
-            who += ")"
-            if holder.get("started"):
-                who += f" since {holder['started']}"
-        hint = f" (if no vaultkit is running, delete {self.path})" if fallback else ""
-        return LockError(f"vault is locked by {who}; try again when it finishes{hint}")
-
-
-def _read_holder(path: Path) -> dict | None:
-    try:
-        holder = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return holder if isinstance(holder, dict) else None
-
-
-def _remove_if_unchanged(path: Path, holder: dict | None) -> None:
-    """Remove a stale lock file unless another process replaced it meanwhile."""
-    if _read_holder(path) == holder:
-        _unlink_quietly(path)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":
-        # os.kill(pid, 0) would terminate the process on Windows.
-        import ctypes
-
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return ctypes.get_last_error() == 5  # access denied: it exists
-        try:
-            code = ctypes.c_ulong()
-            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-            return code.value == 259  # STILL_ACTIVE
-        finally:
-            kernel32.CloseHandle(handle)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
