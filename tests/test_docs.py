@@ -22,20 +22,22 @@ the program by `python tests/test_docs.py`, and a test fails when it no longer m
 """
 
 
-def _commands(group: click.Group, prefix: list[str]):
-    ctx = click.Context(group, info_name=" ".join(prefix))
-    yield prefix, group, ctx
-    if isinstance(group, click.Group):
-        for name in sorted(group.list_commands(ctx)):
-            yield from _commands(group.get_command(ctx, name), [*prefix, name])
+def _commands(command: click.Command, prefix: list[str], parent: click.Context | None = None):
+    """Every command with the context it runs in (settings such as `-h` inherited, as
+    when it is run)."""
+    ctx = click.Context(command, info_name=prefix[-1], parent=parent, terminal_width=88,
+                        max_content_width=88, **command.context_settings)
+    yield prefix, command, ctx
+    if isinstance(command, click.Group):
+        for name in sorted(command.list_commands(ctx)):
+            yield from _commands(command.get_command(ctx, name), [*prefix, name], ctx)
 
 
 def cli_reference() -> str:
     """docs/cli.md as the program says it should be."""
     from vaultkit.cli import main
     parts = [HEAD]
-    for path, command, _ in _commands(main, ["vaultkit"]):
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=88, max_content_width=88)
+    for path, command, ctx in _commands(main, ["vaultkit"]):
         parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx).rstrip()}\n```\n")
     return "".join(parts)
 
