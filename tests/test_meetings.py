@@ -325,3 +325,14 @@ def test_a_dated_referral_thank_you_makes_the_referrer_contacted(cli, make_vault
     sync(cli, copy, TODAY, "--rebuild")
     assert "[[Ann Lee]] · contacted" in block(vault, "Companies/Acme.md")
     assert snapshot(vault) == snapshot(copy)
+
+
+def test_the_window_counts_its_first_day(cli, make_vault):
+    vault = make_vault({
+        "People/Ann Lee.md": contact(),
+        "People/Bo Chen.md": contact(),
+        "Interviews/2026-10-29 Ann Lee.md": meeting("2026-10-29", '"[[Ann Lee]]"'),  # today − 30
+        "Interviews/2026-10-28 Bo Chen.md": meeting("2026-10-28", '"[[Bo Chen]]"'),  # today − 31
+    })
+    sync(cli, vault)
+    assert drafts(vault) == ["2026-10-29 Ann Lee - thank-you.md"]
