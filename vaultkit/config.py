@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import tomllib
@@ -30,6 +31,7 @@ class Config:
     agenda_horizon_days: int = 14
     upcoming_days: int = 7
     quiet_days: int = 30
+    thank_you_window_days: int = 30
     daily: str = "vaultkit"
     debounce_ms: int = 300
     rescan_minutes: int = 5
@@ -37,6 +39,8 @@ class Config:
 
 DEFAULTS = Config()
 _TYPES = {f.name: type(getattr(DEFAULTS, f.name)) for f in fields(Config)}
+# Counts of days added to or taken from "today": each must leave a date both ways.
+DAY_KEYS = ("agenda_horizon_days", "upcoming_days", "quiet_days", "thank_you_window_days")
 _FOLDER_KEYS = ("contacts_folder", "interviews_folder", "agendas_folder", "thank_yous_folder",
                 "follow_ups_folder", "reviews_folder", "templates_folder")
 
@@ -86,6 +90,20 @@ def validate(data: dict) -> Config:
     return Config(**values)
 
 
+def check_days(cfg: Config, today: dt.date) -> None:
+    """A day count so large that today ± N is no date is a configuration error (exit 2)."""
+    problems = []
+    for key in DAY_KEYS:
+        n = getattr(cfg, key)
+        try:
+            today + dt.timedelta(days=n)
+            today - dt.timedelta(days=n)
+        except OverflowError:
+            problems.append(f"key {key!r} is too large: {n} days from {today.isoformat()} is not a date")
+    if problems:
+        raise ConfigError("; ".join(problems), path=CONFIG_PATH)
+
+
 def _check_value(key: str, value: object) -> str | None:
     if key == "daily" and value not in ("vaultkit", "obsidian"):
         return f"key 'daily' must be \"vaultkit\" or \"obsidian\", not {value!r}"
@@ -123,6 +141,8 @@ def default_config_text() -> str:
         "agenda_horizon_days": "agendas for planned interviews dated today … today + N",
         "upcoming_days": "the daily note lists interviews dated today … today + N",
         "quiet_days": "a contact is quiet after more than N days without interaction",
+        "thank_you_window_days": "thank-yous are owed and drafted for meetings (and referrals) "
+                                 "of the last N days; older ones are history",
         "daily": "\"vaultkit\", or \"obsidian\" to put the block in Obsidian's daily note",
         "debounce_ms": "`vaultkit watch`: quiet period before a batch is processed",
         "rescan_minutes": "`vaultkit watch`: periodic cheap rescan that catches missed events",

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 from . import __version__, blocks
 from .cache import Cache
-from .config import Config, load_config
+from .config import Config, check_days, load_config
 from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
@@ -58,6 +58,7 @@ class Session:
         self.readonly = readonly
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
+        check_days(self.cfg, today)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
@@ -816,6 +817,7 @@ def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: boo
              regenerate: Iterable[str] = (), progress=None, lock_timeout: float = 3.0) -> SyncReport:
     """One full pass (`vaultkit sync`): lock, scan, index, plan, write."""
     cfg = load_config(vault)
+    check_days(cfg, today)
     if dry_run:
         session = Session(vault, today, readonly=True, rebuild=rebuild, cfg=cfg)
         try:
