@@ -35,6 +35,8 @@ class Config:
     daily: str = "vaultkit"
     debounce_ms: int = 300
     rescan_minutes: int = 5
+    # `[cadence]`: (tier, ideal days, max days) in the file's order; see cadence.py
+    cadence: tuple = ()
 
 
 DEFAULTS = Config()
@@ -72,6 +74,10 @@ def validate(data: dict) -> Config:
     problems: list[str] = []
     values: dict = {}
     for key, value in data.items():
+        if key == "cadence":
+            values[key], found = parse_cadence(value)
+            problems += found
+            continue
         expected = _TYPES.get(key)
         if expected is None:
             problems.append(f"unknown key {key!r} (known keys: {', '.join(sorted(_TYPES))})")
@@ -122,6 +128,35 @@ def _check_value(key: str, value: object) -> str | None:
     return None
 
 
+def parse_cadence(value: object) -> tuple[tuple[tuple[str, int, int], ...], list[str]]:
+    """The `[cadence]` table as ((tier, ideal, max), …) in the file's order, and the
+    problems found (each naming its key)."""
+    problems: list[str] = []
+    tiers: list[tuple[str, int, int]] = []
+    if not isinstance(value, dict):
+        return (), [f"key 'cadence' must be a table of tiers, like `[cadence]` then "
+                    f"`referrer = {{ ideal = 21, max = 42 }}`, not {value!r}"]
+    for tier, spec in value.items():
+        where = f"cadence.{tier}"
+        if not isinstance(spec, dict) or set(spec) - {"ideal", "max"} or "max" not in spec:
+            problems.append(f"key {where!r} must be a table `{{ ideal = DAYS, max = DAYS }}`, not {spec!r}")
+            continue
+        days = {}
+        for part in ("ideal", "max"):
+            n = spec.get(part, spec["max"])
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0 or n > 36_500:
+                problems.append(f"key '{where}.{part}' must be a number of days from 0 to 36500, not {n!r}")
+            else:
+                days[part] = n
+        if len(days) == 2:
+            if days["ideal"] > days["max"]:
+                problems.append(f"key '{where}.ideal' ({days['ideal']}) must not be more than "
+                                f"'{where}.max' ({days['max']})")
+            else:
+                tiers.append((str(tier), days["ideal"], days["max"]))
+    return tuple(tiers), problems
+
+
 def _type_word(t: type) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", float: "a number",
             list: "a list", dict: "a table"}.get(t, t.__name__)
@@ -149,9 +184,14 @@ def default_config_text() -> str:
     }
     lines = ["# vaultkit configuration. Every key is optional; these are the defaults.", ""]
     for f in fields(Config):
+        if f.name == "cadence":
+            continue  # a table: it goes last, as an example
         value = getattr(DEFAULTS, f.name)
         shown = json.dumps(value) if isinstance(value, str) else str(value)
         lines.append(f"# {notes[f.name]}")
         lines.append(f"{f.name} = {shown}")
         lines.append("")
+    lines += ["# Keep-in-touch cadence by tier (a tag of the contact, or its `relationship`):",
+              "# due soon after `ideal` days without a touch, overdue after `max`. For example:",
+              "# [cadence]", "# referrer = { ideal = 21, max = 42 }", "# interviewee = { ideal = 30, max = 60 }", ""]
     return "\n".join(lines)

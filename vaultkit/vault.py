@@ -644,7 +644,7 @@ def _key_lines(yaml_text: str) -> dict[str, int]:
 
 _LINK_ALIASES = {"org": "company", "people": "contact"}
 _SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
-                  "generated_by", "vaultkit_key", "title")
+                  "relationship", "generated_by", "vaultkit_key", "title")
 _DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
 
 
