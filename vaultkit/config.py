@@ -35,6 +35,7 @@ class Config:
     daily: str = "vaultkit"
     debounce_ms: int = 300
     rescan_minutes: int = 5
+    calendar: str = ""
     # `[cadence]`: (tier, ideal days, max days) in the file's order; see cadence.py
     cadence: tuple = ()
 
@@ -119,6 +120,12 @@ def _check_value(key: str, value: object) -> str | None:
         return f"key 'debounce_ms' must be at most 60000 ({value})"
     if key == "rescan_minutes" and isinstance(value, int) and value == 0:
         return "key 'rescan_minutes' must be at least 1"
+    if key == "calendar" and value:
+        parts = value.replace("\\", "/").split("/")
+        if (not value.endswith(".ics") or value.startswith(("/", "~")) or ".." in parts
+                or any(p.startswith(".") or not p for p in parts) or any(ord(ch) < 32 for ch in value)):
+            return (f"key 'calendar' must name a .ics file in a visible folder inside the vault "
+                    f"(like \"interviews.ics\"), not {value!r}")
     if isinstance(value, str) and (key in _FOLDER_KEYS or key == "referral_index"):
         parts = value.replace("\\", "/").split("/")
         if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key not in ("templates_folder", "reviews_folder")):
@@ -181,6 +188,8 @@ def default_config_text() -> str:
         "daily": "\"vaultkit\", or \"obsidian\" to put the block in Obsidian's daily note",
         "debounce_ms": "`vaultkit watch`: quiet period before a batch is processed",
         "rescan_minutes": "`vaultkit watch`: periodic cheap rescan that catches missed events",
+        "calendar": "an iCalendar file of planned interviews and follow-up dates, e.g. \"interviews.ics\" "
+                    "(\"\": none)",
     }
     lines = ["# vaultkit configuration. Every key is optional; these are the defaults.", ""]
     for f in fields(Config):
