@@ -64,6 +64,7 @@ class Session:
         self._renderer = None
         self._conflicts: list[str] = []
         self.globals_due = False  # see `plan`
+        self.replan_globals = False  # ticks were recorded: plan the whole-vault notes again
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
         self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
         self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
@@ -443,6 +444,11 @@ class Session:
             report.created = sum(1 for w in writes if w.expect is None)
             return report
         new_stats = self.write([w for w in writes if not w.streamed], report)
+        if self.replan_globals:  # ticks were recorded: today's block is planned again
+            self.replan_globals = False
+            again = self.plan_globals(problems=report.problems)
+            report.writes += again
+            new_stats.update(self.write(again, report))
         stats = dict(result.notes)
         stats.update(streamed_stats)
         stats.update(new_stats)
@@ -639,6 +645,11 @@ class Session:
             writes = [w for w in writes if w.path not in later]
             report.writes += writes
             self.write(writes, report)
+        if self.replan_globals:  # ticks were recorded: today's block is planned again
+            self.replan_globals = False
+            again = [w for w in self.plan_globals(problems=problems) if w.path not in later]
+            report.writes += again
+            self.write(again, report)
         report.problems.extend(problems)
         report.skipped.extend(self._conflicts)
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}

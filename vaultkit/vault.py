@@ -24,7 +24,7 @@ from . import links as linkmod
 from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
 from .files import read_settled
-from .markers import scan_markers
+from .markers import scan_markers, ticked_lines
 
 log = logging.getLogger(__name__)
 
@@ -527,6 +527,11 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
         exc = markers.problem
         if exc is None:
             rec.blocks = {name: block_digest(text[s:e].replace("\r\n", "\n")) for name, s, e in markers.pairs}
+            for name, s, e in markers.pairs:
+                if name == "follow-ups":
+                    ticks = ticked_lines(text[s:e])
+                    if ticks:
+                        rec.fields["ticks"] = ticks  # recorded by the next pass (see ticks.py)
         else:
             rec.marker_error = exc.message
             rec.problems = (Problem(path, f"{exc.message} — the note is left untouched; fix its "

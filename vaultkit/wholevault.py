@@ -8,6 +8,7 @@ import os
 from typing import TYPE_CHECKING
 
 from . import blocks
+from . import ticks as ticks_mod
 from .errors import Problem
 from .facts import Facts
 from .files import read_with_state
@@ -16,6 +17,7 @@ from .icsfeed import calendar_feed
 from .markers import set_block
 from .model import PlannedWrite
 from .review import review_block
+from .ticks import PropertyError, set_property
 
 if TYPE_CHECKING:
     from .sync import Session
@@ -51,9 +53,57 @@ def daily(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[
     rec = s.index.records.get(path)
     if rec is None or not rec.ok:
         return []
+    ticks = rec.fields.get("ticks")
+    if ticks and path not in created:
+        writes, held = tick_writes(s, f, ticks, problems)
+        if writes or held:
+            # Recorded first: the block is planned again once these are written, and never
+            # refreshed over a tick that could not be recorded.
+            s.replan_globals = bool(writes)
+            return writes
     inner = blocks.follow_ups_block(f)
     w = s.block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
     return [w] if w else []
+
+
+def tick_writes(s: Session, f: Facts, ticks: list[str], problems: list[Problem]) -> tuple[list[PlannedWrite], bool]:
+    """The property writes that record the ticked lines of today's block, and whether a
+    tick could not be recorded (the block then keeps its ticks)."""
+    found, _ = ticks_mod.match(ticks, f)  # (a line matching no item was recorded already)
+    writes: list[PlannedWrite] = []
+    held = False
+    done: set[tuple[str, str]] = set()
+    for action in found:
+        if action.path is None:
+            problems.append(ticks_mod.problem("?", action, "does not exist yet (no draft to mark sent)"))
+            held = True
+            continue
+        if (action.path, action.prop) in done:
+            continue
+        done.add((action.path, action.prop))
+        rec = s.index.records.get(action.path)
+        try:
+            old, expect = read_with_state(os.path.join(s.vault, action.path))
+        except OSError:
+            s.report_conflict(action.path)
+            held = True
+            continue
+        if rec is None or not rec.ok or expect.sha256 != rec.sha256:
+            s.report_conflict(action.path)  # changed since read: the next pass records it
+            held = True
+            continue
+        bom = old.startswith(b"\xef\xbb\xbf")
+        try:
+            text = set_property(old.decode("utf-8-sig"), action.prop, f.today_iso)
+        except (PropertyError, UnicodeDecodeError) as exc:
+            problems.append(ticks_mod.problem(action.path, action, str(exc)))
+            held = True
+            continue
+        data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+        if data != old:
+            writes.append(PlannedWrite(action.path, data, expect, f"tick: {action.prop}",
+                                       old=old if s.readonly else None))
+    return writes, held
 
 
 def review(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
