@@ -100,3 +100,36 @@ def test_set_property_moves_no_other_byte(text, expected):
 def test_set_property_refuses_what_it_cannot_do_in_one_line(text):
     with pytest.raises(PropertyError):
         set_property(text, "sent", "2026-11-28")
+
+
+def test_thirty_days_of_cadence_and_ticks_no_alarm_missed_none_false(cli, make_vault):
+    """A month of daily syncs: Ann's keep-in-touch line is ticked whenever it shows, Bo's
+    never. Every day the lists say exactly what the rule says, no more, no less."""
+    import datetime as dt
+    start = dt.date(2026, 11, 1)
+    vault = make_vault({
+        ".vaultkit/config.toml": "[cadence]\nreferrer = { ideal = 7, max = 14 }\n",
+        "People/Ann.md": "---\ntype: contact\ntags: [referrer]\nlast_contacted: 2026-11-01\n---\n",
+        "People/Bo.md": "---\ntype: contact\ntags: [referrer]\nlast_contacted: 2026-11-01\n---\n",
+    })
+    touched = {"Ann": start, "Bo": start}
+    for n in range(30):
+        day = start + dt.timedelta(days=n)
+        result = cli("sync", "--vault", vault, "--today", day.isoformat())
+        assert result.exit_code == 0, result.output
+        note = vault / f"Follow-ups/{day.isoformat()}.md"
+        block = block_inner(note.read_text("utf-8"), "follow-ups")
+        overdue = block.split("**Keep in touch: overdue**\n")[1].split("\n\n")[0]
+        soon = block.split("**Keep in touch: due soon**\n")[1].split("\n\n")[0]
+        for who in ("Ann", "Bo"):
+            days = (day - touched[who]).days
+            assert (f"[[{who}]]" in overdue) == (days > 14), (day, who, block)
+            assert (f"[[{who}]]" in soon) == (7 < days <= 14), (day, who, block)
+        if "[[Ann]]" in overdue + soon:
+            text = note.read_text("utf-8")
+            note.write_text(text.replace("- [ ] [[Ann]] (", "- [x] [[Ann]] ("), "utf-8")
+            assert cli("sync", "--vault", vault, "--today", day.isoformat()).exit_code == 0
+            assert f"last_contacted: {day.isoformat()}" in (vault / "People/Ann.md").read_text()
+            touched["Ann"] = day
+            assert "[[Ann]]" not in block_inner(note.read_text("utf-8"), "follow-ups").split("**Quiet")[0]
+    assert touched["Ann"] > start  # she was followed up, more than once
