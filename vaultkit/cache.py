@@ -196,6 +196,14 @@ class Cache:
         except sqlite3.DatabaseError as exc:
             log.warning("could not update the index cache (%s); the next sync reads more notes", exc)
 
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (another vaultkit process) committed to the cache
+        since this was last asked."""
+        rows = self._query("PRAGMA data_version")
+        version = rows[0][0] if rows else None
+        seen, self._data_version = getattr(self, "_data_version", version), version
+        return version != seen
+
     def ledger(self) -> dict[str, str]:
         return dict(self._query("SELECT key, path FROM ledger"))
 

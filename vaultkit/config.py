@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -45,6 +47,7 @@ def load_config(vault: Path) -> Config:
 
     Every problem is collected and raised together as one ConfigError (exit 2).
     """
+    check_state_dir(vault)
     path = vault / CONFIG_PATH
     try:
         raw = path.read_bytes()
@@ -95,12 +98,68 @@ def _check_value(key: str, value: object) -> str | None:
     if key == "rescan_minutes" and isinstance(value, int) and value == 0:
         return "key 'rescan_minutes' must be at least 1"
     if isinstance(value, str) and (key in _FOLDER_KEYS or key == "referral_index"):
-        parts = value.replace("\\", "/").split("/")
-        if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key != "templates_folder"):
-            return f"key {key!r} must be a path inside the vault, not {value!r}"
+        problem = _path_problem(key, value)
+        if problem:
+            return problem
         if key == "referral_index" and not value.endswith(".md"):
             return f"key 'referral_index' must name a .md note, not {value!r}"
     return None
+
+
+def _path_problem(key: str, value: str) -> str | None:
+    """Why a configured output path is not a visible plain path inside the vault, or None."""
+    where = f"key {key!r} must be a visible folder path inside the vault"
+    if key == "referral_index":
+        where = "key 'referral_index' must be a visible note path inside the vault"
+    if value == "":
+        return None if key == "templates_folder" else f"{where}, not empty"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return f"{where}, not {value!r}: it holds a control character (a newline, tab, …)"
+    slashed = value.replace("\\", "/")
+    if slashed.startswith("/") or (len(slashed) > 1 and slashed[1] == ":"):
+        return f"{where}, not the absolute path {value!r}: write it relative to the vault"
+    parts = [p for p in slashed.strip("/").split("/")]
+    if any(p == ".." for p in parts):
+        return f"{where}, not {value!r}: '..' leads out of it"
+    if any(p.startswith("~") for p in parts):
+        return f"{where}, not {value!r}: '~' is not expanded (write the folder relative to the vault)"
+    hidden = next((p for p in parts if p.startswith(".")), None)
+    if hidden is not None:
+        return (f"{where}, not {value!r}: {hidden!r} is a hidden folder, which vaultkit never "
+                "scans and Obsidian does not show")
+    if any(p == "" for p in parts):
+        return f"{where}, not {value!r}: it has an empty folder name ('//')"
+    return None
+
+
+def check_day_counts(cfg: Config, today: dt.date) -> None:
+    """Every `*_days` key must keep today ± N a date (SPEC: a configuration error otherwise)."""
+    problems = []
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if not f.name.endswith("_days") or not isinstance(value, int):
+            continue
+        if value > min((dt.date.max - today).days, (today - dt.date.min).days):
+            problems.append(f"key {f.name!r} is too large ({value}): today ± {value} days is not a date")
+    if problems:
+        raise ConfigError("; ".join(problems), path=CONFIG_PATH)
+
+
+def check_state_dir(vault: Path) -> None:
+    """`.vaultkit/` must not lead out of the vault: vaultkit's state (config, cache, lock)
+    is read and written there."""
+    state = Path(vault) / ".vaultkit"
+    if not state.is_symlink():
+        return
+    try:
+        target = Path(os.path.realpath(state))
+        root = Path(os.path.realpath(vault))
+    except OSError:  # pragma: no cover - realpath does not raise on Linux
+        target, root = Path("/"), Path(vault)
+    if target != root and root in target.parents:
+        return
+    raise ConfigError(f"is a symlink to {target}, outside the vault — vaultkit keeps its state inside "
+                      "the vault: replace the symlink by a folder", path=".vaultkit")
 
 
 def _type_word(t: type) -> str:
@@ -133,3 +192,22 @@ def default_config_text() -> str:
         lines.append(f"{f.name} = {shown}")
         lines.append("")
     return "\n".join(lines)
+
+
+def blocked_folders(vault: Path, cfg: Config) -> dict[str, tuple[str, str]]:
+    """Configured folders that cannot hold notes because a file stands where a folder
+    should be: {folder: (key, the file in the way)}."""
+    out: dict[str, tuple[str, str]] = {}
+    wanted = [(k, getattr(cfg, k)) for k in _FOLDER_KEYS if k != "templates_folder"]
+    index_folder = cfg.referral_index.rpartition("/")[0]
+    if index_folder:
+        wanted.append(("referral_index", index_folder))
+    for key, folder in wanted:
+        parts = folder.split("/")
+        for i in range(1, len(parts) + 1):
+            rel = "/".join(parts[:i])
+            path = Path(vault) / rel
+            if path.exists() and not path.is_dir():
+                out[folder] = (key, rel)
+                break
+    return out

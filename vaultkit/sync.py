@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 from . import __version__, blocks
 from .cache import Cache
-from .config import Config, load_config
+from .config import Config, blocked_folders, check_day_counts, load_config
 from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
@@ -94,6 +94,7 @@ class Session:
         self.readonly = readonly
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
+        check_day_counts(self.cfg, today)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
@@ -411,7 +412,10 @@ class Session:
         """Apply planned writes through the safe writer; returns new stats of written files."""
         new_stats: dict[str, tuple[int, int]] = {}
         fresh: list[NoteRecord] = []
+        blocked = tuple(f + "/" for f in blocked_folders(self.vault, self.cfg))
         for w in writes:
+            if blocked and w.path.startswith(blocked):
+                continue  # `folder_problems` names the file in the way, once
             try:
                 state = safe_write(self.vault, w.path, w.data, w.expect)
             except WriteConflict:
@@ -454,6 +458,12 @@ class Session:
         self.cache.save_records(fresh, [])
         return new_stats
 
+    def folder_problems(self) -> list[Problem]:
+        """A file standing where a configured folder should be: one problem per key."""
+        return [Problem(rel, f"is a file, but {key} in .vaultkit/config.toml names {folder!r} as a "
+                        "folder — rename the file or change the key; nothing was written there", "config")
+                for folder, (key, rel) in sorted(blocked_folders(self.vault, self.cfg).items())]
+
     def remember_keys(self) -> None:
         """Rebuild the ledger from the keys found in the vault (after `.vaultkit/` was lost)."""
         for key, path in self.index.generated.items():
@@ -489,6 +499,7 @@ class Session:
             report.notes = len(result.notes)
             report.parsed = self.parsed
             report.problems.extend(self.problems())
+            report.problems.extend(self.folder_problems())
             if not dry_run:
                 self.remember_keys()
                 self._streaming = (report, streamed_stats)
@@ -564,6 +575,7 @@ class Session:
         report.notes = len(result.notes)
         report.parsed = self.parsed = sum(1 for r in changes.values() if r is not None)
         report.problems.extend(self.problems())
+        report.problems.extend(self.folder_problems())
         return self.plan(affected, refresh_globals=refresh)
 
     # -- incremental passes (the watcher) ----------------------------------------------
@@ -821,6 +833,8 @@ class Session:
         paths = [self.vault / ".obsidian" / "daily-notes.json",
                  self.vault / ".obsidian" / "plugins" / "periodic-notes" / "data.json",
                  self.vault / self.cfg.referral_index]
+        # A file in the place of a configured folder (`folder_problems`) comes or goes.
+        paths += [self.vault / rel for _, rel in blocked_folders(self.vault, self.cfg).values()]
         tdir = self.vault / self.cfg.templates_folder
         if self.cfg.templates_folder and tdir.is_dir():
             paths += sorted(p for p in tdir.iterdir())
