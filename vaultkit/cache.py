@@ -55,6 +55,23 @@ def record_from_blob(path: str, size: int, mtime_ns: int, blob: bytes) -> NoteRe
     return record_from_tuple(path, size, mtime_ns, marshal.loads(blob))
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open the cache for reading without creating anything next to it.
+
+    Opening a WAL database even read-only makes sqlite create `-wal` and `-shm` files,
+    which a read-only connection cannot remove again. With neither there, the database
+    is whole in its one file (the last writer checkpointed it when it closed) and is
+    opened as immutable: no lock, no side file. While another vaultkit holds it open,
+    both exist already and a plain read-only connection sees its latest commits.
+    """
+    from urllib.parse import quote
+    uri = "file:" + quote(str(path.absolute()))
+    side = [Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm")]
+    if all(side):
+        return sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
 class Cache:
     """sqlite-backed store of parsed notes (keyed by path, size, mtime_ns) and the ledger."""
 
@@ -75,7 +92,7 @@ class Cache:
         if self.readonly:
             # status, doctor and --dry-run write nothing, not even the cache.
             if self.path.exists():
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self.db = _connect_read_only(self.path)
                 self._usable_notes = self.get_meta("format") == expected
                 return
             self.db = sqlite3.connect(":memory:")

@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 from . import __version__, blocks
 from .cache import Cache
 from .config import Config, blocked_folders, check_day_counts, load_config
-from .errors import Problem, UnsafePath, WriteConflict
+from .errors import Problem, UnsafePath, VaultkitError, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
@@ -500,6 +500,7 @@ class Session:
             report.parsed = self.parsed
             report.problems.extend(self.problems())
             report.problems.extend(self.folder_problems())
+            self._check_regenerate(regenerate)
             if not dry_run:
                 self.remember_keys()
                 self._streaming = (report, streamed_stats)
@@ -530,6 +531,14 @@ class Session:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report
+
+    def _check_regenerate(self, keys: list[str]) -> None:
+        """`--regenerate KEY` for a key no generated note ever had (in the ledger or in the
+        vault) is a usage error: nothing is written."""
+        unknown = sorted({k for k in keys if k not in self.ledger and k not in self.index.generated})
+        if unknown:
+            raise VaultkitError(f"--regenerate: no generated note ever had the key {', '.join(map(repr, unknown))}"
+                                " — a key is the vaultkit_key in a generated note's front-matter")
 
     def _load_catching_up(self, report: SyncReport) -> tuple[list[PlannedWrite], list[Problem]] | None:
         """A pass that starts from the last complete pass instead of from nothing.
