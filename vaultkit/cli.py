@@ -1,6 +1,6 @@
 """The command line. Parses arguments, calls the library, turns errors into exit codes.
 
-Exit codes (SPEC §5): 0 done; 1 done, but some notes or templates had problems (or, for
+Exit codes: 0 done; 1 done, but some notes or templates had problems (or, for
 `doctor`, it reported something); 2 usage, configuration or lock error, nothing written.
 """
 

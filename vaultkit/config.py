@@ -19,7 +19,7 @@ CONFIG_PATH = ".vaultkit/config.toml"
 
 @dataclass(frozen=True)
 class Config:
-    """Every key of SPEC §1, with its default."""
+    """Every configuration key, with its default."""
 
     contacts_folder: str = "People"
     interviews_folder: str = "Interviews"
@@ -133,7 +133,7 @@ def _path_problem(key: str, value: str) -> str | None:
 
 
 def check_day_counts(cfg: Config, today: dt.date) -> None:
-    """Every `*_days` key must keep today ± N a date (SPEC: a configuration error otherwise)."""
+    """Every `*_days` key must keep today ± N a date; otherwise a configuration error (exit 2)."""
     problems = []
     for f in fields(cfg):
         value = getattr(cfg, f.name)

@@ -167,7 +167,7 @@ def create_interview(vault: Path, contact: str, date: dt.date, today: dt.date, *
             company = ix.company_name(found)
             company_path = ix.company_of(found)
             company_target = ix.target(company_path) if company_path else None
-        # As SPEC §2 reads an interview without a status: planned from today on, else done.
+        # As an interview without a status is read: planned from today on, else done.
         status = "planned" if date >= session.today else "done"
         context = {"today": session.today.isoformat(), "key": None, "contact": person, "date": date.isoformat(),
                    "time": time, "medium": medium, "company": company, "company_target": company_target,
