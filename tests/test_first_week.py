@@ -308,3 +308,14 @@ def test_sync_refuses_a_vaultkit_folder_symlinked_out_of_the_vault(cli, make_vau
         assert ".vaultkit" in result.stderr and "outside the vault" in result.stderr
     assert list(outside.iterdir()) == []
     assert snapshot(vault) == before
+
+
+def test_new_into_a_folder_that_is_a_file_exits_2_naming_it(cli, make_vault):
+    vault = make_vault({".obsidian/app.json": "{}", "People": "a file\n", "Work/Ann.md": CONTACT})
+    result = cli("new", "contact", "Bo", "--vault", vault, "--today", TODAY)
+    assert result.exit_code == 2 and "People: is a file, but contacts_folder" in result.stderr
+    (vault / "Interviews").write_text("another file\n")
+    result = cli("new", "interview", "Ann", "--vault", vault, "--date", "2026-12-01", "--today", TODAY)
+    assert result.exit_code == 2 and "Interviews: is a file, but interviews_folder" in result.stderr
+    assert (vault / "People").read_text() == "a file\n"
+    assert (vault / "Interviews").read_text() == "another file\n"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import CONFIG_PATH, default_config_text, load_config
+from .config import CONFIG_PATH, blocked_folders, default_config_text, load_config
 from .errors import TemplateProblem, VaultkitError, WriteConflict
 from .model import CONTACT, Link
 from .names import _key, safe_filename, unique_note_path
@@ -109,6 +109,15 @@ def _existing_contact(session: Session, name: str) -> str | None:
     return path
 
 
+def _check_folder(session: Session, folder: str) -> None:
+    """A file standing where the note's configured folder should be: exit 2, naming it."""
+    blocked = blocked_folders(session.vault, session.cfg).get(folder.strip("/"))
+    if blocked is not None:
+        key, rel = blocked
+        raise VaultkitError(f"is a file, but {key} in .vaultkit/config.toml names {folder!r} as a folder — "
+                            "rename the file or change the key; nothing was created", rel)
+
+
 def _render(session: Session, template: str, context: dict) -> str:
     try:
         return session.renderer().render(template, context)
@@ -145,6 +154,7 @@ def create_contact(vault: Path, name: str, today: dt.date, *, company: str | Non
         context = {"today": session.today.isoformat(), "key": None, "name": name, "company": company_name,
                    "company_target": company_target, "role": role, "email": email, "referred_by": referrers}
         text = _render(session, "contact.md", context)
+        _check_folder(session, session.cfg.contacts_folder)
         path = unique_note_path(vault, session.cfg.contacts_folder, safe_filename(name))
         safe_write(vault, path, text.encode("utf-8"), None)
     return path, warnings
@@ -173,6 +183,7 @@ def create_interview(vault: Path, contact: str, date: dt.date, today: dt.date, *
                    "time": time, "medium": medium, "company": company, "company_target": company_target,
                    "status": status}
         text = _render(session, "interview.md", context)
+        _check_folder(session, session.cfg.interviews_folder)
         path = unique_note_path(vault, session.cfg.interviews_folder,
                                 safe_filename(f"{date.isoformat()} {person['name']}"))
         safe_write(vault, path, text.encode("utf-8"), None)
