@@ -290,6 +290,8 @@ def test_a_file_where_a_folder_is_configured_is_named(cli, make_vault):
     assert sum("Thank-yous" in line for line in result.stderr.splitlines()) == 1, result.stderr
     assert (vault / "Thank-yous").read_text() == "I am a file\n"
     assert (vault / f"Follow-ups/{TODAY}.md").exists()  # the rest synced
+    doctor = cli("doctor", "--vault", vault, "--today", TODAY)
+    assert doctor.exit_code == 1 and "Thank-yous: config: is a file, but thank_yous_folder" in doctor.output
     (vault / "Thank-yous").unlink()
     result = sync(cli, vault)
     assert result.exit_code == 0, result.output
