@@ -1,7 +1,8 @@
 """The command line. Parses arguments, calls the library, turns errors into exit codes.
 
 Exit codes: 0 done; 1 done, but some notes or templates had problems (or, for
-`doctor`, it reported something); 2 usage, configuration or lock error, nothing written.
+`doctor`, it reported something); 2 usage, configuration or lock error, or not inside a
+vault, nothing written (`fatal_errors` is the one place that turns those into exit 2).
 """
 
 from __future__ import annotations
