@@ -311,11 +311,14 @@ def test_new_contact_stores_names_literally_in_safe_files(cli, make_vault, name,
 
 
 def test_new_never_overwrites_an_existing_note(cli, make_vault):
+    """`new contact "ann lee"` beside People/Ann Lee.md says the note exists (exit 2),
+    rather than making `ann lee 2.md`; the note is left as it is."""
     vault = make_vault({"People/Ann Lee.md": "mine\n"})
     result = cli("new", "contact", "ann lee", "--vault", vault)
-    assert result.exit_code == 0
+    assert result.exit_code == 2
+    assert "People/Ann Lee.md" in result.stderr and "exists already" in result.stderr
     assert (vault / "People/Ann Lee.md").read_text() == "mine\n"
-    assert "People/ann lee 2.md" in result.output
+    assert sorted(p.name for p in (vault / "People").iterdir()) == ["Ann Lee.md"]
 
 
 def test_new_interview_links_the_contact_and_sets_status_by_date(cli, make_vault):

@@ -126,7 +126,8 @@ def test_item33_hostile_name_through_new_contact_and_new_interview(cli, boxed, n
 
 def test_item33_new_contact_never_overwrites(cli, make_vault):
     """A name that cleans to an existing note's name — the same after `../` is dropped, in
-    another case, in NFC instead of NFD, or beside an iCloud placeholder — gets ` 2`."""
+    another case, in NFC instead of NFD, or beside an iCloud placeholder — is refused
+    (exit 2) naming the note it would duplicate; nothing is written."""
     existing = {
         "People/outside.md": "mine\n",
         "People/ann lee.md": "mine too\n",
@@ -135,14 +136,15 @@ def test_item33_new_contact_never_overwrites(cli, make_vault):
         "People/CON_.md": "device\n",
     }
     vault = make_vault(existing)
-    for name, expected in (("../../outside", "outside 2.md"), ("Ann Lee", "Ann Lee 2.md"),
-                           ("Zoe\u0308", "Zoë 2.md"), ("Bo", "Bo 2.md"), ("con", "con_ 2.md")):
+    for name, taken in (("../../outside", "outside.md"), ("Ann Lee", "ann lee.md"),
+                        ("Zoe\u0308", "Zoë.md"), ("Bo", ".Bo.md.icloud"), ("con", "CON_.md")):
         result = cli("new", "contact", name, "--vault", vault)
-        assert result.exit_code == 0, result.output
-        assert f"created People/{expected}" in result.output, (name, result.output)
+        assert result.exit_code == 2, result.output
+        assert f"People/{taken}" in result.stderr and "exists already" in result.stderr, (name, result.output)
     for rel, data in existing.items():
         assert (vault / rel).read_text() == data
-    assert not (vault / "People/Bo.md").exists()
+    assert sorted(p.name for p in (vault / "People").iterdir()) == sorted(
+        rel.split("/")[1] for rel in existing)
 
 
 def hostile_vault(make_vault) -> Path:

@@ -400,26 +400,36 @@ class Watching:
         self.proc.wait(10)
 
 
-def test_item24_cli_while_watch_runs_exits_2_and_a_killed_watch_leaves_no_stale_lock(make_vault):
-    """`new contact` while `vaultkit watch` holds the vault waits, then exits 2 naming it
-    and writes nothing (`sync` vs watch: test_watch.py::test_sync_while_watch_runs_exits_2_
-    naming_the_holder). After watch is SIGKILLed, the next command runs at once: the kernel
-    dropped its lock."""
+def test_item24_new_contact_runs_beside_watch_and_a_killed_watch_leaves_no_stale_lock(make_vault):
+    """`new contact` while `vaultkit watch` runs: the lock is held per pass, so it is
+    created at once (exit 0) and watch takes it in as it takes an editor's save (Ann's
+    block names Dee). After watch is SIGKILLed, a new watch starts at once: the kernel
+    dropped both of its locks."""
     vault = small_vault(make_vault, {".vaultkit/config.toml": "debounce_ms = 100\n"})
     watch = Watching(vault)
     try:
-        before = snapshot(vault)
-        result = run_vaultkit("new", "contact", "Dee", "--vault", vault)
-        assert result.returncode == 2, result.stdout + result.stderr
-        assert "locked by vaultkit watch" in result.stderr and str(watch.proc.pid) in result.stderr
-        assert snapshot(vault) == before
+        started = time.monotonic()
+        result = run_vaultkit("new", "contact", "Dee", "--vault", vault, "--referred-by", "Ann",
+                              "--today", TODAY, timeout=30)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert time.monotonic() - started < 10
+        assert (vault / "People/Dee.md").exists()
+        deadline = time.monotonic() + 30
+        while "[[Dee]]" not in (block_inner((vault / "People/Ann.md").read_text(), "connections") or ""):
+            assert watch.proc.poll() is None, "\n".join(watch.lines)
+            assert time.monotonic() < deadline, "\n".join(watch.lines)
+            time.sleep(0.05)
     finally:
         watch.kill()
     started = time.monotonic()
-    result = run_vaultkit("new", "contact", "Dee", "--vault", vault)
+    second = Watching(vault)
+    try:
+        assert time.monotonic() - started < 15, "waited for a lock that died with its holder"
+    finally:
+        second.kill()
+    result = run_vaultkit("new", "contact", "Eve", "--vault", vault, "--today", TODAY)
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 2.5, "waited for a lock that died with its holder"
-    assert (vault / "People/Dee.md").exists()
+    assert (vault / "People/Eve.md").exists()
 
 
 def test_item24_two_syncs_at_once_never_interleave(tmp_path):

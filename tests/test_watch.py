@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TODAY, mtimes, run_vaultkit, write_files
+from conftest import ROOT, TODAY, mtimes, run_vaultkit, snapshot, write_files
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
@@ -310,11 +310,18 @@ def test_ctrl_c_exits_0(watching):
     assert "Traceback" not in "\n".join(w.err)
 
 
-def test_sync_while_watch_runs_exits_2_naming_the_holder(watching):
+def test_sync_runs_beside_watch_and_a_second_watch_is_refused(watching):
+    """The lock is held per pass: `sync` runs while `watch` waits for edits; a second
+    `watch` on the vault is refused at once, naming the first, and writes nothing."""
     vault, w = watching()
-    done = run_vaultkit("sync", "--vault", vault, "--today", TODAY)
-    assert done.returncode == 2
-    assert f"locked by vaultkit watch (pid {w.proc.pid})" in done.stderr
+    done = run_vaultkit("sync", "--vault", vault, "--today", TODAY, timeout=30)
+    assert done.returncode == 0, done.stderr
+    before = snapshot(vault)
+    second = run_vaultkit("watch", "--vault", vault, "--today", TODAY, timeout=30)
+    assert second.returncode == 2
+    assert f"vaultkit watch (pid {w.proc.pid}" in second.stderr
+    assert "already watching this vault" in second.stderr
+    assert snapshot(vault) == before
     assert w.proc.poll() is None
 
 

@@ -148,8 +148,22 @@ def interview_block(f: Facts, path: str) -> str:
     return _finish(lines, "")
 
 
+_MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "&": "#amp;", "<": "#lt;", ">": "#gt;", "`": "#96;"}
+
+
 def _mermaid_label(name: str) -> str:
-    return name.replace('"', "#quot;").replace("\n", " ")
+    """A name as the text of a quoted Mermaid label: `#` first (so that a name holding
+    `#…;` stays text, not an entity), then the characters Mermaid or the code fence would
+    read as syntax; control characters become spaces."""
+    out = []
+    for ch in name:
+        if ch in _MERMAID_ENTITIES:
+            out.append(_MERMAID_ENTITIES[ch])
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def referral_index_block(f: Facts) -> str:

@@ -55,6 +55,23 @@ def record_from_blob(path: str, size: int, mtime_ns: int, blob: bytes) -> NoteRe
     return record_from_tuple(path, size, mtime_ns, marshal.loads(blob))
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open the cache for reading without creating anything next to it.
+
+    Opening a WAL database even read-only makes sqlite create `-wal` and `-shm` files,
+    which a read-only connection cannot remove again. With neither there, the database
+    is whole in its one file (the last writer checkpointed it when it closed) and is
+    opened as immutable: no lock, no side file. While another vaultkit holds it open,
+    both exist already and a plain read-only connection sees its latest commits.
+    """
+    from urllib.parse import quote
+    uri = "file:" + quote(str(path.absolute()))
+    side = [Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm")]
+    if all(side):
+        return sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
 class Cache:
     """sqlite-backed store of parsed notes (keyed by path, size, mtime_ns) and the ledger."""
 
@@ -75,7 +92,7 @@ class Cache:
         if self.readonly:
             # status, doctor and --dry-run write nothing, not even the cache.
             if self.path.exists():
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self.db = _connect_read_only(self.path)
                 self._usable_notes = self.get_meta("format") == expected
                 return
             self.db = sqlite3.connect(":memory:")
@@ -195,6 +212,14 @@ class Cache:
             self.db.executemany("DELETE FROM notes WHERE path=?", [(p,) for p in removed])
         except sqlite3.DatabaseError as exc:
             log.warning("could not update the index cache (%s); the next sync reads more notes", exc)
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (another vaultkit process) committed to the cache
+        since this was last asked."""
+        rows = self._query("PRAGMA data_version")
+        version = rows[0][0] if rows else None
+        seen, self._data_version = getattr(self, "_data_version", version), version
+        return version != seen
 
     def ledger(self) -> dict[str, str]:
         return dict(self._query("SELECT key, path FROM ledger"))

@@ -1,15 +1,18 @@
 """The command line. Parses arguments, calls the library, turns errors into exit codes.
 
-Exit codes (SPEC §5): 0 done; 1 done, but some notes or templates had problems (or, for
-`doctor`, it reported something); 2 usage, configuration or lock error, nothing written.
+Exit codes: 0 done; 1 done, but some notes or templates had problems (or, for
+`doctor`, it reported something); 2 usage, configuration or lock error, or not inside a
+vault, nothing written (`fatal_errors` is the one place that turns those into exit 2).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,7 +23,8 @@ from .errors import VaultkitError
 
 log = logging.getLogger("vaultkit")
 
-VAULT_HELP = "The vault folder (default: $VAULTKIT_VAULT, else the current folder)."
+VAULT_HELP = ("The vault folder (default: $VAULTKIT_VAULT, else the nearest folder at or above "
+              "the current one that holds .obsidian/ or .vaultkit/).")
 TODAY_HELP = "Treat this date (YYYY-MM-DD) as today (default: $VAULTKIT_TODAY, else the local date)."
 
 
@@ -37,8 +41,27 @@ def json_option(f):
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(f)
 
 
+def fatal_errors(f):
+    """The one place a command's fatal errors (usage, configuration, lock, not a vault)
+    become a message on stderr and exit 2."""
+
+    @functools.wraps(f)
+    def run(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except VaultkitError as exc:
+            click.echo(f"vaultkit: {exc}", err=True)
+            sys.exit(2)
+
+    return run
+
+
 def _vault(path: Path | None) -> Path:
-    vault = Path(path) if path is not None else Path.cwd()
+    """The vault: --vault / $VAULTKIT_VAULT, else found at or above the current folder."""
+    if path is None:
+        from .discover import find_vault
+        return find_vault(Path.cwd())
+    vault = Path(path)
     if not vault.is_dir():
         raise click.UsageError(f"{vault}: no such folder — pass --vault PATH or set VAULTKIT_VAULT")
     return vault
@@ -49,13 +72,10 @@ def _today(value: str | None) -> dt.date:
     try:
         return resolve_today(value)
     except ValueError:
-        raise click.UsageError(f"--today / $VAULTKIT_TODAY: {value or os.environ.get('VAULTKIT_TODAY')!r} "
-                               "is not a date (YYYY-MM-DD)") from None
-
-
-def _fail(exc: VaultkitError) -> None:
-    click.echo(f"vaultkit: {exc}", err=True)
-    sys.exit(2)
+        given = (value or os.environ.get("VAULTKIT_TODAY") or "").strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", given):
+            raise click.UsageError(f"--today / $VAULTKIT_TODAY: no such day: {given}") from None
+        raise click.UsageError(f"--today / $VAULTKIT_TODAY: {given!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -107,6 +127,7 @@ def main() -> None:
 @json_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.option("-v", "--verbose", count=True, help="Also list every file written (-vv: debug log).")
+@fatal_errors
 def sync(vault, today, dry_run, rebuild, regenerate, as_json, quiet, verbose) -> None:
     """One full pass: scan, index, write managed blocks and generated notes."""
     from .sync import diff_of, run_sync
@@ -116,11 +137,8 @@ def sync(vault, today, dry_run, rebuild, regenerate, as_json, quiet, verbose) ->
     progress = _Progress(sys.stdout.isatty() and not as_json and not quiet)
     try:
         report = run_sync(vault, day, dry_run=dry_run, rebuild=rebuild, regenerate=regenerate, progress=progress)
-    except VaultkitError as exc:
+    finally:
         progress.close()
-        _fail(exc)
-        return
-    progress.close()
     if as_json:
         click.echo(json.dumps(report.as_json(dry_run), indent=2, ensure_ascii=False))
     else:
@@ -142,6 +160,7 @@ def sync(vault, today, dry_run, rebuild, regenerate, as_json, quiet, verbose) ->
 @main.command()
 @vault_option
 @today_option
+@fatal_errors
 def watch(vault, today) -> None:
     """Sync, then follow edits and update what they affect, until Ctrl-C or SIGTERM."""
     from .live import run_watch
@@ -149,25 +168,19 @@ def watch(vault, today) -> None:
     vault = _vault(vault)
     from .clock import is_fixed
     fixed = _today(today) if is_fixed(today) else None
-    try:
-        code = run_watch(vault, fixed)
-    except VaultkitError as exc:
-        _fail(exc)
-        return
-    sys.exit(code)
+    sys.exit(run_watch(vault, fixed))
 
 
 @main.command()
-@vault_option
+@click.option("--vault", "vault", type=click.Path(file_okay=False, path_type=Path),
+              envvar="VAULTKIT_VAULT", default=None,
+              help="The folder to set up as a vault (default: $VAULTKIT_VAULT, else the current folder).")
+@fatal_errors
 def init(vault) -> None:
     """Create .vaultkit/config.toml, the templates and Contacts.base; never overwrite."""
     from .create import init_vault
-    vault = _vault(vault)
-    try:
-        created, kept = init_vault(vault)
-    except VaultkitError as exc:
-        _fail(exc)
-        return
+    vault = _vault(vault if vault is not None else Path.cwd())
+    created, kept = init_vault(vault)
     for path in created:
         click.echo(f"created {path}")
     for path in kept:
@@ -189,17 +202,14 @@ def new() -> None:
 @click.option("--referred-by", "referred_by", multiple=True, metavar="PERSON",
               help="Who introduced you (a contact's name; repeatable).")
 @today_option
+@fatal_errors
 def new_contact(name, vault, company, role, email, referred_by, today) -> None:
     """Create a contact note NAME in the contacts folder."""
     from .create import create_contact
     vault = _vault(vault)
     day = _today(today)
-    try:
-        path, warnings = create_contact(vault, name, day, company=company, role=role, email=email,
-                                        referred_by=list(referred_by))
-    except VaultkitError as exc:
-        _fail(exc)
-        return
+    path, warnings = create_contact(vault, name, day, company=company, role=role, email=email,
+                                    referred_by=list(referred_by))
     for w in warnings:
         click.echo(f"vaultkit: {w}", err=True)
     click.echo(f"created {path}")
@@ -212,49 +222,52 @@ def new_contact(name, vault, company, role, email, referred_by, today) -> None:
 @click.option("--time", "time_", default=None, metavar="HH:MM", help="Its time.")
 @click.option("--medium", default=None, help="How: video call, phone, coffee, …")
 @today_option
+@fatal_errors
 def new_interview(contact, vault, date, time_, medium, today) -> None:
     """Create an interview note with CONTACT in the interviews folder."""
     from .create import create_interview
+    day = _date_option("--date", date)
+    if time_ is not None:
+        time_ = _time_option(time_)
     vault = _vault(vault)
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError:
-        raise click.UsageError(f"--date: {date!r} is not a date (YYYY-MM-DD)") from None
-    if time_ is not None and not _valid_time(time_):
-        raise click.UsageError(f"--time: {time_!r} is not a time (HH:MM)")
-    try:
-        path, warnings = create_interview(vault, contact, day, _today(today), time=time_, medium=medium)
-    except VaultkitError as exc:
-        _fail(exc)
-        return
+    path, warnings = create_interview(vault, contact, day, _today(today), time=time_, medium=medium)
     for w in warnings:
         click.echo(f"vaultkit: {w}", err=True)
     click.echo(f"created {path}")
 
 
-def _valid_time(value: str) -> bool:
+def _date_option(option: str, value: str) -> dt.date:
+    """A YYYY-MM-DD option; a well-formed day that does not exist is named as such."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not m:
+        raise click.UsageError(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
     try:
-        dt.time.fromisoformat(value)
+        return dt.date(*map(int, m.groups()))
     except ValueError:
-        return False
-    return len(value) == 5
+        raise click.UsageError(f"{option}: no such day: {value.strip()}") from None
+
+
+def _time_option(value: str) -> str:
+    """An H:MM or HH:MM time of day, normalised to HH:MM."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise click.UsageError(f"--time: {value!r} is not a time of day (HH:MM, 00:00 to 23:59)")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
 def _read_only(report, vault, today, as_json):
-    """Run a command that reads the vault and writes nothing; exit 2 on a usage error."""
+    """Run a command that reads the vault and writes nothing."""
     _setup_logging(0, as_json)
     vault = _vault(vault)
     day = _today(today)
-    try:
-        return report(vault, day)
-    except VaultkitError as exc:
-        _fail(exc)
+    return report(vault, day)
 
 
 @main.command()
 @vault_option
 @today_option
 @json_option
+@fatal_errors
 def status(vault, today, as_json) -> None:
     """Print today's follow-ups. Writes nothing."""
     from .report import status_data, status_text
@@ -269,6 +282,7 @@ def status(vault, today, as_json) -> None:
 @vault_option
 @today_option
 @json_option
+@fatal_errors
 def doctor(vault, today, as_json) -> None:
     """Check the vault and report what needs fixing. Writes nothing; exit 1 if it finds something."""
     from .report import doctor_findings

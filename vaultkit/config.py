@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,7 +19,7 @@ CONFIG_PATH = ".vaultkit/config.toml"
 
 @dataclass(frozen=True)
 class Config:
-    """Every key of SPEC §1, with its default."""
+    """Every configuration key, with its default."""
 
     contacts_folder: str = "People"
     interviews_folder: str = "Interviews"
@@ -42,8 +43,6 @@ class Config:
 
 DEFAULTS = Config()
 _TYPES = {f.name: type(getattr(DEFAULTS, f.name)) for f in fields(Config)}
-# Counts of days added to or taken from "today": each must leave a date both ways.
-DAY_KEYS = ("agenda_horizon_days", "upcoming_days", "quiet_days", "thank_you_window_days")
 _FOLDER_KEYS = ("contacts_folder", "interviews_folder", "agendas_folder", "thank_yous_folder",
                 "follow_ups_folder", "reviews_folder", "templates_folder")
 
@@ -53,6 +52,7 @@ def load_config(vault: Path) -> Config:
 
     Every problem is collected and raised together as one ConfigError (exit 2).
     """
+    check_state_dir(vault)
     path = vault / CONFIG_PATH
     try:
         raw = path.read_bytes()
@@ -97,20 +97,6 @@ def validate(data: dict) -> Config:
     return Config(**values)
 
 
-def check_days(cfg: Config, today: dt.date) -> None:
-    """A day count so large that today ± N is no date is a configuration error (exit 2)."""
-    problems = []
-    for key in DAY_KEYS:
-        n = getattr(cfg, key)
-        try:
-            today + dt.timedelta(days=n)
-            today - dt.timedelta(days=n)
-        except OverflowError:
-            problems.append(f"key {key!r} is too large: {n} days from {today.isoformat()} is not a date")
-    if problems:
-        raise ConfigError("; ".join(problems), path=CONFIG_PATH)
-
-
 def _check_value(key: str, value: object) -> str | None:
     if key == "daily" and value not in ("vaultkit", "obsidian"):
         return f"key 'daily' must be \"vaultkit\" or \"obsidian\", not {value!r}"
@@ -127,12 +113,68 @@ def _check_value(key: str, value: object) -> str | None:
             return (f"key 'calendar' must name a .ics file in a visible folder inside the vault "
                     f"(like \"interviews.ics\"), not {value!r}")
     if isinstance(value, str) and (key in _FOLDER_KEYS or key == "referral_index"):
-        parts = value.replace("\\", "/").split("/")
-        if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key not in ("templates_folder", "reviews_folder")):
-            return f"key {key!r} must be a path inside the vault, not {value!r}"
+        problem = _path_problem(key, value)
+        if problem:
+            return problem
         if key == "referral_index" and not value.endswith(".md"):
             return f"key 'referral_index' must name a .md note, not {value!r}"
     return None
+
+
+def _path_problem(key: str, value: str) -> str | None:
+    """Why a configured output path is not a visible plain path inside the vault, or None."""
+    where = f"key {key!r} must be a visible folder path inside the vault"
+    if key == "referral_index":
+        where = "key 'referral_index' must be a visible note path inside the vault"
+    if value == "":
+        return None if key in ("templates_folder", "reviews_folder") else f"{where}, not empty"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return f"{where}, not {value!r}: it holds a control character (a newline, tab, …)"
+    slashed = value.replace("\\", "/")
+    if slashed.startswith("/") or (len(slashed) > 1 and slashed[1] == ":"):
+        return f"{where}, not the absolute path {value!r}: write it relative to the vault"
+    parts = [p for p in slashed.strip("/").split("/")]
+    if any(p == ".." for p in parts):
+        return f"{where}, not {value!r}: '..' leads out of it"
+    if any(p.startswith("~") for p in parts):
+        return f"{where}, not {value!r}: '~' is not expanded (write the folder relative to the vault)"
+    hidden = next((p for p in parts if p.startswith(".")), None)
+    if hidden is not None:
+        return (f"{where}, not {value!r}: {hidden!r} is a hidden folder, which vaultkit never "
+                "scans and Obsidian does not show")
+    if any(p == "" for p in parts):
+        return f"{where}, not {value!r}: it has an empty folder name ('//')"
+    return None
+
+
+def check_day_counts(cfg: Config, today: dt.date) -> None:
+    """Every `*_days` key must keep today ± N a date; otherwise a configuration error (exit 2)."""
+    problems = []
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if not f.name.endswith("_days") or not isinstance(value, int):
+            continue
+        if value > min((dt.date.max - today).days, (today - dt.date.min).days):
+            problems.append(f"key {f.name!r} is too large ({value}): today ± {value} days is not a date")
+    if problems:
+        raise ConfigError("; ".join(problems), path=CONFIG_PATH)
+
+
+def check_state_dir(vault: Path) -> None:
+    """`.vaultkit/` must not lead out of the vault: vaultkit's state (config, cache, lock)
+    is read and written there."""
+    state = Path(vault) / ".vaultkit"
+    if not state.is_symlink():
+        return
+    try:
+        target = Path(os.path.realpath(state))
+        root = Path(os.path.realpath(vault))
+    except OSError:  # pragma: no cover - realpath does not raise on Linux
+        target, root = Path("/"), Path(vault)
+    if target != root and root in target.parents:
+        return
+    raise ConfigError(f"is a symlink to {target}, outside the vault — vaultkit keeps its state inside "
+                      "the vault: replace the symlink by a folder", path=".vaultkit")
 
 
 def parse_cadence(value: object) -> tuple[tuple[tuple[str, int, int], ...], list[str]]:
@@ -204,3 +246,22 @@ def default_config_text() -> str:
               "# due soon after `ideal` days without a touch, overdue after `max`. For example:",
               "# [cadence]", "# referrer = { ideal = 21, max = 42 }", "# interviewee = { ideal = 30, max = 60 }", ""]
     return "\n".join(lines)
+
+
+def blocked_folders(vault: Path, cfg: Config) -> dict[str, tuple[str, str]]:
+    """Configured folders that cannot hold notes because a file stands where a folder
+    should be: {folder: (key, the file in the way)}."""
+    out: dict[str, tuple[str, str]] = {}
+    wanted = [(k, getattr(cfg, k)) for k in _FOLDER_KEYS if k != "templates_folder"]
+    index_folder = cfg.referral_index.rpartition("/")[0]
+    if index_folder:
+        wanted.append(("referral_index", index_folder))
+    for key, folder in wanted:
+        parts = folder.split("/")
+        for i in range(1, len(parts) + 1):
+            rel = "/".join(parts[:i])
+            path = Path(vault) / rel
+            if path.exists() and not path.is_dir():
+                out[folder] = (key, rel)
+                break
+    return out

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import CONFIG_PATH, default_config_text, load_config
+from .config import CONFIG_PATH, blocked_folders, default_config_text, load_config
 from .errors import TemplateProblem, VaultkitError, WriteConflict
-from .model import Link
-from .names import safe_filename, unique_note_path
+from .model import CONTACT, Link
+from .names import _key, safe_filename, unique_note_path
 from .sync import Session
 from .lock import VaultLock
 from .write import safe_write
@@ -56,10 +57,65 @@ def _session(vault: Path, today: dt.date) -> Iterator[Session]:
         session.close()
 
 
+def _contact_names(session: Session) -> list[tuple[str, str, str]]:
+    """(path, display name, file name) of every contact note."""
+    ix = session.index
+    return [(p, ix.name(p), p.rsplit("/", 1)[-1].removesuffix(".md")) for p in ix.paths_of_kind(CONTACT)]
+
+
 def _find_contact(session: Session, name: str) -> str | None:
-    """A contact note by name, the way a plain-text `referred_by` value is matched."""
-    path = session.index.resolver.resolve(Link(name.strip(), "plain", 1, "referred_by"), "")
+    """The contact a name given on the command line means.
+
+    The exact name first (display name, file name or vault path, exact case), then the
+    same case-insensitively, then the way a plain-text `referred_by` value resolves (which
+    knows aliases). More than one contact at the first step that finds any is ambiguous:
+    a VaultkitError lists them (exit 2), since linking the wrong person is worse.
+    """
+    wanted = name.strip()
+    contacts = _contact_names(session)
+    for same in (lambda a, b: a == b, lambda a, b: a.casefold() == b.casefold()):
+        found = sorted({p for p, display, stem in contacts
+                        if same(display, wanted) or same(stem, wanted) or same(p.removesuffix(".md"), wanted)})
+        if len(found) == 1:
+            return found[0]
+        if found:
+            shown = "; ".join(f"{p} ({session.index.name(p)})" for p in found)
+            raise VaultkitError(f"{wanted!r} names more than one contact: {shown} — name one by its path, "
+                                f"for example {found[0].removesuffix('.md')!r}; nothing was created")
+    return session.index.resolver.resolve(Link(wanted, "plain", 1, "referred_by"), "")
+
+
+def _existing_contact(session: Session, name: str) -> str | None:
+    """A note that `new contact NAME` would duplicate: a contact with that display or file
+    name, or a file the new note's name would take in the contacts folder (compared as
+    the file system may: case-folded, NFC, an iCloud placeholder as its note)."""
+    key = _key(name.strip())
+    for path, display, stem in _contact_names(session):
+        if _key(display) == key or _key(stem) == key:
+            return path
+    folder = session.cfg.contacts_folder.strip("/")
+    path = unique_note_path(session.vault, folder, safe_filename(name))
+    wanted = _key(safe_filename(name) + ".md")
+    if _key(path.rsplit("/", 1)[-1]) == wanted:
+        return None
+    try:
+        names = sorted(os.listdir(session.vault / folder))
+    except OSError:
+        return path
+    for entry in names:
+        unwrapped = entry[1:-len(".icloud")] if entry.startswith(".") and entry.endswith(".icloud") else entry
+        if _key(entry) == wanted or _key(unwrapped) == wanted:
+            return f"{folder}/{entry}" if folder else entry
     return path
+
+
+def _check_folder(session: Session, folder: str) -> None:
+    """A file standing where the note's configured folder should be: exit 2, naming it."""
+    blocked = blocked_folders(session.vault, session.cfg).get(folder.strip("/"))
+    if blocked is not None:
+        key, rel = blocked
+        raise VaultkitError(f"is a file, but {key} in .vaultkit/config.toml names {folder!r} as a folder — "
+                            "rename the file or change the key; nothing was created", rel)
 
 
 def _render(session: Session, template: str, context: dict) -> str:
@@ -77,6 +133,11 @@ def create_contact(vault: Path, name: str, today: dt.date, *, company: str | Non
     warnings: list[str] = []
     with VaultLock(vault, owner="vaultkit new contact"), _session(vault, today) as session:
         ix = session.index
+        existing = _existing_contact(session, name)
+        if existing is not None:
+            raise VaultkitError(f"a contact named {name.strip()!r} exists already: {existing} — open that note, "
+                                "or give the new person a name that tells them apart (for example "
+                                f"\"{name.strip()} (Company)\"); nothing was created")
         referrers = []
         for person in referred_by:
             found = _find_contact(session, person)
@@ -93,6 +154,7 @@ def create_contact(vault: Path, name: str, today: dt.date, *, company: str | Non
         context = {"today": session.today.isoformat(), "key": None, "name": name, "company": company_name,
                    "company_target": company_target, "role": role, "email": email, "referred_by": referrers}
         text = _render(session, "contact.md", context)
+        _check_folder(session, session.cfg.contacts_folder)
         path = unique_note_path(vault, session.cfg.contacts_folder, safe_filename(name))
         safe_write(vault, path, text.encode("utf-8"), None)
     return path, warnings
@@ -115,12 +177,13 @@ def create_interview(vault: Path, contact: str, date: dt.date, today: dt.date, *
             company = ix.company_name(found)
             company_path = ix.company_of(found)
             company_target = ix.target(company_path) if company_path else None
-        # As SPEC §2 reads an interview without a status: planned from today on, else done.
+        # As an interview without a status is read: planned from today on, else done.
         status = "planned" if date >= session.today else "done"
         context = {"today": session.today.isoformat(), "key": None, "contact": person, "date": date.isoformat(),
                    "time": time, "medium": medium, "company": company, "company_target": company_target,
                    "status": status}
         text = _render(session, "interview.md", context)
+        _check_folder(session, session.cfg.interviews_folder)
         path = unique_note_path(vault, session.cfg.interviews_folder,
                                 safe_filename(f"{date.isoformat()} {person['name']}"))
         safe_write(vault, path, text.encode("utf-8"), None)

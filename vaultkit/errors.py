@@ -23,7 +23,9 @@ class ConfigError(VaultkitError):
 
 
 class LockError(VaultkitError):
-    """Another vaultkit process holds the vault's lock."""
+    """Another vaultkit process holds the vault's lock (`busy`), or it cannot be taken."""
+
+    busy = False
 
 
 class TemplateProblem(VaultkitError):
@@ -40,6 +42,10 @@ class WriteConflict(VaultkitError):
 
 class UnsafePath(VaultkitError):
     """A path to write resolves outside the vault."""
+
+
+class NotAVault(VaultkitError):
+    """No vault was named and none was found at or above the current folder."""
 
 
 def format_location(path: str | None, line: int | None, message: str) -> str:

@@ -1,8 +1,9 @@
 """`vaultkit watch`: one sync, then the watcher's batches applied to a live session.
 
 The glue between `watch.Watcher` (which knows files, not notes) and `sync.Session`
-(which knows notes, not events). Holds the vault's lock for the whole run, so that a
-`vaultkit sync` meanwhile exits 2 naming this process (SPEC §6.6).
+(which knows notes, not events). Holds the watch lock for the whole run (a second `watch`
+is refused) and the vault lock for each pass only (the first sync, each batch), so that
+`new`, `sync` and `--regenerate` run beside it; their writes reach it as an editor's do.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
-from .errors import Problem
+from .errors import LockError, Problem
 from . import clock
 from .model import NoteRecord
 from .sync import Session, SyncReport
 from .vault import excluded_dir, is_debris
 from .watch import Watcher
-from .lock import VaultLock
+from .lock import VaultLock, WatchLock
 from .write import cleanup_temp_files
 
 log = logging.getLogger(__name__)
 
 
 LOCK_TIMEOUT = 3.0
+# A batch waits this long for another command's pass, then is offered again a second later.
+BATCH_LOCK_WAIT = 0.5
 SHOWN_PATHS = 3  # more changed notes than this are counted, not listed
 SHOWN_WRITES = 6
 DAY_RETRY_SECONDS = 60.0
@@ -52,8 +55,9 @@ class LiveVault:
     """The watcher's callbacks over one `Session`; prints a line per batch that did something."""
 
     def __init__(self, session: Session, fixed_today: dt.date | None, *,
-                 out: TextIO | None = None, err: TextIO | None = None):
+                 out: TextIO | None = None, err: TextIO | None = None, lock: VaultLock | None = None):
         self.session = session
+        self.lock = lock
         self.fixed_today = fixed_today
         self.out = out
         self.err = err
@@ -62,7 +66,46 @@ class LiveVault:
 
     # -- the callbacks ------------------------------------------------------------------
 
+    def _take_lock(self, wait: float) -> bool:
+        """Take the vault lock for one pass (False: another command holds it; try later),
+        and see what another process changed in the cache meanwhile."""
+        if self.lock is None:
+            return True
+        if not self._acquire(wait):
+            return False
+        if self.session.cache.changed_elsewhere():
+            # A `sync` or `--regenerate` ran: its generated notes join our ledger, so that
+            # one the user deletes is not created again by this watch.
+            self.session.ledger.update(self.session.cache.ledger())
+        return True
+
+    def _acquire(self, wait: float) -> bool:
+        self.lock.timeout = wait
+        try:
+            self.lock.acquire()
+        except LockError as exc:
+            if not exc.busy:
+                raise
+            return False
+        return True
+
+    def _release_lock(self) -> None:
+        self.session.cache.commit()  # no transaction stays open between passes
+        self.session.cache.changed_elsewhere()  # what others commit from now on is news
+        if self.lock is not None:
+            self.lock.release()
+
     def on_batch(self, paths: set[str]) -> set[str]:
+        """Apply one batch of changed paths under the vault lock; return the paths to look
+        at again later (all of them when another command's pass holds the lock)."""
+        if not self._take_lock(BATCH_LOCK_WAIT):
+            return set(paths)
+        try:
+            return self._batch(paths)
+        finally:
+            self._release_lock()
+
+    def _batch(self, paths: set[str]) -> set[str]:
         """Apply one batch of changed paths; return the paths to look at again later.
 
         A note saved under a second ago is read, but its own writes are held back and it
@@ -104,6 +147,8 @@ class LiveVault:
         today = clock.system_today()
         if today == self.session.today or time.monotonic() < self._next_day_try:
             return
+        if not self._take_lock(0):
+            return  # another command's pass: the next tick tries again
         previous = self.session.today
         self.session.today = today
         try:
@@ -112,6 +157,8 @@ class LiveVault:
             self.session.today = previous  # try again in a while
             self._next_day_try = time.monotonic() + DAY_RETRY_SECONDS
             raise
+        finally:
+            self._release_lock()
         self._report(f"new day {today.isoformat()}", report)
         if later and self.watcher is not None:
             for path in later:
@@ -173,18 +220,20 @@ def run_watch(vault: Path, fixed_today: dt.date | None, *,
     `on_start` gets the running watcher (tests stop it with it).
     """
     vault = Path(vault)
-    with VaultLock(vault, timeout=LOCK_TIMEOUT, owner="vaultkit watch"):
-        cleanup_temp_files(vault)
-        session = Session(vault, fixed_today or clock.system_today())
+    with WatchLock(vault):
+        lock = VaultLock(vault, timeout=LOCK_TIMEOUT, owner="vaultkit watch")
+        with lock:  # the first pass; `_watch` releases it before following edits
+            cleanup_temp_files(vault)
+            session = Session(vault, fixed_today or clock.system_today())
         try:
-            return _watch(session, fixed_today, on_start)
+            return _watch(session, fixed_today, on_start, lock)
         finally:
             session.close()
 
 
 def _watch(session: Session, fixed_today: dt.date | None,
-           on_start: Callable[[Watcher], None] | None) -> int:
-    live = LiveVault(session, fixed_today)
+           on_start: Callable[[Watcher], None] | None, lock: VaultLock) -> int:
+    live = LiveVault(session, fixed_today, lock=lock)
     cfg = session.cfg
     watcher = Watcher(
         session.vault, live.on_batch,
@@ -197,9 +246,14 @@ def _watch(session: Session, fixed_today: dt.date | None,
     live.watcher = watcher
     restore = _install_signal_handlers(watcher)
     try:
-        report = session.sync()
-        if session.index is None:
-            session.load()  # sync()'s no-change fast path reads nothing; watch needs the index
+        lock.timeout = LOCK_TIMEOUT
+        lock.acquire()
+        try:
+            report = session.sync()
+            if session.index is None:
+                session.load()  # sync()'s no-change fast path reads nothing; watch needs the index
+        finally:
+            live._release_lock()
         live._print_problems(report.problems)
         print(report.summary(), flush=True)
         if not watcher.stopping:  # a SIGTERM during the first sync ends the run here

@@ -1,7 +1,10 @@
-"""One writer a vault: the lock file `<vault>/.vaultkit/lock`.
+"""One writer a vault, one pass at a time: the lock file `<vault>/.vaultkit/lock`; and one
+`watch` a vault: `<vault>/.vaultkit/watch.lock`.
 
 `flock` where the OS has it (the kernel drops it when the process dies, so a crash leaves
 no stale lock); elsewhere the file itself, created exclusively, with stale-holder detection.
+The vault lock is held for one pass (a `sync`, a `new`, one `watch` batch), so commands run
+beside a running `watch`; the watch lock is held for the whole `watch` run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ except ImportError:  # Windows
 log = logging.getLogger(__name__)
 
 LOCK_FILE = ".vaultkit/lock"
+WATCH_LOCK_FILE = ".vaultkit/watch.lock"
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _LOCK_POLL = 0.05
@@ -60,9 +64,11 @@ class VaultLock:
     pid is gone is stale. Not re-entrant.
     """
 
+    FILE = LOCK_FILE
+
     def __init__(self, vault: Path, timeout: float = 3.0, owner: str = "sync"):
         self.vault = Path(vault)
-        self.path = self.vault / LOCK_FILE
+        self.path = self.vault / self.FILE
         self.timeout = timeout
         self.owner = owner
         self._fd: int | None = None
@@ -89,6 +95,8 @@ class VaultLock:
             "host": socket.gethostname(),
             "started": datetime.now().astimezone().isoformat(timespec="seconds"),
         }).encode() + b"\n"
+        from .config import check_state_dir
+        check_state_dir(self.vault)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -193,7 +201,27 @@ class VaultLock:
             if holder.get("started"):
                 who += f" since {holder['started']}"
         hint = f" (if no vaultkit is running, delete {self.path})" if fallback else ""
-        return LockError(f"vault is locked by {who}; try again when it finishes{hint}")
+        return self._busy(who, hint)
+
+    def _busy(self, who: str, hint: str) -> LockError:
+        err = LockError(f"vault is locked by {who}; try again when it finishes{hint}")
+        err.busy = True
+        return err
+
+
+class WatchLock(VaultLock):
+    """One `vaultkit watch` a vault, held for its whole run (`.vaultkit/watch.lock`); a
+    second one is refused at once, naming the first."""
+
+    FILE = WATCH_LOCK_FILE
+
+    def __init__(self, vault: Path):
+        super().__init__(vault, timeout=0.0, owner="vaultkit watch")
+
+    def _busy(self, who: str, hint: str) -> LockError:
+        err = LockError(f"{who} is already watching this vault; stop it first (one watch a vault){hint}")
+        err.busy = True
+        return err
 
 
 def _read_holder(path: Path) -> dict | None:

@@ -126,6 +126,8 @@ def _doctor(session: Session) -> list[dict]:
             out.append(_finding(p.path, p.kind, p.message, p.line))
         for w in rec.fields.get("_warnings", ()):
             out.append(_finding(rec.path, "property", w))
+    for p in session.folder_problems():  # a file where a configured folder should be
+        out.append(_finding(p.path, p.kind, p.message, p.line))
     for source, links in ix.unresolved.items():
         for link in links:
             # A plain-text value is text unless a note matches it; only an interview's

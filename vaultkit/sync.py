@@ -18,8 +18,8 @@ from typing import Callable, Iterable
 
 from . import __version__, blocks
 from .cache import Cache
-from .config import Config, check_days, load_config
-from .errors import MarkerError, Problem, UnsafePath, WriteConflict
+from .config import Config, blocked_folders, check_day_counts, load_config
+from .errors import MarkerError, Problem, UnsafePath, VaultkitError, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
@@ -56,7 +56,7 @@ class Session:
         self.readonly = readonly
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
-        check_days(self.cfg, today)
+        check_day_counts(self.cfg, today)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
@@ -348,7 +348,10 @@ class Session:
         """Apply planned writes through the safe writer; returns new stats of written files."""
         new_stats: dict[str, tuple[int, int]] = {}
         fresh: list[NoteRecord] = []
+        blocked = tuple(f + "/" for f in blocked_folders(self.vault, self.cfg))
         for w in writes:
+            if blocked and w.path.startswith(blocked):
+                continue  # `folder_problems` names the file in the way, once
             try:
                 state = safe_write(self.vault, w.path, w.data, w.expect)
             except WriteConflict:
@@ -393,6 +396,12 @@ class Session:
         self.cache.save_records(fresh, [])
         return new_stats
 
+    def folder_problems(self) -> list[Problem]:
+        """A file standing where a configured folder should be: one problem per key."""
+        return [Problem(rel, f"is a file, but {key} in .vaultkit/config.toml names {folder!r} as a "
+                        "folder — rename the file or change the key; nothing was written there", "config")
+                for folder, (key, rel) in sorted(blocked_folders(self.vault, self.cfg).items())]
+
     def remember_keys(self) -> None:
         """Rebuild the ledger from the keys found in the vault (after `.vaultkit/` was lost)."""
         for key, path in self.index.generated.items():
@@ -428,6 +437,8 @@ class Session:
             report.notes = len(result.notes)
             report.parsed = self.parsed
             report.problems.extend(self.problems())
+            report.problems.extend(self.folder_problems())
+            self._check_regenerate(regenerate)
             if not dry_run:
                 self.remember_keys()
                 self._streaming = (report, streamed_stats)
@@ -463,6 +474,14 @@ class Session:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report
+
+    def _check_regenerate(self, keys: list[str]) -> None:
+        """`--regenerate KEY` for a key no generated note ever had (in the ledger or in the
+        vault) is a usage error: nothing is written."""
+        unknown = sorted({k for k in keys if k not in self.ledger and k not in self.index.generated})
+        if unknown:
+            raise VaultkitError(f"--regenerate: no generated note ever had the key {', '.join(map(repr, unknown))}"
+                                " — a key is the vaultkit_key in a generated note's front-matter")
 
     def _load_catching_up(self, report: SyncReport) -> tuple[list[PlannedWrite], list[Problem]] | None:
         """A pass that starts from the last complete pass instead of from nothing.
@@ -508,6 +527,7 @@ class Session:
         report.notes = len(result.notes)
         report.parsed = self.parsed = sum(1 for r in changes.values() if r is not None)
         report.problems.extend(self.problems())
+        report.problems.extend(self.folder_problems())
         return self.plan(affected, refresh_globals=refresh)
 
     # -- incremental passes (the watcher) ----------------------------------------------
@@ -779,6 +799,8 @@ class Session:
                  self.vault / self.cfg.referral_index]
         if self.cfg.calendar:
             paths.append(self.vault / self.cfg.calendar)
+        # A file in the place of a configured folder (`folder_problems`) comes or goes.
+        paths += [self.vault / rel for _, rel in blocked_folders(self.vault, self.cfg).values()]
         tdir = self.vault / self.cfg.templates_folder
         if self.cfg.templates_folder and tdir.is_dir():
             paths += sorted(p for p in tdir.iterdir())
@@ -792,7 +814,7 @@ def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: boo
              regenerate: Iterable[str] = (), progress=None, lock_timeout: float = 3.0) -> SyncReport:
     """One full pass (`vaultkit sync`): lock, scan, index, plan, write."""
     cfg = load_config(vault)
-    check_days(cfg, today)
+    check_day_counts(cfg, today)
     if dry_run:
         session = Session(vault, today, readonly=True, rebuild=rebuild, cfg=cfg)
         try:
