@@ -11,7 +11,7 @@ import unicodedata
 
 import pytest
 import yaml
-from conftest import TODAY, snapshot
+from conftest import TODAY, run_vaultkit, snapshot
 
 ENV = {"VAULTKIT_TODAY": TODAY}
 
@@ -364,3 +364,61 @@ def test_no_progress_bar_when_output_is_not_a_terminal(cli, make_vault, tmp_path
     result = import_(cli, vault, export)
     assert result.exit_code == 0
     assert "Importing contacts" not in result.output
+
+
+# -- odd cards, old templates, the lock, help --------------------------------------------------------
+
+
+def test_organisations_are_not_people_and_n_may_hold_several_names(cli, make_vault, tmp_path):
+    vault = make_vault()
+    (tmp_path / "c.vcf").write_bytes(crlf(
+        "BEGIN:VCARD\nVERSION:4.0\nKIND:org\nFN:Acme Inc.\nEMAIL:info@acme.example\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nN:;;;;\nFN:Globex\nORG:Globex;\nX-ABShowAs:COMPANY\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:4.0\nN:Lee,Li;Ann,Marie;;Dr.;\nEND:VCARD\n"
+    ))
+    result = import_(cli, vault, tmp_path / "c.vcf")
+    assert result.exit_code == 0, result.output
+    assert os.listdir(vault / "People") == ["Ann Marie Lee Li.md"]
+    assert result.stdout.splitlines()[-1] == \
+        "imported 1 contact, 0 already in the vault, 0 skipped (no name), 2 skipped (not a person)"
+    assert f"{tmp_path / 'c.vcf'}:1: skipped (not a person)" in result.stderr
+    assert f"{tmp_path / 'c.vcf'}:7: skipped (not a person)" in result.stderr
+
+
+def test_a_name_that_is_not_its_file_name_is_shown(cli, make_vault, tmp_path):
+    vault = make_vault()
+    export = tmp_path / "Connections.csv"
+    export.write_text("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+                      "Ann,Lee,,,,,\nA/B:,C?,,,,,\n", "utf-8")
+    result = import_(cli, vault, export, "--dry-run")
+    assert result.stdout.splitlines()[:2] == ["would create People/Ann Lee.md",
+                                              "would create People/A B C.md (A/B: C?)"]
+
+
+def test_an_old_contact_template_is_used_and_what_it_leaves_out_is_said(cli, make_vault, tmp_path):
+    old = "---\ntype: contact\nname: {{ name | yaml }}\nemail:{% if email %} {{ email | yaml }}{% endif %}\n---\n"
+    vault = make_vault({"Templates/vaultkit/contact.md": old})
+    (tmp_path / "c.vcf").write_bytes(VCARDS)
+    result = import_(cli, vault, tmp_path / "c.vcf")
+    assert result.exit_code == 0, result.output
+    assert ("vaultkit: Templates/vaultkit/contact.md: the contact template has no `phone`, `linkedin` — "
+            "the notes are made without them") in result.stderr
+    assert (vault / "People/Ann Lee.md").read_text("utf-8") == \
+        "---\ntype: contact\nname: Ann Lee\nemail: ann@acme.example\n---\n"
+
+
+def test_a_held_lock_is_exit_2_and_nothing_written(cli, make_vault, tmp_path):
+    from vaultkit.lock import VaultLock
+    vault = make_vault()
+    (tmp_path / "c.vcf").write_bytes(VCARDS)
+    with VaultLock(vault, owner="vaultkit sync"):
+        result = run_vaultkit("import", "contacts", tmp_path / "c.vcf", "--vault", vault, env=ENV)
+    assert result.returncode == 2
+    assert "vaultkit sync" in result.stderr
+    assert not (vault / "People").exists()
+
+
+@pytest.mark.parametrize("command, says", [(["import"], "contacts"), (["import", "contacts"], "--dry-run")])
+def test_import_has_help(cli, command, says):
+    result = cli(*command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output and says in result.output

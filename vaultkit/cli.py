@@ -270,8 +270,9 @@ def import_contacts(file, vault, dry_run, today) -> None:
         click.echo(f"vaultkit: {file}:{line}: skipped ({reason})", err=True)
     for message in report.warnings + report.failed:
         click.echo(f"vaultkit: {message}", err=True)
-    for path, _ in report.created:
-        click.echo(f"{'would create' if dry_run else 'created'} {path}")
+    for path, name in report.created:
+        shown = "" if path.rsplit("/", 1)[-1] == f"{name}.md" else f" ({name})"
+        click.echo(f"{'would create' if dry_run else 'created'} {path}{shown}")
     for name, path, why in report.existing:
         click.echo(f"already in the vault: {name} ({path}, {why})")
     click.echo(("dry run: " if dry_run else "") + report.summary())

@@ -201,6 +201,11 @@ def _text(value) -> str | None:
     return unicodedata.normalize("NFC", text) or None
 
 
+def _joined(part) -> str:
+    """A component of `N`, which vCard 4.0 allows to hold several values (`Ann,Marie`)."""
+    return " ".join(str(v) for v in part) if isinstance(part, list) else str(part or "")
+
+
 def _vcard_person(card, line: int) -> tuple[Person | None, str]:
     kind = (_text(card.contents["kind"][0].value) if "kind" in card.contents else None) or "individual"
     shown_as = _text(card.contents["x-abshowas"][0].value) if "x-abshowas" in card.contents else None
@@ -209,7 +214,7 @@ def _vcard_person(card, line: int) -> tuple[Person | None, str]:
     name = _text(card.fn.value) if "fn" in card.contents else None
     if not name and "n" in card.contents:
         n = card.n.value
-        name = _text(" ".join(str(p) for p in (n.given, n.additional, n.family) if p and str(p).strip()))
+        name = _text(" ".join(_joined(p) for p in (n.given, n.additional, n.family)))
     if not name:
         return None, "no name"
     person = Person(name=name, line=line)
@@ -401,6 +406,12 @@ def _import(vault: Path, today: dt.date, people: list[Person], report: ImportRep
             report.warnings.extend(warnings)
             path = _free_path(vault, folder, person.name, reserved)
             planned.append((person, path, text.encode("utf-8")))
+        dropped = _left_out(planned)
+        if dropped:
+            report.warnings.append(
+                f"{session.renderer().source_path('contact.md')}: the contact template has no "
+                f"{', '.join(dropped)} — the notes are made without them (vaultkit's own contact.md shows "
+                "how to add them)")
         for done, (person, path, data) in enumerate(planned, start=1):
             if not dry_run:
                 path = _create(vault, folder, person, path, data, reserved, report)
@@ -408,6 +419,17 @@ def _import(vault: Path, today: dt.date, people: list[Person], report: ImportRep
                 report.created.append((path, person.name))
             if progress is not None:
                 progress(done, len(planned))
+
+
+def _left_out(planned: list[tuple[Person, str, bytes]]) -> list[str]:
+    """The properties the file knows that a (user's own) contact template did not write."""
+    missing = set()
+    for person, _, data in planned:
+        head = data.split(b"\n---", 1)[0]
+        for prop in ("phone", "linkedin", "connected_on"):
+            if getattr(person, prop) is not None and not re.search(rb"^" + prop.encode() + rb"\s*:", head, re.M):
+                missing.add(prop)
+    return [f"`{p}`" for p in ("phone", "linkedin", "connected_on") if p in missing]
 
 
 def _free_path(vault: Path, folder: str, name: str, reserved: set[str]) -> str:
