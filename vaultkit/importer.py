@@ -140,7 +140,7 @@ def read_contacts_file(path: Path) -> ContactsFile:
 def _read_vcards(text: str, shown: str) -> ContactsFile:
     import vobject  # only `import contacts` needs it
 
-    starts = [i + 1 for i, line in enumerate(text.splitlines()) if re.match(r"BEGIN:VCARD\s*$", line, re.I)]
+    starts = [i + 1 for i, line in enumerate(_lines(text)) if re.match(r"BEGIN:VCARD\s*$", line, re.I)]
     people: list[Person] = []
     skipped: list[tuple[int, str]] = []
     try:
@@ -160,6 +160,11 @@ def _read_vcards(text: str, shown: str) -> ContactsFile:
     return ContactsFile("vcard", people, skipped, [])
 
 
+def _lines(text: str) -> list[str]:
+    """The file's lines as an editor numbers them (str.splitlines also breaks at \\x0c, U+2028, …)."""
+    return re.split(r"\r\n|\r|\n", text)
+
+
 def _vobject_message(exc: Exception) -> str:
     return str(getattr(exc, "msg", None) or exc).rstrip(". ")
 
@@ -168,7 +173,7 @@ def _vobject_line(exc: Exception, text: str) -> int | None:
     """The line a vobject error is about: found by its text, since vobject's own count is off."""
     m = re.match(r"Failed to parse line: (.+)", str(getattr(exc, "msg", "")))
     if m:
-        for i, line in enumerate(text.splitlines(), start=1):
+        for i, line in enumerate(_lines(text), start=1):
             if line.strip() == m.group(1).strip():
                 return i
     return None
@@ -298,7 +303,7 @@ def _linkedin_rows(reader, header: list[str], shown: str) -> ContactsFile:
 def parse_connected_on(text: str) -> dt.date | None:
     """LinkedIn's `07 Dec 2025` (English month names, whatever the locale), or an ISO date."""
     text = text.strip()
-    m = re.fullmatch(r"(\d{1,2})[ -]([A-Za-z]{3})[A-Za-z]*\.?[ -,]*(\d{4})", text)
+    m = re.fullmatch(r"(\d{1,2})[ -]([A-Za-z]{3})[A-Za-z]*\.?[ ,-]*(\d{4})", text)
     try:
         if m and m.group(2).lower() in _MONTHS:
             return dt.date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
