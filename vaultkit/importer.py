@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .create import contact_note_text, session_for
 from .errors import VaultkitError, WriteConflict
 from .lock import VaultLock
 from .model import CONTACT
@@ -392,8 +393,6 @@ def import_contacts(vault: Path, file: Path, today: dt.date, *, dry_run: bool = 
 
 def _import(vault: Path, today: dt.date, people: list[Person], report: ImportReport, dry_run: bool,
             progress: Callable[[int, int], None] | None) -> None:
-    from .create import contact_note_text, session_for
-
     with session_for(vault, today) as session:
         known = vault_identities(session)
         folder = session.cfg.contacts_folder
