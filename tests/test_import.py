@@ -422,3 +422,17 @@ def test_a_held_lock_is_exit_2_and_nothing_written(cli, make_vault, tmp_path):
 def test_import_has_help(cli, command, says):
     result = cli(*command, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output and says in result.output
+
+
+def test_note_paths_list_the_folder_once_and_agree_with_unique_note_path(make_vault):
+    from vaultkit.names import NotePaths, unique_note_path
+    vault = make_vault({"People/Ann Lee.md": "x", "People/.Bo.md.icloud": "", "People/ZOË.md": "x"})
+    paths = NotePaths(vault, "People")
+    for stem in ("ann lee", "Bo", unicodedata.normalize("NFD", "zoë"), "A/B: C?", "Cy", "cy", "CY"):
+        expected = unique_note_path(vault, "People", stem)
+        assert paths.take(stem) == expected
+        (vault / expected).write_text("x")  # so that the next unique_note_path sees it too
+    # Handed-out paths count as taken without a second listing; so does one marked taken.
+    assert paths.take("Dee") == "People/Dee.md" and paths.take("Dee") == "People/Dee 2.md"
+    paths.mark_taken("People/Eve.md")
+    assert paths.take("Eve") == "People/Eve 2.md"

@@ -25,7 +25,7 @@ from .create import contact_note_text, session_for
 from .errors import VaultkitError, WriteConflict
 from .lock import VaultLock
 from .model import CONTACT
-from .names import safe_filename, unique_note_path
+from .names import NotePaths
 from .write import safe_write
 
 log = logging.getLogger(__name__)
@@ -395,9 +395,8 @@ def _import(vault: Path, today: dt.date, people: list[Person], report: ImportRep
             progress: Callable[[int, int], None] | None) -> None:
     with session_for(vault, today) as session:
         known = vault_identities(session)
-        folder = session.cfg.contacts_folder
+        paths = NotePaths(vault, session.cfg.contacts_folder)
         planned: list[tuple[Person, str, bytes]] = []
-        reserved: set[str] = set()
         for person in people:
             hit = next(((k, known[k]) for k in person.keys() if k in known), None)
             if hit is not None:
@@ -408,7 +407,7 @@ def _import(vault: Path, today: dt.date, people: list[Person], report: ImportRep
                 email=person.emails[0] if person.emails else None, phone=person.phone,
                 linkedin=person.linkedin, connected_on=person.connected_on)
             report.warnings.extend(warnings)
-            path = _free_path(vault, folder, person.name, reserved)
+            path = paths.take(person.name)
             planned.append((person, path, text.encode("utf-8")))
         dropped = _left_out(planned)
         if dropped:
@@ -418,7 +417,7 @@ def _import(vault: Path, today: dt.date, people: list[Person], report: ImportRep
                 "how to add them)")
         for done, (person, path, data) in enumerate(planned, start=1):
             if not dry_run:
-                path = _create(vault, folder, person, path, data, reserved, report)
+                path = _create(vault, paths, person, path, data, report)
             if path is not None:
                 report.created.append((path, person.name))
             if progress is not None:
@@ -436,19 +435,7 @@ def _left_out(planned: list[tuple[Person, str, bytes]]) -> list[str]:
     return [f"`{p}`" for p in ("phone", "linkedin", "connected_on") if p in missing]
 
 
-def _free_path(vault: Path, folder: str, name: str, reserved: set[str]) -> str:
-    """A new note's path that neither the disk nor this import has taken yet."""
-    stem = safe_filename(name)
-    n = 1
-    while True:
-        path = unique_note_path(vault, folder, stem if n == 1 else f"{stem} {n}")
-        if _fold(path) not in reserved:
-            reserved.add(_fold(path))
-            return path
-        n += 1
-
-
-def _create(vault: Path, folder: str, person: Person, path: str, data: bytes, reserved: set[str],
+def _create(vault: Path, paths: NotePaths, person: Person, path: str, data: bytes,
             report: ImportReport) -> str | None:
     """Write a new note; a name taken in the meantime (by the user, or a sync) gets the next one."""
     for _ in range(20):
@@ -456,7 +443,7 @@ def _create(vault: Path, folder: str, person: Person, path: str, data: bytes, re
             safe_write(vault, path, data, None)
             return path
         except WriteConflict:
-            path = _free_path(vault, folder, person.name, reserved)
+            path = paths.take(person.name)
         except OSError as exc:
             report.failed.append(f"{path}: cannot write: {exc.strerror or exc} — {person.name} was not imported")
             return None
