@@ -436,3 +436,28 @@ def test_note_paths_list_the_folder_once_and_agree_with_unique_note_path(make_va
     assert paths.take("Dee") == "People/Dee.md" and paths.take("Dee") == "People/Dee 2.md"
     paths.mark_taken("People/Eve.md")
     assert paths.take("Eve") == "People/Eve 2.md"
+
+
+def test_namesakes_with_different_linkedin_urls_are_different_people(cli, make_vault, tmp_path):
+    vault = make_vault({
+        "People/John Smith.md": "---\ntype: contact\nlinkedin: https://www.linkedin.com/in/jsmith-1\n---\n",
+        "People/Mary Jones.md": "---\ntype: contact\nemail: mary@old-job.example\n---\n",
+    })
+    export = tmp_path / "Connections.csv"
+    export.write_text("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+                      "John,Smith,https://www.linkedin.com/in/jsmith-2,,Initech,,\n"
+                      "John,Smith,https://www.linkedin.com/in/jsmith-3,,Globex,,\n"
+                      "John,Smith,https://www.linkedin.com/in/jsmith-1,,Acme,,\n"
+                      "Mary,Jones,https://www.linkedin.com/in/mary,mary@new-job.example,,,\n", "utf-8")
+    result = import_(cli, vault, export)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "created People/John Smith 2.md (John Smith)",
+        "created People/John Smith 3.md (John Smith)",
+        "already in the vault: John Smith (People/John Smith.md, same LinkedIn URL)",
+        # A new address is no sign of another person: the name decides.
+        "already in the vault: Mary Jones (People/Mary Jones.md, same name)",
+        "imported 2 contacts, 2 already in the vault, 0 skipped (no name)",
+    ]
+    assert front_matter(vault / "People/John Smith 2.md")["company"] == "Initech"
+    assert front_matter(vault / "People/John Smith 3.md")["company"] == "Globex"

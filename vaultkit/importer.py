@@ -52,14 +52,7 @@ class Person:
     phone: str | None = None
     linkedin: str | None = None
     connected_on: dt.date | None = None
-
-    def keys(self) -> list[tuple[str, str]]:
-        """What identifies this person, strongest first: emails, LinkedIn URL, name."""
-        keys = [("email", _fold(e)) for e in self.emails]
-        if self.linkedin:
-            keys.append(("linkedin", _url_key(self.linkedin)))
-        keys.append(("name", _fold(self.name)))
-        return keys
+    note: str | None = None  # for a person of the vault: their contact note
 
     def absorb(self, other: Person) -> None:
         """Fill what this entry lacks from another entry for the same person."""
@@ -329,40 +322,70 @@ def _url_key(url: str) -> str:
     return key.split("?", 1)[0].split("#", 1)[0].rstrip("/")
 
 
+class Directory:
+    """People found the way an import recognises them: by a shared email or LinkedIn URL,
+    else by name — unless both have a LinkedIn URL and the URLs differ (two connections
+    called John Smith are two people; two addresses of Ann Lee are still Ann Lee)."""
+
+    def __init__(self) -> None:
+        self.by_email: dict[str, Person] = {}
+        self.by_url: dict[str, Person] = {}
+        self.by_name: dict[str, list[Person]] = {}
+
+    def add(self, person: Person, names: list[str] = ()) -> None:
+        """Let `person` be found by their emails, LinkedIn URL and name (and `names`)."""
+        for email in person.emails:
+            self.by_email.setdefault(_fold(email), person)
+        if person.linkedin:
+            self.by_url.setdefault(_url_key(person.linkedin), person)
+        for name in {_fold(n) for n in (person.name, *names) if n and n.strip()}:
+            found = self.by_name.setdefault(name, [])
+            if not any(known is person for known in found):
+                found.append(person)
+
+    def find(self, person: Person) -> tuple[Person, str] | None:
+        """The person known here who is `person`, and why (`email`, `linkedin`, `name`)."""
+        for email in person.emails:
+            if _fold(email) in self.by_email:
+                return self.by_email[_fold(email)], "email"
+        url = _url_key(person.linkedin) if person.linkedin else None
+        if url and url in self.by_url:
+            return self.by_url[url], "linkedin"
+        for known in self.by_name.get(_fold(person.name), []):
+            if not (url and known.linkedin and _url_key(known.linkedin) != url):
+                return known, "name"
+        return None
+
+
 def merge_duplicates(people: list[Person]) -> tuple[list[Person], int]:
-    """One entry per person: entries that share an email, a LinkedIn URL or a name are
-    folded into the first; returns the people in file order and how many were folded."""
+    """One entry per person of the file: a later entry for someone already seen fills in
+    what the first lacks; returns the people in file order and how many were folded."""
     merged: list[Person] = []
-    owner: dict[tuple[str, str], Person] = {}
+    seen = Directory()
     folded = 0
     for person in people:
-        first = next((owner[k] for k in person.keys() if k in owner), None)
-        if first is None:
+        hit = seen.find(person)
+        if hit is None:
             merged.append(person)
-            first = person
+            seen.add(person)
         else:
-            first.absorb(person)
+            hit[0].absorb(person)
+            seen.add(hit[0], [person.name])
             folded += 1
-        for k in first.keys():
-            owner.setdefault(k, first)
     return merged, folded
 
 
-def vault_identities(session) -> dict[tuple[str, str], str]:
-    """Every contact note by its email, LinkedIn URL, name and aliases."""
+def vault_people(session) -> Directory:
+    """Every contact note, findable by its email, LinkedIn URL, name, file name and aliases."""
     ix = session.index
-    found: dict[tuple[str, str], str] = {}
+    found = Directory()
     for path in sorted(ix.paths_of_kind(CONTACT)):
         rec = ix.records[path]
         email, linkedin = rec.fields.get("email"), rec.fields.get("linkedin")
-        keys = [("email", _fold(email))] if isinstance(email, str) and email.strip() else []
-        if isinstance(linkedin, str) and linkedin.strip():
-            keys.append(("linkedin", _url_key(linkedin)))
-        for name in (ix.name(path), path.rsplit("/", 1)[-1].removesuffix(".md"), *rec.aliases):
-            if name and name.strip():
-                keys.append(("name", _fold(name)))
-        for k in keys:
-            found.setdefault(k, path)
+        person = Person(name=ix.name(path), line=0, note=path,
+                        emails=[email] if isinstance(email, str) and email.strip() else [],
+                        linkedin=linkedin if isinstance(linkedin, str) and linkedin.strip() else None)
+        found.add(person, [path.rsplit("/", 1)[-1].removesuffix(".md"), *rec.aliases])
     return found
 
 
@@ -394,13 +417,13 @@ def import_contacts(vault: Path, file: Path, today: dt.date, *, dry_run: bool = 
 def _import(vault: Path, today: dt.date, people: list[Person], report: ImportReport, dry_run: bool,
             progress: Callable[[int, int], None] | None) -> None:
     with session_for(vault, today) as session:
-        known = vault_identities(session)
+        known = vault_people(session)
         paths = NotePaths(vault, session.cfg.contacts_folder)
         planned: list[tuple[Person, str, bytes]] = []
         for person in people:
-            hit = next(((k, known[k]) for k in person.keys() if k in known), None)
+            hit = known.find(person)
             if hit is not None:
-                report.existing.append((person.name, hit[1], _WHY[hit[0][0]]))
+                report.existing.append((person.name, hit[0].note, _WHY[hit[1]]))
                 continue
             text, warnings = contact_note_text(
                 session, person.name, company=person.company, role=person.role,
