@@ -461,3 +461,19 @@ def test_namesakes_with_different_linkedin_urls_are_different_people(cli, make_v
     ]
     assert front_matter(vault / "People/John Smith 2.md")["company"] == "Initech"
     assert front_matter(vault / "People/John Smith 3.md")["company"] == "Globex"
+
+
+def test_vcard_2_1_quoted_printable_and_a_tel_uri_with_an_extension(cli, make_vault, tmp_path):
+    vault = make_vault()
+    (tmp_path / "c.vcf").write_bytes(crlf(
+        "BEGIN:VCARD\nVERSION:2.1\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\n"
+        "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:J=C3=BCrgen M=C3=BCller\nEMAIL;PREF;INTERNET:jm@example.de\n"
+        "END:VCARD\n"
+        "BEGIN:VCARD\nVERSION:4.0\nFN:Simon Perreault\n"
+        'TEL;VALUE=uri;TYPE="work,voice";PREF=1:tel:+1-418-656-9254;ext=102\n'
+        'TEL;VALUE=uri;TYPE="work,cell":tel:+1-418-262-6501\nEND:VCARD\n'
+    ))
+    result = import_(cli, vault, tmp_path / "c.vcf")
+    assert result.exit_code == 0, result.output
+    assert front_matter(vault / "People/Jürgen Müller.md")["email"] == "jm@example.de"
+    assert front_matter(vault / "People/Simon Perreault.md")["phone"] == "+1-418-656-9254 ext. 102"

@@ -229,7 +229,7 @@ def _vcard_person(card, line: int) -> tuple[Person | None, str]:
     for item in _by_preference(_values(card, "tel")):
         phone = _text(item.value)
         if phone:
-            person.phone = re.sub(r"^tel:", "", phone, flags=re.I)
+            person.phone = re.sub(r";ext=", " ext. ", re.sub(r"^tel:", "", phone, flags=re.I), flags=re.I)
             break
     for item in _values(card, "url") + _values(card, "x-socialprofile") + _values(card, "socialprofile"):
         url = _text(item.value)
