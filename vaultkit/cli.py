@@ -236,6 +236,54 @@ def new_interview(contact, vault, date, time_, medium, today) -> None:
     click.echo(f"created {path}")
 
 
+@main.group("import")
+def import_() -> None:
+    """Bring notes in from elsewhere (contacts from an address book or LinkedIn)."""
+
+
+@import_.command("contacts")
+@click.argument("file", type=click.Path(path_type=Path))
+@vault_option
+@click.option("--dry-run", is_flag=True, help="List the notes it would create; write nothing.")
+@today_option
+@fatal_errors
+def import_contacts(file, vault, dry_run, today) -> None:
+    """Create a contact note for each new person in FILE: a vCard file (.vcf) or LinkedIn's
+    Connections.csv. People who already have a note are left as they are."""
+    from .importer import import_contacts as run_import
+    vault = _vault(vault)
+    day = _today(today)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= IMPORT_BAR_MIN and sys.stdout.isatty():
+            bar = click.progressbar(length=total, label="Importing contacts", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
+    try:
+        report = run_import(vault, file, day, dry_run=dry_run, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for line, reason in report.skipped:
+        click.echo(f"vaultkit: {file}:{line}: skipped ({reason})", err=True)
+    for message in report.warnings + report.failed:
+        click.echo(f"vaultkit: {message}", err=True)
+    for path, name in report.created:
+        shown = "" if path.rsplit("/", 1)[-1] == f"{name}.md" else f" ({name})"
+        click.echo(f"{'would create' if dry_run else 'created'} {path}{shown}")
+    for name, path, why in report.existing:
+        click.echo(f"already in the vault: {name} ({path}, {why})")
+    click.echo(("dry run: " if dry_run else "") + report.summary())
+    sys.exit(1 if report.failed else 0)
+
+
+IMPORT_BAR_MIN = 50  # contacts; a smaller file is done before a bar would be seen
+
+
 def _date_option(option: str, value: str) -> dt.date:
     """A YYYY-MM-DD option; a well-formed day that does not exist is named as such."""
     m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())

@@ -47,7 +47,7 @@ def init_vault(vault: Path) -> tuple[list[str], list[str]]:
 
 
 @contextmanager
-def _session(vault: Path, today: dt.date) -> Iterator[Session]:
+def session_for(vault: Path, today: dt.date) -> Iterator[Session]:
     """A read-only session over the vault, closed however the command ends."""
     session = Session(vault, today, readonly=True)
     try:
@@ -130,41 +130,55 @@ def create_contact(vault: Path, name: str, today: dt.date, *, company: str | Non
     """Create a contact note; return its path and any warnings."""
     if not name.strip():
         raise VaultkitError("a contact needs a name")
-    warnings: list[str] = []
-    with VaultLock(vault, owner="vaultkit new contact"), _session(vault, today) as session:
-        ix = session.index
+    with VaultLock(vault, owner="vaultkit new contact"), session_for(vault, today) as session:
         existing = _existing_contact(session, name)
         if existing is not None:
             raise VaultkitError(f"a contact named {name.strip()!r} exists already: {existing} — open that note, "
                                 "or give the new person a name that tells them apart (for example "
                                 f"\"{name.strip()} (Company)\"); nothing was created")
-        referrers = []
-        for person in referred_by:
-            found = _find_contact(session, person)
-            if found is None:
-                warnings.append(f"no note for {person!r} yet; the link stays unresolved until you create one")
-                referrers.append({"name": person, "target": safe_filename(person)})
-            else:
-                referrers.append({"name": ix.name(found), "target": ix.target(found)})
-        company_name, company_target = company, None
-        if company:
-            found = ix.resolver.resolve(Link(company.strip(), "plain", 1, "company"), "")
-            if found is not None:
-                company_name, company_target = ix.name(found), ix.target(found)
-        context = {"today": session.today.isoformat(), "key": None, "name": name, "company": company_name,
-                   "company_target": company_target, "role": role, "email": email, "referred_by": referrers}
-        text = _render(session, "contact.md", context)
+        text, warnings = contact_note_text(session, name, company=company, role=role, email=email,
+                                           referred_by=referred_by)
         _check_folder(session, session.cfg.contacts_folder)
         path = unique_note_path(vault, session.cfg.contacts_folder, safe_filename(name))
         safe_write(vault, path, text.encode("utf-8"), None)
     return path, warnings
 
 
+def contact_note_text(session: Session, name: str, *, company: str | None = None, role: str | None = None,
+                      email: str | None = None, phone: str | None = None, linkedin: str | None = None,
+                      connected_on: dt.date | None = None, referred_by: list[str] = ()) -> tuple[str, list[str]]:
+    """A new contact note's text, rendered from the contact template, and any warnings.
+
+    The one way vaultkit makes a contact note (`new contact` and `import contacts`): a
+    company that has a note becomes a link to it, a referrer a link to theirs.
+    """
+    ix = session.index
+    warnings: list[str] = []
+    referrers = []
+    for person in referred_by:
+        found = _find_contact(session, person)
+        if found is None:
+            warnings.append(f"no note for {person!r} yet; the link stays unresolved until you create one")
+            referrers.append({"name": person, "target": safe_filename(person)})
+        else:
+            referrers.append({"name": ix.name(found), "target": ix.target(found)})
+    company_name, company_target = company, None
+    if company:
+        found = ix.resolver.resolve(Link(company.strip(), "plain", 1, "company"), "")
+        if found is not None:
+            company_name, company_target = ix.name(found), ix.target(found)
+    context = {"today": session.today.isoformat(), "key": None, "name": name, "company": company_name,
+               "company_target": company_target, "role": role, "email": email, "phone": phone,
+               "linkedin": linkedin, "connected_on": connected_on.isoformat() if connected_on else None,
+               "referred_by": referrers}
+    return _render(session, "contact.md", context), warnings
+
+
 def create_interview(vault: Path, contact: str, date: dt.date, today: dt.date, *, time: str | None = None,
                      medium: str | None = None) -> tuple[str, list[str]]:
     """Create an interview note with a contact; return its path and any warnings."""
     warnings: list[str] = []
-    with VaultLock(vault, owner="vaultkit new interview"), _session(vault, today) as session:
+    with VaultLock(vault, owner="vaultkit new interview"), session_for(vault, today) as session:
         ix = session.index
         found = _find_contact(session, contact)
         if found is None:

@@ -74,13 +74,41 @@ def unique_note_path(vault: Path, folder: str, stem: str) -> str:
     nothing (`..`, `.`) is dropped. Checking is not reserving: create the file with
     `safe_write(..., expect=None)`, which refuses if the name was taken in between.
     """
+    parts, where = _note_folder(vault, folder)
+    return _first_free(parts, stem, _names_in(where))
+
+
+class NotePaths:
+    """`unique_note_path` for many new notes in one folder (an import of thousands): the
+    folder is listed once, not once a note, and every path handed out counts as taken."""
+
+    def __init__(self, vault: Path, folder: str):
+        self.parts, where = _note_folder(vault, folder)
+        self.taken = _names_in(where)
+
+    def take(self, stem: str) -> str:
+        """The next free path for `stem`, now taken."""
+        path = _first_free(self.parts, stem, self.taken)
+        self.mark_taken(path)
+        return path
+
+    def mark_taken(self, path: str) -> None:
+        """Count `path` as taken (say, a file that appeared since the folder was listed)."""
+        self.taken.add(_key(path.rsplit("/", 1)[-1]))
+
+
+def _note_folder(vault: Path, folder: str) -> tuple[list[str], Path]:
+    """The cleaned segments of `folder`, and where it is; UnsafePath if outside the vault."""
     parts = [seg for seg in (_clean(s, max_bytes=200) for s in re.split(r"[/\\]", folder)) if seg]
     root = Path(vault).resolve()
     where = root.joinpath(*parts)
     if not where.resolve().is_relative_to(root):
         raise UnsafePath(f"folder {folder!r} resolves outside the vault — check for a symlink",
                          path=folder)
-    taken = _names_in(where)
+    return parts, where
+
+
+def _first_free(parts: list[str], stem: str, taken: set[str]) -> str:
     base = safe_filename(stem, MAX_NAME_BYTES)
     n = 1
     while True:

@@ -36,6 +36,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 import vaultkit
 from vaultkit.errors import TemplateProblem
+from vaultkit.mail import mailto_url
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "humandate": humandate,
     "wikilink": wikilink,
     "plain": plain,
+    "mailto": mailto_url,
 }
 
 
