@@ -159,3 +159,14 @@ def test_a_no_change_sync_imports_neither_jinja2_nor_watchdog(make_vault):
 
     assert loaded() == "jinja2"  # the first sync renders notes (and the check sees it)
     assert loaded() == ""  # the second has nothing to do
+
+
+def test_per_note_outcomes_are_not_command_stopping_errors():
+    """A broken marker, a template error, a write refused or skipped are per-note problems:
+    none of them is the kind of error that stops a command (exit 2)."""
+    from vaultkit.errors import (ConfigError, LockError, MarkerError, NoteError, NotAVault,
+                                 TemplateProblem, UnsafePath, VaultkitError, WriteConflict)
+    for per_note in (MarkerError, TemplateProblem, UnsafePath, WriteConflict):
+        assert issubclass(per_note, NoteError) and not issubclass(per_note, VaultkitError)
+    for fatal in (ConfigError, LockError, NotAVault):
+        assert issubclass(fatal, VaultkitError) and not issubclass(fatal, NoteError)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from .errors import VaultkitError
+from .errors import NoteError, VaultkitError
 
 log = logging.getLogger("vaultkit")
 
@@ -49,7 +49,9 @@ def fatal_errors(f):
     def run(*args, **kwargs):
         try:
             return f(*args, **kwargs)
-        except VaultkitError as exc:
+        except (VaultkitError, NoteError) as exc:
+            # A NoteError reaches here only from a command that exists to make that one
+            # note (`new`, `init`): nothing was written, so it ends the command too.
             click.echo(f"vaultkit: {exc}", err=True)
             sys.exit(2)
 

@@ -28,19 +28,34 @@ class LockError(VaultkitError):
     busy = False
 
 
-class TemplateProblem(VaultkitError):
+class NoteError(Exception):
+    """Something wrong with one note, template or write: reported (a `Problem`) and
+    skipped while the rest of the work goes on. Only a command that exists to make that
+    one note (`vaultkit new`) stops on it."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        return format_location(self.path, self.line, self.message)
+
+
+class TemplateProblem(NoteError):
     """A template failed to load or render (path and line of the template)."""
 
 
-class MarkerError(VaultkitError):
+class MarkerError(NoteError):
     """A note's managed-block markers are broken (missing end, duplicate, nested)."""
 
 
-class WriteConflict(VaultkitError):
+class WriteConflict(NoteError):
     """The file changed on disk since it was read; the write was skipped."""
 
 
-class UnsafePath(VaultkitError):
+class UnsafePath(NoteError):
     """A path to write resolves outside the vault."""
 
 
