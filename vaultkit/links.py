@@ -748,23 +748,100 @@ class Resolver:
 
 
 # -- building links --------------------------------------------------------------------
+#
+# The one builder of the links vaultkit writes. A wikilink names its target by file name
+# or path; a file whose name a wikilink cannot spell (`C#D.md`, `A|B.md`, ` padded .md`)
+# gets a Markdown link with its %-encoded path instead, which Obsidian resolves.
 
-_NEWLINES = re.compile(r"\r\n|[\r\n]")
-_SHOWN_SAFE = str.maketrans({"|": "-", "[": "(", "]": ")"})
-_TARGET_SAFE = str.maketrans({"|": "-", "[": "(", "]": ")", "#": "-", "^": "-"})
+# Line breaks and other control characters: one line, always.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# In a target, these end the link, split it, or start a heading / block reference.
+_TARGET_UNSAFE = re.compile(r"[\[\]|#^\x00-\x1f\x7f\x85\u2028\u2029]|<!--|-->")
+_SHOWN_SAFE = str.maketrans({"[": "(", "]": ")", "|": "¦"})
+
+
+def one_line(text: str) -> str:
+    """Control characters and line breaks as spaces, runs of blanks as one, and HTML
+    comment delimiters broken, so that a name can never fake a marker."""
+    text = _CONTROL.sub(" ", text)
+    text = text.replace("<!--", "<!- -").replace("-->", "- ->")
+    return " ".join(text.split())
+
+
+def safe_shown(shown: str) -> str:
+    """Text that can stand inside `[[target|…]]` or `[…](path)` without ending or splitting
+    it: one line, `[`/`]` as `(`/`)`, `|` as `¦`."""
+    return one_line(shown).translate(_SHOWN_SAFE)
+
+
+def safe_target(target: str) -> str:
+    """The nearest wikilink target to `target`: `[ ] | # ^` and control characters become
+    spaces and runs of blanks one space, as in the file names vaultkit makes; `_` if
+    nothing is left."""
+    return one_line(_TARGET_UNSAFE.sub(" ", target)) or "_"
+
+
+def nameable(target: str) -> bool:
+    """Whether `[[target]]` names exactly `target` (a stem or a path without `.md`)."""
+    return (bool(target) and target == target.strip() and "  " not in target
+            and _TARGET_UNSAFE.search(target) is None)
 
 
 def wikilink(target: str, shown: str | None = None) -> str:
-    """`[[target|shown]]`, or `[[target]]` when `shown` is None or the same as the target.
+    """`[[target|shown]]`, or `[[target]]` when `shown` is None, empty or the target.
 
-    Characters that would end or split the link are replaced: `|` by `-`, `[`/`]` by
-    `(`/`)`, newlines by a space, and in the target also `#` and `^` (which would start a
-    heading or block reference there; in the shown text they are harmless).
+    The target goes through `safe_target`, the shown text through `safe_shown`: nothing
+    put in can end or split the link.
     """
-    safe_target = _NEWLINES.sub(" ", target).translate(_TARGET_SAFE).strip()
-    if shown is None:
-        return f"[[{safe_target}]]"
-    safe_shown = _NEWLINES.sub(" ", shown).translate(_SHOWN_SAFE).strip()
-    if not safe_shown or safe_shown == safe_target:
-        return f"[[{safe_target}]]"
-    return f"[[{safe_target}|{safe_shown}]]"
+    safe = safe_target(target)
+    text = safe_shown(shown) if shown is not None else ""
+    if not text or text == safe:
+        return f"[[{safe}]]"
+    return f"[[{safe}|{text}]]"
+
+
+def markdown_link(path: str, shown: str, source: str) -> str:
+    """`[shown](relative/path.md)`: the vault path `path`, %-encoded, relative to the
+    folder of the note `source` that holds the link."""
+    from urllib.parse import quote
+
+    here = _folder(source).split("/") if _folder(source) else []
+    there = path.split("/")
+    common = 0
+    while common < min(len(here), len(there) - 1) and here[common] == there[common]:
+        common += 1
+    rel = [".."] * (len(here) - common) + there[common:]
+    return f"[{safe_shown(shown) or '_'}]({quote('/'.join(rel), safe='/')})"
+
+
+def note_link(path: str, target: str, name: str, source: str | None) -> str:
+    """The link to the note at `path` from the note `source`: `[[target|name]]` when
+    `target` (a stem or path) names it, else a Markdown link (vault-relative without
+    `source`)."""
+    if nameable(target):
+        return wikilink(target, None if name == target else name)
+    return markdown_link(path, name, source or "")
+
+
+# Every wikilink or embed in a text, for reducing links to the text they show.
+_SHOWN_WIKILINK = re.compile("!?" + _WIKILINK.pattern)
+
+
+def is_wikilink(text: str) -> bool:
+    """Whether `text` is one whole wikilink (`[[People/Ann#Intro|Ann]]`)."""
+    return _WIKILINK.fullmatch(text) is not None
+
+
+def shown_text(text: str) -> str:
+    """`text` with each wikilink replaced by what it shows: its alias, else its target's
+    base name without heading (`[[People/Ann#Intro]]` -> `Ann`)."""
+    if "[[" not in text:
+        return text
+    return _SHOWN_WIKILINK.sub(_shown_of, text)
+
+
+def _shown_of(m: re.Match[str]) -> str:
+    target, bar, alias = m.group(1).partition("|")
+    if bar:
+        return alias
+    return target.partition("#")[0].rsplit("/", 1)[-1]

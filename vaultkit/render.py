@@ -31,6 +31,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SecurityError
 
 import vaultkit
+from vaultkit import links
 from vaultkit.errors import TemplateProblem
 from vaultkit.sandbox import MAX_INT_BITS, Budget, OutputTooLarge, OverBudget, Sandbox
 
@@ -155,39 +156,20 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-# Characters that end or split a wikilink, and line breaks; `#` and `^` also start a
-# heading or block reference in a target. Marker comments are broken up so that a name
-# can never fake a managed block.
-_SHOWN_TABLE = str.maketrans({"[": "(", "]": ")", "|": "¦"})
-_TARGET_TABLE = str.maketrans({"[": "(", "]": ")", "|": "¦", "#": " ", "^": " "})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
-
-
-def _one_line(text: str) -> str:
-    text = _CONTROL.sub(" ", text)
-    text = text.replace("<!--", "<!- -").replace("-->", "- ->")
-    return " ".join(text.split())
-
-
 def wikilink(target: Any, shown: Any = None) -> str:
-    """`[[target|shown]]`, made harmless: `[`, `]`, `|` and line breaks cannot end or
-    split the link. A trailing `.md` is dropped from a path. With no target (None or
-    empty) it is the shown text alone, unlinked."""
+    """The `wikilink` filter: `links.wikilink` (the one builder), with a trailing `.md`
+    dropped from a path; with no target (None or empty) the shown text alone, unlinked."""
     _fail_if_undefined(target)
     _fail_if_undefined(shown)
-    shown_text = "" if shown is None else _one_line(str(shown)).translate(_SHOWN_TABLE)
     if target is None or not str(target).strip():
-        return shown_text
+        return "" if shown is None else links.safe_shown(str(shown))
     target_text = str(target)
     if target_text.lower().endswith(".md"):
         target_text = target_text[:-3]
-    target_text = _one_line(target_text.translate(_TARGET_TABLE)) or "_"
-    if not shown_text or shown_text == target_text:
-        return f"[[{target_text}]]"
-    return f"[[{target_text}|{shown_text}]]"
+    return links.wikilink(target_text, None if shown is None else str(shown))
 
 
-_WIKI_RE = re.compile(r"!?\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
+# A Markdown link or embed, reduced to its text by `plain`.
 _MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 
 
@@ -198,9 +180,9 @@ def plain(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
-    text = _WIKI_RE.sub(lambda m: m.group(2) or m.group(1).split("#")[0].rsplit("/", 1)[-1], text)
+    text = links.shown_text(text)
     text = _MD_LINK_RE.sub(r"\1", text)
-    return _one_line(text)
+    return links.one_line(text)
 
 
 def _fail_if_undefined(value: Any) -> None:

@@ -28,7 +28,7 @@ from jinja2.utils import _PassArg
 MAX_INT_BITS = 1 << 16
 # Steps (loop iterations, calls, filter applications) one render may take. The packaged
 # templates take a few hundred; two nested 100,000-step loops would take 10**10.
-MAX_STEPS = 1_000_000
+MAX_STEPS = 250_000
 # CPU seconds one render may spend.
 MAX_CPU_SECONDS = 3.0
 # How often (in steps) the CPU clock is read: cheap enough, and fine enough.
@@ -74,26 +74,25 @@ class Budget:
         self.limit = limit
         self.max_steps = max_steps
         self.max_cpu = max_cpu
-        self.steps = 0
-        self._next_clock = _CLOCK_EVERY
-        self._cpu_start = time.thread_time()
+        self.start()
 
     def start(self) -> None:
         """A new render: nothing spent yet."""
         self.steps = 0
-        self._next_clock = _CLOCK_EVERY
+        self._next_check = min(_CLOCK_EVERY, self.max_steps + 1)
         self._cpu_start = time.thread_time()
 
     def step(self, n: int = 1) -> None:
         self.steps += n
+        if self.steps >= self._next_check:
+            self._check()
+
+    def _check(self) -> None:
+        """Past the step cap or the CPU time: stop. Called every `_CLOCK_EVERY` steps."""
         if self.steps > self.max_steps:
             raise OverBudget(f"the template took more than {self.max_steps:,} steps "
                              "(loop iterations, calls and filters)")
-        if self.steps >= self._next_clock:
-            self._next_clock = self.steps + _CLOCK_EVERY
-            self.check_cpu()
-
-    def check_cpu(self) -> None:
+        self._next_check = min(self.steps + _CLOCK_EVERY, self.max_steps + 1)
         spent = time.thread_time() - self._cpu_start
         if spent > self.max_cpu:
             raise OverBudget(f"the template ran for more than {self.max_cpu:g} seconds of CPU time")
@@ -101,7 +100,9 @@ class Budget:
     def counted(self, iterable: Any) -> Iterator[Any]:
         """`iterable`, one step per item (what every `{% for %}` loops over)."""
         for item in iterable:
-            self.step()
+            self.steps += 1
+            if self.steps >= self._next_check:
+                self._check()
             yield item
 
     def refuse(self, what: str) -> None:

@@ -376,7 +376,7 @@ class Session:
 
     def _referral_index(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
         path = self.cfg.referral_index
-        inner = blocks.referral_index_block(f)
+        inner = blocks.referral_index_block(f, path)
         rec = self.index.records.get(path)
         if rec is None:
             if (self.vault / path).exists() or self.scan_result and path in self.scan_result.notes:
@@ -398,7 +398,7 @@ class Session:
         rec = self.index.records.get(path)
         if rec is None or not rec.ok:
             return []
-        inner = blocks.follow_ups_block(f)
+        inner = blocks.follow_ups_block(f, path)
         w = self._block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
         return [w] if w else []
 
