@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 from urllib.parse import unquote
 
+from .markers import next_fence
 from .model import LINK_PROPERTIES, Link
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ _BRACKET = re.compile(r"\[\[[^\[\]\n\x00]*\]\]|\\[^\n]|\[|\]|\n(?=[ \t\r]*\n)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
-# Lines that may start a fenced code block, an HTML comment or a managed block.
-_BLOCK_START = re.compile(r"^[ \t]*(?:(`{3,})([^\n]*)|(~{3,})|(<!--))", re.M)
+# Lines that may start an HTML comment or a managed block (fences: `markers.next_fence`).
+_BLOCK_START = re.compile(r"^[ \t]*(<!--)", re.M)
 # The marker syntax of `write.py`: a whole line, spaces or tabs around the words.
 _MANAGED_BEGIN = re.compile(r"<!--[ \t]+vaultkit:begin[ \t]+([\w.-]+)[ \t]+-->[ \t\r]*$", re.M)
 
@@ -217,11 +218,6 @@ def _masked(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _closing_fence(char: str, length: int) -> re.Pattern[str]:
-    return re.compile(r"^[ \t]*" + re.escape(char) + "{%d,}[ \t\r]*$" % length, re.M)
-
-
-@lru_cache(maxsize=64)
 def _managed_end(name: str) -> re.Pattern[str]:
     return re.compile(r"^<!--[ \t]+vaultkit:end[ \t]+" + re.escape(name) + r"[ \t]+-->[ \t\r]*$", re.M)
 
@@ -230,42 +226,42 @@ def _block_spans(text: str, needles: list[str] | None = None) -> list[tuple[int,
     """Spans of fenced code blocks, managed blocks and comments that start a line.
 
     Block structure comes before inline structure (as in CommonMark), so this runs first
-    and the inline scan only sees the text between these spans. Fences may be indented
-    any amount, because fences inside list items are.
+    and the inline scan only sees the text between these spans. What a code fence is,
+    is `markers.next_fence`'s to say (the marker scan uses the same rule).
     """
     spans: list[tuple[int, int]] = []
     n = len(text)
-    pos = 0
     if needles is None:
         needles = [x for x in ("```", "~~~", "<!--") if _contains(text, x)]
+    fences = "```" in needles or "~~~" in needles
+    comment_needles = ["<!--"] if "<!--" in needles else []
+    fence = next_fence(text, 0) if fences else None
     found: dict[str, int] = {}
+    pos = 0
     while pos < n:
-        m = _next_block_start(text, pos, needles, found)
-        if m is None:
+        if fence is not None and fence.start < pos:
+            fence = next_fence(text, pos)
+        m = _next_block_start(text, pos, comment_needles, found) if comment_needles else None
+        if fence is None and m is None:
             break
+        if m is None or (fence is not None and fence.start <= m.start()):
+            spans.append((fence.start, fence.end))
+            pos = fence.end
+            continue
         line_start = m.start()
         line_end = text.find("\n", line_start)
         if line_end == -1:
             line_end = n
-        fence = m.group(1) or m.group(3)
-        if fence:
-            if m.group(1) and "`" in m.group(2):  # not a fence: an inline code span
-                pos = line_end + 1
-                continue
-            close = _search_lines(_closing_fence(fence[0], len(fence)), text, line_end + 1, fence[0] * 3, True)
+        begin = _MANAGED_BEGIN.match(text, line_start)
+        if begin:
+            close = _search_lines(_managed_end(begin.group(1)), text, line_end + 1, "<!--", False)
             end = close.end() if close else n
             spans.append((line_start, end))
         else:
-            begin = _MANAGED_BEGIN.match(text, line_start)
-            if begin:
-                close = _search_lines(_managed_end(begin.group(1)), text, line_end + 1, "<!--", False)
-                end = close.end() if close else n
-                spans.append((line_start, end))
-            else:
-                start = m.start(4)
-                close = text.find("-->", start + 2)
-                end = close + 3 if close != -1 else n
-                spans.append((start, end))
+            start = m.start(1)
+            close = text.find("-->", start + 2)
+            end = close + 3 if close != -1 else n
+            spans.append((start, end))
         pos = end
     return spans
 
