@@ -18,6 +18,7 @@ import yaml
 
 from .errors import Problem, TemplateProblem, UnsafePath
 from .facts import Facts
+from .markers import FRONTMATTER_CLOSE
 from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite
 from .names import fitted_stem, safe_filename, unique_note_path
 from .vault import parse_note
@@ -150,7 +151,6 @@ class _Planner:
 
 # A top-level line setting one of the keys vaultkit owns (any case, quoted or not).
 _OWN_KEY_LINE = re.compile(r"""^(["']?)(generated_by|vaultkit_key)\1[ \t]*:.*$""", re.M | re.I)
-_FRONTMATTER_CLOSE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
 
 
 def ensure_keys(text: str, key: str) -> str:
@@ -164,12 +164,12 @@ def ensure_keys(text: str, key: str) -> str:
     head = f"generated_by: vaultkit\nvaultkit_key: {yaml_scalar(key)}\n"
     if not text.startswith("---\n"):
         return "---\n" + head + "---\n" + text
-    close = _FRONTMATTER_CLOSE.search(text, 3)
+    close = FRONTMATTER_CLOSE.search(text, 3)
     if close is None:
         raise TemplateProblem("the rendered front-matter has no closing `---` line")
     fm = text[4:close.start() + 1]
-    meta = _load_rendered(fm)
-    own = [m for m in _OWN_KEY_LINE.finditer(fm)]
+    _load_rendered(fm)  # a mapping, else TemplateProblem
+    own = list(_OWN_KEY_LINE.finditer(fm))
     if not own:
         return "---\n" + head + text[4:]
     lines = {"generated_by": "generated_by: vaultkit",

@@ -189,7 +189,7 @@ class _Scan:
 
 # The lines that open and close front-matter: `---` first, then `---` or `...`, each with
 # nothing but blanks after it (the note parser reads front-matter the same way).
-_FRONTMATTER_CLOSE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
+FRONTMATTER_CLOSE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
 
 
 def body_start(text: str) -> int:
@@ -203,7 +203,7 @@ def body_start(text: str) -> int:
     first_end = text.find("\n")
     if first_end < 0 or text[3:first_end].strip():
         return 0
-    close = _FRONTMATTER_CLOSE.search(text, first_end)
+    close = FRONTMATTER_CLOSE.search(text, first_end)
     if close is None:
         return 0
     end = text.find("\n", close.start() + 1)
