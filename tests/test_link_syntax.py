@@ -39,6 +39,17 @@ def test_one_wikilink_rule_for_blocks_and_templates(target, shown, expected):
     assert render.wikilink(target, shown) == expected
 
 
+def test_which_targets_a_wikilink_can_name():
+    for good in ("Ann Lee", "People/Ann Lee", "Tomás", "50% done", "a.b"):
+        assert links.nameable(good), good
+    for bad in ("C#D", "A|B", "E]]F", "[x]", "c^1", " padded", "padded ", "a\tb", "a\nb",
+                "two  spaces", "x.md", "a<!--b", ""):
+        assert not links.nameable(bad), bad
+    assert links.markdown_link("Notes/C#D.md", "C#D", "People/Ann.md") == "[C#D](../Notes/C%23D.md)"
+    assert links.markdown_link("People/A|B.md", "A|B", "People/Ann.md") == "[A¦B](A%7CB.md)"
+    assert links.markdown_link("x y.md", "x y", "") == "[x y](x%20y.md)"
+
+
 def test_the_plain_filter_and_the_parser_read_link_text_alike():
     text = "see [[People/Ann#Intro]], [[Bo|Bo B.]] and ![[img.png]]"
     assert links.shown_text(text) == "see Ann, Bo B. and img.png"

@@ -780,6 +780,7 @@ def safe_target(target: str) -> str:
 def nameable(target: str) -> bool:
     """Whether `[[target]]` names exactly `target` (a stem or a path without `.md`)."""
     return (bool(target) and target == target.strip() and "  " not in target
+            and not target[-3:].lower() == ".md"  # `[[x.md]]` would name x.md, not x.md.md
             and _TARGET_UNSAFE.search(target) is None)
 
 
