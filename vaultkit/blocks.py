@@ -31,7 +31,8 @@ def _finish(lines: list[str], empty: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _interview_line(f: Facts, i: str, with_contact: bool = False, contact: str | None = None) -> str:
+def _interview_line(f: Facts, i: str, holder: str, with_contact: bool = False,
+                    contact: str | None = None) -> str:
     """One interview: date, status, link, agenda, and the thank-you to `contact` (in that
     contact's block: nobody's block links another person's draft), else every participant's."""
     ix = f.ix
@@ -40,19 +41,19 @@ def _interview_line(f: Facts, i: str, with_contact: bool = False, contact: str |
     if rec.fields.get("time"):
         parts[0] += f" {rec.fields['time']}"
     parts.append(f.status_of(i))
-    parts.append(ix.link(i))
+    parts.append(ix.link(i, holder))
     if with_contact:
-        names = [ix.link(c) for c in ix.contacts_of(i)]
+        names = [ix.link(c, holder) for c in ix.contacts_of(i)]
         if names:
             parts.append("with " + ", ".join(names))
     agenda = f.generated(f.agenda_key(i))
     if agenda:
-        parts.append(f"agenda {ix.link(agenda)}")
+        parts.append(f"agenda {ix.link(agenda, holder)}")
     if contact is not None:
         drafts = [f.generated(f.thank_you_key(i, contact))]
     else:
         drafts = [f.generated(key) for _, key in f.thank_you_keys(i)]
-    drafts = [ix.link(d) for d in drafts if d]
+    drafts = [ix.link(d, holder) for d in drafts if d]
     if drafts:
         parts.append(f"thank-you {', '.join(drafts)}")
     return " · ".join(parts)
@@ -61,6 +62,7 @@ def _interview_line(f: Facts, i: str, with_contact: bool = False, contact: str |
 def _backlink_lines(f: Facts, path: str, shown: set[str]) -> tuple[list[str], list[str]]:
     """Other notes linking here: (body links, property links), each sorted by name."""
     ix = f.ix
+    holder = path
     body: dict[str, None] = {}
     props: dict[str, set[str]] = {}
     for r in ix.inbound.get(path, ()):
@@ -71,8 +73,8 @@ def _backlink_lines(f: Facts, path: str, shown: set[str]) -> tuple[list[str], li
         else:
             props.setdefault(r.source, set()).add(r.prop)
     key = ix._name_sort
-    body_items = [ix.link(s) for s in sorted(body, key=key)]
-    prop_items = [f"{ix.link(s)} ({', '.join(f'`{p}`' for p in sorted(props[s]))})" for s in sorted(props, key=key)]
+    body_items = [ix.link(s, holder) for s in sorted(body, key=key)]
+    prop_items = [f"{ix.link(s, holder)} ({', '.join(f'`{p}`' for p in sorted(props[s]))})" for s in sorted(props, key=key)]
     return body_items, prop_items
 
 
@@ -85,15 +87,16 @@ def _backlink_sections(f: Facts, path: str, shown: set[str]) -> list[str]:
 def contact_block(f: Facts, path: str) -> str:
     """Block `connections` of a contact note (SPEC §4.1)."""
     ix = f.ix
+    holder = path
     lines: list[str] = []
     last = f.last_interaction(path)
     lines += [f"**Last interaction:** {last or _NONE}", ""]
     interviews = ix.interviews_of(path)
-    lines += _lines("Interviews", [_interview_line(f, i, contact=path) for i in interviews])
+    lines += _lines("Interviews", [_interview_line(f, i, holder, contact=path) for i in interviews])
     referrers = ix.referrers_of(path)
     referred = ix.referred_by(path)
-    lines += _lines("Referred by", [ix.link(p) for p in referrers])
-    lines += _lines("Referred you to", [ix.link(p) for p in referred])
+    lines += _lines("Referred by", [ix.link(p, holder) for p in referrers])
+    lines += _lines("Referred you to", [ix.link(p, holder) for p in referred])
     shown = set(interviews) | set(referrers) | set(referred)
     for i in interviews:
         for key in (f.agenda_key(i), f.thank_you_key(i, path)):
@@ -107,15 +110,16 @@ def contact_block(f: Facts, path: str) -> str:
 def company_block(f: Facts, path: str) -> str:
     """Block `connections` of a company note."""
     ix = f.ix
+    holder = path
     lines: list[str] = []
     contacts = sorted(ix.contacts_at(path), key=ix._name_sort)
     items = []
     for c in contacts:
         role = ix.records[c].fields.get("role")
-        items.append(f"{ix.link(c)}" + (f" · {role}" if role else "") + f" · {f.contact_status(c)}")
+        items.append(f"{ix.link(c, holder)}" + (f" · {role}" if role else "") + f" · {f.contact_status(c)}")
     lines += _lines("Contacts", items)
     interviews = ix.interviews_at(path)
-    lines += _lines("Interviews", [_interview_line(f, i, with_contact=True) for i in interviews])
+    lines += _lines("Interviews", [_interview_line(f, i, holder, with_contact=True) for i in interviews])
     lines += _backlink_sections(f, path, set(contacts) | set(interviews))
     return _finish(lines, "_No contacts or interviews yet._")
 
@@ -123,9 +127,10 @@ def company_block(f: Facts, path: str) -> str:
 def interview_block(f: Facts, path: str) -> str:
     """Block `links` of an interview note: its agenda and thank-you, the contact's referrer."""
     ix = f.ix
+    holder = path
     lines: list[str] = []
     agenda = f.generated(f.agenda_key(path))
-    lines.append(f"**Agenda:** {ix.link(agenda) if agenda else _NONE}")
+    lines.append(f"**Agenda:** {ix.link(agenda, holder) if agenda else _NONE}")
     keys = f.thank_you_keys(path) or [(None, None)]
     for contact, key in keys:
         # One line per participant when there are several, each with his or her draft.
@@ -134,17 +139,17 @@ def interview_block(f: Facts, path: str) -> str:
         sent = f.thank_you_sent(path, contact)
         state = f"sent {sent}" if isinstance(sent, str) else "sent" if sent else ""
         if thanks:
-            lines.append(f"**{label}:** {ix.link(thanks)}" + (f" ({state})" if state else ""))
+            lines.append(f"**{label}:** {ix.link(thanks, holder)}" + (f" ({state})" if state else ""))
         else:
             lines.append(f"**{label}:** {state or _NONE}")
     for c in ix.contacts_of(path):
         referrers = ix.referrers_of(c)
         if referrers:
-            who = ", ".join(ix.link(r) for r in referrers)
+            who = ", ".join(ix.link(r, holder) for r in referrers)
             lines.append(f"**{ix.name(c)} was referred by:** {who}")
     referred = ix._out_prop(path, "referrals", CONTACT)
     if referred:
-        lines.append("**Referrals from this interview:** " + ", ".join(ix.link(r) for r in sorted(referred, key=ix._name_sort)))
+        lines.append("**Referrals from this interview:** " + ", ".join(ix.link(r, holder) for r in sorted(referred, key=ix._name_sort)))
     return _finish(lines, "")
 
 
@@ -166,9 +171,10 @@ def _mermaid_label(name: str) -> str:
     return "".join(out)
 
 
-def referral_index_block(f: Facts) -> str:
-    """Block `referrals` of the referral index note (SPEC §4.2)."""
+def referral_index_block(f: Facts, holder: str | None = None) -> str:
+    """Block `referrals` of the referral index note `holder` (default: the configured one)."""
     ix = f.ix
+    holder = holder or f.cfg.referral_index
     edges = ix.edges()
     children: dict[str, list[str]] = {}
     has_parent: set[str] = set()
@@ -193,10 +199,10 @@ def referral_index_block(f: Facts) -> str:
             node, depth = stack.pop()
             pad = "  " * depth
             if node in shown:
-                lines.append(f"{pad}- {ix.link(node)} ↩ _(shown above)_")
+                lines.append(f"{pad}- {ix.link(node, holder)} ↩ _(shown above)_")
                 continue
             shown.add(node)
-            lines.append(f"{pad}- {ix.link(node)}")
+            lines.append(f"{pad}- {ix.link(node, holder)}")
             for child in reversed(children.get(node, [])):
                 stack.append((child, depth + 1))
 
@@ -213,7 +219,7 @@ def referral_index_block(f: Facts) -> str:
         for referrer in sorted(children, key=key):
             kids = children[referrer]
             met = sum(1 for k in kids if f.met(k) or f.contact_status(k) == "met")
-            cell = ix.link(referrer).replace("|", "\\|")  # a pipe inside a table cell must be escaped
+            cell = ix.link(referrer, holder).replace("|", "\\|")  # a pipe inside a table cell must be escaped
             lines.append(f"| {cell} | {len(kids)} | {met} |")
     else:
         lines.append(_NONE)
@@ -222,8 +228,8 @@ def referral_index_block(f: Facts) -> str:
     pending = f.uncontacted_referrals()
     if pending:
         for e in pending:
-            by = ", ".join(ix.link(r) for r in ix.referrers_of(e.referred))
-            lines.append(f"- {ix.link(e.referred)} — referred by {by}")
+            by = ", ".join(ix.link(r, holder) for r in ix.referrers_of(e.referred))
+            lines.append(f"- {ix.link(e.referred, holder)} — referred by {by}")
     else:
         lines.append(_NONE)
 
@@ -237,7 +243,7 @@ def referral_index_block(f: Facts) -> str:
     return _finish(lines, "")
 
 
-def _cadence_lines(f: Facts) -> list[str]:
+def _cadence_lines(f: Facts, holder: str) -> list[str]:
     """The keep-in-touch sections of the daily note: overdue, then due soon."""
     from .cadence import due
     overdue, soon = due(f)
@@ -247,15 +253,16 @@ def _cadence_lines(f: Facts) -> list[str]:
         for d in items:
             since = (f"last touch {d.last_touch} ({plural(d.days, 'day')} ago)" if d.last_touch
                      else "no touch recorded")
-            lines.append(f"- [ ] {f.ix.link(d.contact)} ({d.tier}: every {d.ideal}–{d.max} days) — {since}")
+            lines.append(f"- [ ] {f.ix.link(d.contact, holder)} ({d.tier}: every {d.ideal}–{d.max} days) — {since}")
         if not items:
             lines.append(f"- {_NONE}")
         lines.append("")
     return lines
 
 
-def follow_ups_block(f: Facts) -> str:
-    """Block `follow-ups` of today's daily note (SPEC §4.4)."""
+def follow_ups_block(f: Facts, holder: str = "") -> str:
+    """Block `follow-ups` of today's daily note `holder`; links that must be Markdown links
+    are relative to its folder (the vault root when not given)."""
     ix = f.ix
     cfg = f.cfg
     lines: list[str] = []
@@ -264,11 +271,11 @@ def follow_ups_block(f: Facts) -> str:
     for i in f.upcoming(cfg.upcoming_days):
         rec = ix.records[i]
         when = rec.fields.get("date") + (f" {rec.fields['time']}" if rec.fields.get("time") else "")
-        who = ", ".join(ix.link(c) for c in ix.contacts_of(i)) or (f.contact_name_of(i) or "?")
+        who = ", ".join(ix.link(c, holder) for c in ix.contacts_of(i)) or (f.contact_name_of(i) or "?")
         _, company = ix.interview_company(i)
         agenda = f.generated(f.agenda_key(i))
-        item = f"{when} · {who}" + (f" ({company})" if company else "") + f" · {ix.link(i)}"
-        item += f" · agenda {ix.link(agenda)}" if agenda else " · no agenda yet"
+        item = f"{when} · {who}" + (f" ({company})" if company else "") + f" · {ix.link(i, holder)}"
+        item += f" · agenda {ix.link(agenda, holder)}" if agenda else " · no agenda yet"
         items.append(item)
     lines += [f"**Upcoming interviews** (next {cfg.upcoming_days} days)"]
     lines += [f"- {x}" for x in items] or [f"- {_NONE}"]
@@ -276,23 +283,23 @@ def follow_ups_block(f: Facts) -> str:
 
     items = []
     for o in f.owed():
-        what = f"interview {o.since}" if o.interview else f"referral of {ix.link(o.referral.referred)}"
+        what = f"interview {o.since}" if o.interview else f"referral of {ix.link(o.referral.referred, holder)}"
         days = f" — {f.days_between(o.since)} days ago" if o.since else ""
-        draft = f" · draft {ix.link(o.draft)}" if o.draft else ""
-        items.append(f"[ ] thank {ix.link(o.to)} for the {what}{days}{draft}")
+        draft = f" · draft {ix.link(o.draft, holder)}" if o.draft else ""
+        items.append(f"[ ] thank {ix.link(o.to, holder)} for the {what}{days}{draft}")
     lines += ["**Thank-yous owed**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
     items = []
     for e in f.uncontacted_referrals():
-        by = ", ".join(ix.link(r) for r in ix.referrers_of(e.referred))
-        items.append(f"[ ] contact {ix.link(e.referred)} (referred by {by})")
+        by = ", ".join(ix.link(r, holder) for r in ix.referrers_of(e.referred))
+        items.append(f"[ ] contact {ix.link(e.referred, holder)} (referred by {by})")
     lines += ["**Referrals not yet contacted**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
-    items = [f"[ ] {ix.link(c)} — follow-up due {due}" for c, due in f.follow_ups_due()]
+    items = [f"[ ] {ix.link(c, holder)} — follow-up due {due}" for c, due in f.follow_ups_due()]
     lines += ["**Follow-ups due**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
     if cfg.cadence:
-        lines += _cadence_lines(f)
+        lines += _cadence_lines(f, holder)
 
     items = []
     for c, last in f.quiet():
@@ -302,7 +309,7 @@ def follow_ups_block(f: Facts) -> str:
             since = f"last interaction {last} ({f.days_between(last)} days)"
         else:
             since = f"last linked in a note dated {last} ({f.days_between(last)} days)"
-        items.append(f"{ix.link(c)} — {since}")
+        items.append(f"{ix.link(c, holder)} — {since}")
     lines += [f"**Quiet contacts** (more than {cfg.quiet_days} days)"]
     lines += [f"- {x}" for x in items] or [f"- {_NONE}"]
     lines.append("")

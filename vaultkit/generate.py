@@ -18,6 +18,7 @@ import yaml
 
 from .errors import Problem, TemplateProblem, UnsafePath
 from .facts import Facts
+from .markers import FRONTMATTER_CLOSE
 from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite
 from .names import fitted_stem, safe_filename, unique_note_path
 from .vault import parse_note
@@ -162,30 +163,92 @@ class _Planner:
             self.out.problems.append(Problem(exc.path or template, f"template error: {exc.message} — "
                                              f"{key} was not created", "template", exc.line))
             return None
-        text = ensure_keys(text, key)
         try:
+            text = ensure_keys(text, key)
             path = path or self.path_for(folder, stem)
+            data = text.encode("utf-8")
+            rec = parse_note(path, data)
+            if not rec.ok or rec.fields.get("vaultkit_key") != key:
+                raise TemplateProblem("the rendered front-matter does not read back with its "
+                                      "vaultkit_key — check the template's front-matter")
+        except TemplateProblem as exc:
+            where = self.s.renderer().source_path(template)
+            self.out.problems.append(Problem(where, f"template error: {exc.message} — {key} was "
+                                             "not created", "template", exc.line))
+            return None
         except UnsafePath as exc:  # e.g. the folder is a symlink out of the vault
             self.out.problems.append(Problem(exc.path or folder, f"{exc.message} — {key} was not "
                                              "created", "write"))
             return None
-        data = text.encode("utf-8")
-        rec = parse_note(path, data)
         self.out.writes.append(PlannedWrite(path, data, None, f"new {template.removesuffix('.md')}", key=key))
         self.out.records.append(rec)
         return path
 
 
+# A top-level line setting one of the keys vaultkit owns (any case, quoted or not).
+_OWN_KEY_LINE = re.compile(r"""^(["']?)(generated_by|vaultkit_key)\1[ \t]*:.*$""", re.M | re.I)
+
+
 def ensure_keys(text: str, key: str) -> str:
-    """A user's template may leave out `generated_by`/`vaultkit_key`: add them, never re-dumping."""
+    """The rendered note with `generated_by: vaultkit` and the real `vaultkit_key`.
+
+    The rendered front-matter must be a YAML mapping (else TemplateProblem). A template
+    that leaves the two keys out gets them added at the top; one that sets them (to
+    anything) gets those lines replaced. The rest of the front-matter is kept as rendered,
+    never re-dumped.
+    """
     head = f"generated_by: vaultkit\nvaultkit_key: {yaml_scalar(key)}\n"
-    if text.startswith("---\n"):
-        end = text.find("\n---", 3)
-        fm = text[4:end] if end > 0 else ""
-        if re.search(r"^vaultkit_key\s*:", fm, re.M):
-            return text
+    if not text.startswith("---\n"):
+        return "---\n" + head + "---\n" + text
+    close = FRONTMATTER_CLOSE.search(text, 3)
+    if close is None:
+        raise TemplateProblem("the rendered front-matter has no closing `---` line")
+    fm = text[4:close.start() + 1]
+    _load_rendered(fm)  # a mapping, else TemplateProblem
+    own = list(_OWN_KEY_LINE.finditer(fm))
+    if not own:
         return "---\n" + head + text[4:]
-    return "---\n" + head + "---\n" + text
+    lines = {"generated_by": "generated_by: vaultkit",
+             "vaultkit_key": f"vaultkit_key: {yaml_scalar(key)}"}
+    pieces, pos, done = [], 0, set()
+    for m in own:
+        name = m.group(2).lower()
+        pieces.append(fm[pos:m.start()])
+        if name not in done:  # a key written twice keeps one line
+            pieces.append(lines[name])
+            done.add(name)
+        elif fm[m.end():m.end() + 1] == "\n":
+            pos = m.end() + 1
+            continue
+        pos = m.end()
+    pieces.append(fm[pos:])
+    new_fm = "".join(pieces)
+    missing = "".join(lines[k] + "\n" for k in ("generated_by", "vaultkit_key") if k not in done)
+    new_fm = missing + new_fm
+    meta = _load_rendered(new_fm)
+    if meta.get("vaultkit_key") != key or meta.get("generated_by") != "vaultkit":
+        raise TemplateProblem("the template sets generated_by or vaultkit_key in a form vaultkit "
+                              "cannot replace — leave both out, vaultkit adds them")
+    return "---\n" + new_fm + text[close.start() + 1:]
+
+
+def _load_rendered(fm: str) -> dict:
+    """The rendered front-matter as a mapping, else TemplateProblem (with the line)."""
+    try:
+        meta = yaml.safe_load(fm)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 2} of the rendered note)" if mark is not None else ""
+        raise TemplateProblem(f"the rendered front-matter is not valid YAML: "
+                              f"{exc.problem or exc.context or 'invalid YAML'}{where}") from exc
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise TemplateProblem(f"the rendered front-matter is not valid YAML: {exc}") from exc
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise TemplateProblem(f"the rendered front-matter is a {type(meta).__name__}, not a mapping "
+                              "of properties — write `key: value` lines")
+    return meta
 
 
 def yaml_scalar(value) -> str:

@@ -10,7 +10,7 @@ import bisect
 import logging
 from typing import Iterable
 
-from .links import Resolver, _add, _discard, _key, _paths, wikilink
+from .links import Resolver, _add, _discard, _key, _paths, nameable, note_link, wikilink
 from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
@@ -430,12 +430,16 @@ class Index:
         rec = self.records.get(path)
         return rec.name if rec else path.rsplit("/", 1)[-1].removesuffix(".md")
 
-    def link(self, path: str) -> str:
-        """A wikilink to the note that resolves back to it, showing its display name."""
+    def link(self, path: str, source: str | None = None) -> str:
+        """A link to the note that resolves back to it, showing its display name: a
+        wikilink, or for a file name no wikilink can spell (`C#D.md`) a Markdown link
+        relative to `source`, the note that holds the link."""
         found = None if self._updating else self._links.get(path)
         if found is None:
             target = self.resolver.link_target_for(path)
             name = self.name(path)
+            if not nameable(target):
+                return note_link(path, target, name, source)
             found = wikilink(target, None if name == target else name)
             if not self._updating:
                 self._links[path] = found

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 from urllib.parse import unquote
 
+from .markers import next_fence
 from .model import LINK_PROPERTIES, Link
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ _BRACKET = re.compile(r"\[\[[^\[\]\n\x00]*\]\]|\\[^\n]|\[|\]|\n(?=[ \t\r]*\n)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
-# Lines that may start a fenced code block, an HTML comment or a managed block.
-_BLOCK_START = re.compile(r"^[ \t]*(?:(`{3,})([^\n]*)|(~{3,})|(<!--))", re.M)
+# Lines that may start an HTML comment or a managed block (fences: `markers.next_fence`).
+_BLOCK_START = re.compile(r"^[ \t]*(<!--)", re.M)
 # The marker syntax of `write.py`: a whole line, spaces or tabs around the words.
 _MANAGED_BEGIN = re.compile(r"<!--[ \t]+vaultkit:begin[ \t]+([\w.-]+)[ \t]+-->[ \t\r]*$", re.M)
 
@@ -217,11 +218,6 @@ def _masked(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _closing_fence(char: str, length: int) -> re.Pattern[str]:
-    return re.compile(r"^[ \t]*" + re.escape(char) + "{%d,}[ \t\r]*$" % length, re.M)
-
-
-@lru_cache(maxsize=64)
 def _managed_end(name: str) -> re.Pattern[str]:
     return re.compile(r"^<!--[ \t]+vaultkit:end[ \t]+" + re.escape(name) + r"[ \t]+-->[ \t\r]*$", re.M)
 
@@ -230,42 +226,42 @@ def _block_spans(text: str, needles: list[str] | None = None) -> list[tuple[int,
     """Spans of fenced code blocks, managed blocks and comments that start a line.
 
     Block structure comes before inline structure (as in CommonMark), so this runs first
-    and the inline scan only sees the text between these spans. Fences may be indented
-    any amount, because fences inside list items are.
+    and the inline scan only sees the text between these spans. What a code fence is,
+    is `markers.next_fence`'s to say (the marker scan uses the same rule).
     """
     spans: list[tuple[int, int]] = []
     n = len(text)
-    pos = 0
     if needles is None:
         needles = [x for x in ("```", "~~~", "<!--") if _contains(text, x)]
+    fences = "```" in needles or "~~~" in needles
+    comment_needles = ["<!--"] if "<!--" in needles else []
+    fence = next_fence(text, 0) if fences else None
     found: dict[str, int] = {}
+    pos = 0
     while pos < n:
-        m = _next_block_start(text, pos, needles, found)
-        if m is None:
+        if fence is not None and fence.start < pos:
+            fence = next_fence(text, pos)
+        m = _next_block_start(text, pos, comment_needles, found) if comment_needles else None
+        if fence is None and m is None:
             break
+        if m is None or (fence is not None and fence.start <= m.start()):
+            spans.append((fence.start, fence.end))
+            pos = fence.end
+            continue
         line_start = m.start()
         line_end = text.find("\n", line_start)
         if line_end == -1:
             line_end = n
-        fence = m.group(1) or m.group(3)
-        if fence:
-            if m.group(1) and "`" in m.group(2):  # not a fence: an inline code span
-                pos = line_end + 1
-                continue
-            close = _search_lines(_closing_fence(fence[0], len(fence)), text, line_end + 1, fence[0] * 3, True)
+        begin = _MANAGED_BEGIN.match(text, line_start)
+        if begin:
+            close = _search_lines(_managed_end(begin.group(1)), text, line_end + 1, "<!--", False)
             end = close.end() if close else n
             spans.append((line_start, end))
         else:
-            begin = _MANAGED_BEGIN.match(text, line_start)
-            if begin:
-                close = _search_lines(_managed_end(begin.group(1)), text, line_end + 1, "<!--", False)
-                end = close.end() if close else n
-                spans.append((line_start, end))
-            else:
-                start = m.start(4)
-                close = text.find("-->", start + 2)
-                end = close + 3 if close != -1 else n
-                spans.append((start, end))
+            start = m.start(1)
+            close = text.find("-->", start + 2)
+            end = close + 3 if close != -1 else n
+            spans.append((start, end))
         pos = end
     return spans
 
@@ -748,23 +744,101 @@ class Resolver:
 
 
 # -- building links --------------------------------------------------------------------
+#
+# The one builder of the links vaultkit writes. A wikilink names its target by file name
+# or path; a file whose name a wikilink cannot spell (`C#D.md`, `A|B.md`, ` padded .md`)
+# gets a Markdown link with its %-encoded path instead, which Obsidian resolves.
 
-_NEWLINES = re.compile(r"\r\n|[\r\n]")
-_SHOWN_SAFE = str.maketrans({"|": "-", "[": "(", "]": ")"})
-_TARGET_SAFE = str.maketrans({"|": "-", "[": "(", "]": ")", "#": "-", "^": "-"})
+# Line breaks and other control characters: one line, always.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# In a target, these end the link, split it, or start a heading / block reference.
+_TARGET_UNSAFE = re.compile(r"[\[\]|#^\x00-\x1f\x7f\x85\u2028\u2029]|<!--|-->")
+_SHOWN_SAFE = str.maketrans({"[": "(", "]": ")", "|": "¦"})
+
+
+def one_line(text: str) -> str:
+    """Control characters and line breaks as spaces, runs of blanks as one, and HTML
+    comment delimiters broken, so that a name can never fake a marker."""
+    text = _CONTROL.sub(" ", text)
+    text = text.replace("<!--", "<!- -").replace("-->", "- ->")
+    return " ".join(text.split())
+
+
+def safe_shown(shown: str) -> str:
+    """Text that can stand inside `[[target|…]]` or `[…](path)` without ending or splitting
+    it: one line, `[`/`]` as `(`/`)`, `|` as `¦`."""
+    return one_line(shown).translate(_SHOWN_SAFE)
+
+
+def safe_target(target: str) -> str:
+    """The nearest wikilink target to `target`: `[ ] | # ^` and control characters become
+    spaces and runs of blanks one space, as in the file names vaultkit makes; `_` if
+    nothing is left."""
+    return one_line(_TARGET_UNSAFE.sub(" ", target)) or "_"
+
+
+def nameable(target: str) -> bool:
+    """Whether `[[target]]` names exactly `target` (a stem or a path without `.md`)."""
+    return (bool(target) and target == target.strip() and "  " not in target
+            and not target[-3:].lower() == ".md"  # `[[x.md]]` would name x.md, not x.md.md
+            and _TARGET_UNSAFE.search(target) is None)
 
 
 def wikilink(target: str, shown: str | None = None) -> str:
-    """`[[target|shown]]`, or `[[target]]` when `shown` is None or the same as the target.
+    """`[[target|shown]]`, or `[[target]]` when `shown` is None, empty or the target.
 
-    Characters that would end or split the link are replaced: `|` by `-`, `[`/`]` by
-    `(`/`)`, newlines by a space, and in the target also `#` and `^` (which would start a
-    heading or block reference there; in the shown text they are harmless).
+    The target goes through `safe_target`, the shown text through `safe_shown`: nothing
+    put in can end or split the link.
     """
-    safe_target = _NEWLINES.sub(" ", target).translate(_TARGET_SAFE).strip()
-    if shown is None:
-        return f"[[{safe_target}]]"
-    safe_shown = _NEWLINES.sub(" ", shown).translate(_SHOWN_SAFE).strip()
-    if not safe_shown or safe_shown == safe_target:
-        return f"[[{safe_target}]]"
-    return f"[[{safe_target}|{safe_shown}]]"
+    safe = safe_target(target)
+    text = safe_shown(shown) if shown is not None else ""
+    if not text or text == safe:
+        return f"[[{safe}]]"
+    return f"[[{safe}|{text}]]"
+
+
+def markdown_link(path: str, shown: str, source: str) -> str:
+    """`[shown](relative/path.md)`: the vault path `path`, %-encoded, relative to the
+    folder of the note `source` that holds the link."""
+    from urllib.parse import quote
+
+    here = _folder(source).split("/") if _folder(source) else []
+    there = path.split("/")
+    common = 0
+    while common < min(len(here), len(there) - 1) and here[common] == there[common]:
+        common += 1
+    rel = [".."] * (len(here) - common) + there[common:]
+    return f"[{safe_shown(shown) or '_'}]({quote('/'.join(rel), safe='/')})"
+
+
+def note_link(path: str, target: str, name: str, source: str | None) -> str:
+    """The link to the note at `path` from the note `source`: `[[target|name]]` when
+    `target` (a stem or path) names it, else a Markdown link (vault-relative without
+    `source`)."""
+    if nameable(target):
+        return wikilink(target, None if name == target else name)
+    return markdown_link(path, name, source or "")
+
+
+# Every wikilink or embed in a text, for reducing links to the text they show.
+_SHOWN_WIKILINK = re.compile("!?" + _WIKILINK.pattern)
+
+
+def is_wikilink(text: str) -> bool:
+    """Whether `text` is one whole wikilink (`[[People/Ann#Intro|Ann]]`)."""
+    return _WIKILINK.fullmatch(text) is not None
+
+
+def shown_text(text: str) -> str:
+    """`text` with each wikilink replaced by what it shows: its alias, else its target's
+    base name without heading (`[[People/Ann#Intro]]` -> `Ann`)."""
+    if "[[" not in text:
+        return text
+    return _SHOWN_WIKILINK.sub(_shown_of, text)
+
+
+def _shown_of(m: re.Match[str]) -> str:
+    target, bar, alias = m.group(1).partition("|")
+    if bar:
+        return alias
+    return target.partition("#")[0].rsplit("/", 1)[-1]

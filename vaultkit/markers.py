@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import MarkerError
@@ -45,6 +46,128 @@ def uses_crlf(text: str) -> bool:
     return first > 0 and text[first - 1] == "\r"
 
 
+# --- code fences -----------------------------------------------------------------------
+#
+# The one rule for fenced code, used by the marker scan and by link extraction alike. As in
+# CommonMark, a fence is a run of 3+ backticks (with no backtick in its info string) or
+# tildes, indented at most 3 columns from the start of its container: the line's start, or
+# the content of the list item it sits in (fences inside list items are indented). It ends
+# at a line of the same character, at least as long, indented likewise, or when its list
+# item ends (a non-blank line indented less than the item's content).
+
+_LIST_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+)(?=\S)")
+# How far back to look for the list item an indented fence belongs to.
+_LOOK_BACK_LINES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """A fenced code block: `start` of its opening line, `end` (the end of its closing line,
+    or where its list item ends, or the end of the text), whether a closing line ended it,
+    and `base`, the indent of its container."""
+
+    start: int
+    end: int
+    closed: bool
+    base: int
+
+
+def _width(blanks: str) -> int:
+    """Columns taken by leading spaces and tabs (a tab stops at the next multiple of 4)."""
+    col = 0
+    for ch in blanks:
+        col = col + 4 - col % 4 if ch == "\t" else col + 1
+    return col
+
+
+def _container_indent(text: str, line_start: int, indent: int) -> int | None:
+    """The content column of the list item the line at `line_start` (indented `indent`)
+    belongs to, 0 at top level, or None when an indented line is in no list item."""
+    limit = indent
+    end = line_start - 1
+    for _ in range(_LOOK_BACK_LINES):
+        if end < 0:
+            return 0 if indent <= 3 else None
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end].rstrip("\r")
+        end = start - 1
+        if not line.strip():
+            continue
+        blanks = line[:len(line) - len(line.lstrip(" \t"))]
+        m = _LIST_ITEM.match(line)
+        if m is not None:
+            column = _width(m[1]) + len(m[2]) + _width(m[3])
+            if column - _width(m[1] + m[2]) > 4:  # `-      code`: content starts after one blank
+                column = _width(m[1] + m[2]) + 1
+            if column <= indent:
+                return column
+        width = _width(blanks)
+        if width < limit:
+            if width == 0 and m is None:
+                return 0 if indent <= 3 else None
+            limit = width
+    return 0 if indent <= 3 else None
+
+
+def next_fence(text: str, pos: int = 0) -> Fence | None:
+    """The first fenced code block whose opening line starts at or after `pos` (a line
+    start), or None."""
+    n = len(text)
+    while pos < n:
+        found = [i for i in (text.find("```", pos), text.find("~~~", pos)) if i >= 0]
+        if not found:
+            return None
+        i = min(found)
+        line_start = text.rfind("\n", 0, i) + 1
+        nl = text.find("\n", i)
+        line_end = n if nl < 0 else nl
+        search_from, pos = pos, line_end + 1
+        if line_start < search_from or text[line_start:i].strip(" \t"):
+            continue
+        char = text[i]
+        run = i
+        while run < line_end and text[run] == char:
+            run += 1
+        length = run - i
+        if char == "`" and "`" in text[run:line_end]:
+            continue  # an inline code span, not a fence
+        indent = _width(text[line_start:i])
+        base = 0 if indent == 0 else _container_indent(text, line_start, indent)
+        if base is None or indent - base > 3:
+            continue
+        return _close_fence(text, line_start, line_end, char, length, base)
+    return None
+
+
+def _close_fence(text: str, start: int, line_end: int, char: str, length: int, base: int) -> Fence:
+    n = len(text)
+    pos = line_end + 1
+    while pos < n:
+        nl = text.find("\n", pos)
+        end = n if nl < 0 else nl
+        line = text[pos:end].rstrip("\r")
+        body = line.lstrip(" \t")
+        if body:
+            indent = _width(line[:len(line) - len(body)])
+            if indent < base:
+                return Fence(start, pos, False, base)  # its list item ended
+            if indent - base <= 3 and body.startswith(char * 3):
+                run = len(body) - len(body.lstrip(char))
+                if run >= length and not body[run:].strip(" \t"):
+                    return Fence(start, end, True, base)
+        if base == 0:
+            # Only a line holding the fence character can close a top-level fence: jump.
+            k = text.find(char * 3, end)
+            if k < 0:
+                break
+            pos = text.rfind("\n", 0, k) + 1
+            if pos <= end:
+                pos = end + 1
+            continue
+        pos = end + 1
+    return Fence(start, n, False, base)
+
+
 # --- managed blocks --------------------------------------------------------------------
 
 _NAME = re.compile(r"[\w.-]+")
@@ -52,8 +175,6 @@ _MARKER = re.compile(r"<!--[ \t]+vaultkit:(begin|end)[ \t]+([\w.-]+)[ \t]+-->")
 # What looks like an attempt at a marker; if it is not a well-formed one it is an error,
 # never silently ignored (ignoring a broken end would append a second block next pass).
 _MARKERISH = re.compile(r" {0,3}<!--\s*vaultkit:(?:begin|end)\b")
-_FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
-_FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 
 
 @dataclass(slots=True)
@@ -66,39 +187,56 @@ class _Scan:
     open_fence: int | None = None
 
 
+# The lines that open and close front-matter: `---` first, then `---` or `...`, each with
+# nothing but blanks after it (the note parser reads front-matter the same way).
+FRONTMATTER_CLOSE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
+
+
+def body_start(text: str) -> int:
+    """Where the note's body starts: just after its front-matter, else 0.
+
+    Front-matter is text, not structure: a marker or a fence-like line inside a YAML value
+    is neither a block nor a fence, so every scan of markers and fences starts here.
+    """
+    if not text.startswith("---"):
+        return 0
+    first_end = text.find("\n")
+    if first_end < 0 or text[3:first_end].strip():
+        return 0
+    close = FRONTMATTER_CLOSE.search(text, first_end)
+    if close is None:
+        return 0
+    end = text.find("\n", close.start() + 1)
+    return len(text) if end < 0 else end + 1
+
+
 def scan_markers(text: str, fences: bool = False) -> _Scan:
-    """Every marker of every name, outside fenced code. `fences=True` also reports a
-    code fence left open at the end (needed only before appending a block)."""
+    """Every marker of every name in the note's body, outside fenced code. `fences=True`
+    also reports a code fence left open at the end (needed only before appending a block)."""
     result = _Scan()
     if not fences and "vaultkit:" not in text:
         return result
+    body = body_start(text)
 
     def fail(message: str, line: int) -> None:
         if result.problem is None:
             result.problem = MarkerError(message, line=line)
 
-    fence: tuple[str, int, int] | None = None  # char, length, line
     open_block: tuple[str, int, int] | None = None  # name, line, inner start
     last_begin: tuple[str, int] | None = None  # the previous marker, if it was a begin
     first_line: dict[str, int] = {}
+    fence = next_fence(text, body) if ("```" in text or "~~~" in text) else None
     lineno, counted = 1, 0
-    for start in _candidate_lines(text):
+    for start in _marker_lines(text, body):
+        while fence is not None and fence.end <= start:
+            fence = _fence_after(text, fence)
+        if fence is not None and fence.start <= start:
+            continue  # inside fenced code
         lineno += text.count("\n", counted, start)
         counted = start
         nl = text.find("\n", start)
         pos = len(text) if nl < 0 else nl + 1
         line = text[start:pos].rstrip("\r\n")
-        if fence is not None:
-            m = _FENCE_CLOSE.fullmatch(line)
-            if m and m[1][0] == fence[0] and len(m[1]) >= fence[1]:
-                fence = None
-            continue
-        m = _FENCE_OPEN.fullmatch(line)
-        if m and not (m[1][0] == "`" and "`" in m[2]):
-            fence = (m[1][0], len(m[1]), lineno)
-            continue
-        if "vaultkit:" not in line:
-            continue
         m = _MARKER.fullmatch(line.rstrip(" \t\r"))
         if m is None:
             if _MARKERISH.match(line):
@@ -130,27 +268,43 @@ def scan_markers(text: str, fences: bool = False) -> _Scan:
         else:
             result.blocks[name] = (open_block[2], start)
             open_block = None
+    unclosed = None
+    if fences or open_block is not None:
+        while fence is not None:
+            if not fence.closed and fence.base == 0:
+                unclosed = text.count("\n", 0, fence.start) + 1
+                break
+            fence = _fence_after(text, fence)
     if open_block is not None:
-        hint = (f" (a code fence opened at line {fence[2]} is never closed)"
-                if fence is not None else "")
+        hint = (f" (a code fence opened at line {unclosed} is never closed)"
+                if unclosed is not None else "")
         fail(f"begin marker of block '{open_block[0]}' has no end marker{hint} — add "
              f"`<!-- vaultkit:end {open_block[0]} -->` or remove the begin marker", open_block[1])
-    if fence is not None:
-        result.open_fence = fence[2]
+    if fences:
+        result.open_fence = unclosed
     return result
 
 
-def _candidate_lines(text: str) -> list[int]:
-    """Start offsets of the lines that can be a marker or a fence, in order: only these
-    change the scan's state, and finding them with str.find keeps long notes cheap."""
-    starts = set()
-    for needle in ("vaultkit:", "```", "~~~"):
-        i = text.find(needle)
-        while i >= 0:
-            starts.add(text.rfind("\n", 0, i) + 1)
-            nl = text.find("\n", i)
-            i = -1 if nl < 0 else text.find(needle, nl + 1)
-    return sorted(starts)
+def _fence_after(text: str, fence: Fence) -> Fence | None:
+    """The next fence after `fence` ends."""
+    end = fence.end
+    if end >= len(text):
+        return None
+    if end > 0 and text[end - 1] != "\n":
+        nl = text.find("\n", end)
+        if nl < 0:
+            return None
+        end = nl + 1
+    return next_fence(text, end)
+
+
+def _marker_lines(text: str, body: int) -> Iterator[int]:
+    """Start offsets of the lines from `body` on that hold `vaultkit:`, in order."""
+    i = text.find("vaultkit:", body)
+    while i >= 0:
+        yield text.rfind("\n", 0, i) + 1
+        nl = text.find("\n", i)
+        i = -1 if nl < 0 else text.find("vaultkit:", nl + 1)
 
 
 def check_markers(text: str) -> None:

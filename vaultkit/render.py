@@ -17,26 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.resources
-import inspect
 import logging
 import os
 import re
-import string
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
-from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.loaders import split_template_path
-from jinja2.nodes import Concat
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 
 import vaultkit
+from vaultkit import links
 from vaultkit.errors import TemplateProblem
 from vaultkit.mail import mailto_url
+from vaultkit.sandbox import MAX_INT_BITS, Budget, OutputTooLarge, OverBudget, Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +51,7 @@ CONTACTS_BASE = "Contacts.base"
 TEMPLATE_SUFFIXES = (".md", ".j2")  # rendered by Jinja2
 STATIC_SUFFIXES = (".base",)  # copied as they are
 MAX_TEMPLATE_BYTES = 1_000_000
-# Integers a template may build with `*` and `**` (a 10**(10**9) would take minutes).
-MAX_INT_BITS = 1 << 16
+__all__ = ["MAX_INT_BITS", "OutputTooLarge", "Renderer"]
 
 
 # --------------------------------------------------------------------------- packaging
@@ -161,39 +158,20 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-# Characters that end or split a wikilink, and line breaks; `#` and `^` also start a
-# heading or block reference in a target. Marker comments are broken up so that a name
-# can never fake a managed block.
-_SHOWN_TABLE = str.maketrans({"[": "(", "]": ")", "|": "¦"})
-_TARGET_TABLE = str.maketrans({"[": "(", "]": ")", "|": "¦", "#": " ", "^": " "})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
-
-
-def _one_line(text: str) -> str:
-    text = _CONTROL.sub(" ", text)
-    text = text.replace("<!--", "<!- -").replace("-->", "- ->")
-    return " ".join(text.split())
-
-
 def wikilink(target: Any, shown: Any = None) -> str:
-    """`[[target|shown]]`, made harmless: `[`, `]`, `|` and line breaks cannot end or
-    split the link. A trailing `.md` is dropped from a path. With no target (None or
-    empty) it is the shown text alone, unlinked."""
+    """The `wikilink` filter: `links.wikilink` (the one builder), with a trailing `.md`
+    dropped from a path; with no target (None or empty) the shown text alone, unlinked."""
     _fail_if_undefined(target)
     _fail_if_undefined(shown)
-    shown_text = "" if shown is None else _one_line(str(shown)).translate(_SHOWN_TABLE)
     if target is None or not str(target).strip():
-        return shown_text
+        return "" if shown is None else links.safe_shown(str(shown))
     target_text = str(target)
     if target_text.lower().endswith(".md"):
         target_text = target_text[:-3]
-    target_text = _one_line(target_text.translate(_TARGET_TABLE)) or "_"
-    if not shown_text or shown_text == target_text:
-        return f"[[{target_text}]]"
-    return f"[[{target_text}|{shown_text}]]"
+    return links.wikilink(target_text, None if shown is None else str(shown))
 
 
-_WIKI_RE = re.compile(r"!?\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
+# A Markdown link or embed, reduced to its text by `plain`.
 _MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 
 
@@ -204,9 +182,9 @@ def plain(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
-    text = _WIKI_RE.sub(lambda m: m.group(2) or m.group(1).split("#")[0].rsplit("/", 1)[-1], text)
+    text = links.shown_text(text)
     text = _MD_LINK_RE.sub(r"\1", text)
-    return _one_line(text)
+    return links.one_line(text)
 
 
 def _fail_if_undefined(value: Any) -> None:
@@ -222,256 +200,6 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "plain": plain,
     "mailto": mailto_url,
 }
-
-
-# --------------------------------------------------------------------------- size limits
-
-
-class OutputTooLarge(SecurityError):
-    """A template tried to build a value or an output beyond the size limit."""
-
-
-def _weight(value: Any, limit: int, depth: int = 0) -> int:
-    """Roughly how many characters `value` takes once printed; stops counting past
-    `limit`."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, (list, tuple, set, frozenset, dict)) and depth < 4:
-        items: Iterable[Any] = value.items() if isinstance(value, dict) else value
-        total = len(value)
-        for item in items:
-            total += _weight(item, limit, depth + 1)
-            if total > limit:
-                break
-        return total
-    return 1
-
-
-_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
-
-
-class _Budget:
-    """Refuses, before the work is done, operations whose result would exceed `limit`
-    characters (or `MAX_INT_BITS` for integers)."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-
-    def refuse(self, what: str) -> None:
-        raise OutputTooLarge(f"{what} would exceed the limit of {self.limit:,} characters")
-
-    def check(self, estimate: int, what: str) -> None:
-        if estimate > self.limit:
-            self.refuse(what)
-
-    def check_result(self, value: Any, what: str) -> Any:
-        if isinstance(value, (str, list, tuple, dict)):
-            self.check(_weight(value, self.limit), what)
-        return value
-
-    def check_width(self, width: Any, what: str) -> None:
-        if isinstance(width, int) and width > self.limit:
-            self.refuse(what)
-
-    def check_repeat(self, left: Any, right: Any) -> None:
-        if isinstance(left, int) and isinstance(right, int):
-            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-                raise OutputTooLarge("multiplying such large numbers is not allowed")
-            return
-        for seq, times in ((left, right), (right, left)):
-            if isinstance(times, int) and isinstance(seq, (str, list, tuple)):
-                self.check(_weight(seq, self.limit) * max(times, 0), "repeating a value")
-
-    def check_power(self, left: Any, right: Any) -> None:
-        if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
-            if right * abs(left).bit_length() > MAX_INT_BITS:
-                raise OutputTooLarge("raising to such a large power is not allowed")
-
-    def check_printf(self, fmt: Any, args: Any) -> None:
-        if not isinstance(fmt, str):
-            return
-        star = False
-        for match in _PRINTF_SPEC.finditer(fmt):
-            for group in match.groups():
-                if group == "*":
-                    star = True
-                elif group is not None:
-                    self.check_width(int(group), "a %-format width")
-        if star:
-            values = args if isinstance(args, tuple) else (args,)
-            for value in values:
-                self.check_width(value, "a %-format width")
-
-    def check_str_format(self, fmt: str, args: tuple, kwargs: dict) -> None:
-        try:
-            fields = list(string.Formatter().parse(fmt))
-        except ValueError:
-            return  # str.format raises the same error itself
-        for _, _, spec, _ in fields:
-            if not spec:
-                continue
-            for digits in re.findall(r"\d+", spec):
-                self.check_width(int(digits), "a format width")
-            if "{" in spec:
-                for value in (*args, *kwargs.values()):
-                    self.check_width(value, "a format width")
-
-    def check_replace(self, s: Any, old: Any, new: Any, count: Any) -> None:
-        if not (isinstance(s, str) and isinstance(old, str) and isinstance(new, str)):
-            return
-        hits = s.count(old) if old else len(s) + 1
-        if isinstance(count, int) and count >= 0:
-            hits = min(hits, count)
-        self.check(len(s) + hits * max(len(new) - len(old), 0), "replace()")
-
-    def check_join(self, sep: Any, items: list) -> None:
-        sep_len = len(sep) if isinstance(sep, str) else 1
-        total = sep_len * max(len(items) - 1, 0)
-        for item in items:
-            total += _weight(item, self.limit)
-            if total > self.limit:
-                break
-        self.check(total, "join()")
-
-
-def _guard_filter(func: Callable[..., Any], budget: _Budget, name: str) -> Callable[..., Any]:
-    """Wrap a built-in filter so that it checks its arguments (and result) against the
-    budget; the wrapper keeps the filter's `pass_*` marker."""
-    signature = inspect.signature(func)
-
-    @functools.wraps(func)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        a = bound.arguments
-        what = f"the {name} filter"
-        if name == "center":
-            budget.check_width(a["width"], what)
-        elif name == "indent":
-            width = a["width"]
-            per_line = len(width) if isinstance(width, str) else width
-            if isinstance(a["s"], str) and isinstance(per_line, int):
-                budget.check(len(a["s"]) + (a["s"].count("\n") + 1) * per_line, what)
-        elif name == "wordwrap":
-            s, width, wrap = a["s"], a["width"], a["wrapstring"]
-            if isinstance(s, str) and isinstance(width, int) and isinstance(wrap, str):
-                breaks = len(s) // max(width, 1) + s.count("\n") + 1
-                budget.check(len(s) + breaks * len(wrap), what)
-        elif name == "format":
-            budget.check_printf(a["value"], a["kwargs"] or a["args"])
-        elif name == "replace":
-            budget.check_replace(a["s"], a["old"], a["new"], a["count"])
-        elif name == "join":
-            items = list(a["value"])  # an iterator is used up here: pass the list on
-            budget.check_join(a["d"], items)
-            a["value"] = items
-        elif name in ("batch", "slice"):
-            budget.check_width(a.get("linecount", a.get("slices")), what)
-        return budget.check_result(func(*bound.args, **bound.kwargs), what)
-
-    return guarded
-
-
-_GUARDED_FILTERS = ("center", "indent", "wordwrap", "format", "replace", "join", "batch", "slice")
-_PADDING_METHODS = ("center", "ljust", "rjust", "zfill")
-
-
-class _CappedBuffer(list):
-    """The list Jinja2 collects a macro's, `{% set %}` block's or `{% filter %}` block's
-    output in; refuses to grow past the budget."""
-
-    __slots__ = ("_budget", "_size")
-
-    def __init__(self, budget: _Budget):
-        super().__init__()
-        self._budget = budget
-        self._size = 0
-
-    def _count(self, item: Any) -> None:
-        self._size += len(item) if isinstance(item, str) else 1
-        self._budget.check(self._size, "buffered template output")
-
-    def append(self, item: Any) -> None:
-        self._count(item)
-        super().append(item)
-
-    def extend(self, items: Iterable[Any]) -> None:
-        items = list(items)
-        for item in items:
-            self._count(item)
-        super().extend(items)
-
-
-class _CappedCodeGenerator(CodeGenerator):
-    """Compiles templates so that buffers and `~` concatenations are size-checked."""
-
-    def buffer(self, frame: Frame) -> None:
-        frame.buffer = self.temporary_identifier()
-        self.writeline(f"{frame.buffer} = environment.capped_buffer()")
-
-    @optimizeconst
-    def visit_Concat(self, node: Concat, frame: Frame) -> None:
-        self.write("environment.capped_concat(")
-        super().visit_Concat(node, frame)
-        self.write(")")
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The sandbox with size limits on `*`, `**`, `%`, `+`, `~`, padding and joining."""
-
-    code_generator_class = _CappedCodeGenerator
-    intercepted_binops = frozenset({"*", "**", "%", "+"})
-
-    def __init__(self, budget: _Budget, **options: Any):
-        self.budget = budget
-        super().__init__(**options)
-        for name in _GUARDED_FILTERS:
-            self.filters[name] = _guard_filter(self.filters[name], budget, name)
-        self.globals.pop("lipsum", None)  # lipsum(10**8) builds text outside any limit
-
-    def capped_buffer(self) -> _CappedBuffer:
-        return _CappedBuffer(self.budget)
-
-    def capped_concat(self, value: Any) -> Any:
-        return self.budget.check_result(value, "joining text with ~")
-
-    def call_binop(
-        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
-    ) -> Any:
-        if operator == "*":
-            self.budget.check_repeat(left, right)
-        elif operator == "**":
-            self.budget.check_power(left, right)
-        elif operator == "%":
-            self.budget.check_printf(left, right)
-        result = self.binop_table[operator](left, right)
-        return self.budget.check_result(result, f"the {operator} operator")
-
-    def call(
-        self, context: jinja2.runtime.Context, obj: Any, /, *args: Any, **kwargs: Any
-    ) -> Any:
-        owner = getattr(getattr(obj, "__wrapped__", obj), "__self__", None)
-        if isinstance(owner, str):
-            name = getattr(obj, "__name__", "")
-            what = f"str.{name}()"
-            if name in _PADDING_METHODS and args:
-                self.budget.check_width(args[0], what)
-            elif name == "expandtabs":
-                size = args[0] if args else kwargs.get("tabsize", 8)
-                if isinstance(size, int):
-                    self.budget.check(len(owner) + owner.count("\t") * size, what)
-            elif name == "replace" and len(args) >= 2:
-                self.budget.check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else -1)
-            elif name == "join" and args:
-                items = list(args[0])
-                self.budget.check_join(owner, items)
-                args = (items, *args[1:])
-            elif name == "format":
-                self.budget.check_str_format(owner, args, kwargs)
-            elif name == "format_map" and args and isinstance(args[0], dict):
-                self.budget.check_str_format(owner, (), args[0])
-        result = super().call(context, obj, *args, **kwargs)
-        return self.budget.check_result(result, "a call")
 
 
 # --------------------------------------------------------------------------- loading
@@ -607,8 +335,9 @@ class Renderer:
             folders.append(_Folder(self.user_dir, self.vault))
         folders.append(_Folder(packaged_dir(), None))
         self._loader = _TemplateLoader(folders)
-        self._env = _Sandbox(
-            _Budget(max_output),
+        self._budget = Budget(max_output)
+        self._env = Sandbox(
+            self._budget,
             loader=self._loader,
             undefined=jinja2.StrictUndefined,
             autoescape=False,
@@ -616,6 +345,7 @@ class Renderer:
             auto_reload=True,
         )
         self._env.filters.update(FILTERS)
+        self._env.guard_filters()
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render template `name` with `context` (plain data) into a note's text."""
@@ -627,6 +357,7 @@ class Renderer:
             raise self._problem(exc, name) from exc
         parts: list[str] = []
         size = 0
+        self._budget.start()
         stream = template.generate(context)
         try:
             for chunk in stream:
@@ -680,6 +411,8 @@ class Renderer:
         text = str(text or exc).rstrip(". ")
         if isinstance(exc, jinja2.TemplateSyntaxError):
             message = f"syntax error: {text} — fix the template"
+        elif isinstance(exc, OverBudget):
+            message = f"{text} — look for a runaway or deeply nested loop in the template"
         elif isinstance(exc, OutputTooLarge):
             message = f"{text} — look for a runaway loop or repetition in the template"
         elif isinstance(exc, SecurityError):

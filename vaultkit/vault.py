@@ -743,9 +743,8 @@ def _first_text(value) -> str | None:
     if not texts:
         return None
     t = texts[0]
-    m = re.fullmatch(r"\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]", t)
-    if m:
-        return (m.group(2) or m.group(1).rsplit("/", 1)[-1]).strip() or None
+    if t.startswith("[[") and linkmod.is_wikilink(t):
+        return linkmod.shown_text(t).strip() or None
     return t or None
 
 
@@ -831,7 +830,7 @@ def _discussed(body: str) -> list[str]:
         if not s:
             continue
         s = re.sub(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?", "", s)
-        s = re.sub(r"\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", s).strip()
+        s = linkmod.shown_text(s).strip()
         if s:
             points.append(s)
         if len(points) == 3:

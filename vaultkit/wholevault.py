@@ -31,7 +31,7 @@ def plan(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[P
 
 def referral_index(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
     path = s.cfg.referral_index
-    inner = blocks.referral_index_block(f)
+    inner = blocks.referral_index_block(f, path)
     rec = s.index.records.get(path)
     if rec is None:
         if (s.vault / path).exists() or s.scan_result and path in s.scan_result.notes:
@@ -61,7 +61,7 @@ def daily(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[
             # refreshed over a tick that could not be recorded.
             s.replan_globals = bool(writes)
             return writes
-    inner = blocks.follow_ups_block(f)
+    inner = blocks.follow_ups_block(f, path)
     w = s.block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
     return [w] if w else []
 
