@@ -391,7 +391,7 @@ class Session:
         return [w] if w else []
 
     def _daily(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
-        from .generate import daily_note_path
+        from .daily import daily_note_path
         path = daily_note_path(self, f)
         if path is None:
             return []
@@ -596,7 +596,7 @@ class Session:
         return bool(paths) and self._daily_path() in paths
 
     def _daily_path(self, f: Facts | None = None) -> str | None:
-        from .generate import daily_note_path
+        from .daily import daily_note_path
         return daily_note_path(self, f or self.facts())
 
     def _is_note_path(self, path: str) -> bool:
