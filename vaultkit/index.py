@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .links import Resolver, _add, _discard, _key, _paths, wikilink
 from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
@@ -31,7 +31,10 @@ def _link_keys(link: Link) -> tuple[str, str | None]:
 class Index:
     """Backlinks, referral edges and typed views over a set of notes."""
 
-    def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = ()):
+    def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = (),
+                 excluded: Callable[[str], bool] | None = None):
+        # Notes below a templates folder or in Excluded files: link targets, nothing more.
+        self.excluded = excluded
         self.records: dict[str, NoteRecord] = {}
         self.resolver = Resolver((), attachments)
         self.out: dict[str, list[ResolvedLink]] = {}
@@ -70,7 +73,7 @@ class Index:
         # up to date by `update`, so a key costs no pass over all interviews.
         self._base: dict[str, str] = {}
         self._base_groups: dict[str, list[str]] = {}
-        records = list(records)
+        records = [self._masked(rec) for rec in records] if excluded else list(records)
         for rec in records:
             self.records[rec.path] = rec
             self.resolver.add(rec.path, rec.name, rec.aliases)
@@ -82,6 +85,14 @@ class Index:
                 self._rebase(rec.path)
 
     # -- building --------------------------------------------------------------------
+
+    def _masked(self, rec: NoteRecord) -> NoteRecord:
+        """An excluded note as the index holds it: its names (a link target), and no kind,
+        property, link, block or problem; never written (`ok` False)."""
+        if not self.excluded(rec.path):
+            return rec
+        return NoteRecord(path=rec.path, size=rec.size, mtime_ns=rec.mtime_ns, name=rec.name,
+                          aliases=rec.aliases, ok=False, sha256=rec.sha256)
 
     def _note_generated(self, rec: NoteRecord, add: bool) -> None:
         key = rec.fields.get("vaultkit_key")
@@ -182,6 +193,8 @@ class Index:
         """Apply changed notes (None: deleted); return every note whose output may change."""
         self._updating = True  # queries asked halfway through must not be remembered
         self._stale = None
+        if self.excluded is not None:
+            changed = {p: None if r is None else self._masked(r) for p, r in changed.items()}
         try:
             return self._update(changed)
         finally:

@@ -30,6 +30,7 @@ from .errors import MarkerError
 from .files import read_with_state
 from .lock import VaultLock
 from .markers import set_block
+from .obsidian import SETTINGS_FILES, exclusion_rule
 from .write import cleanup_temp_files, safe_write
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Session:
         self.readonly = readonly
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
+        self.excluded = exclusion_rule(self.vault, self.cfg.templates_folder)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
@@ -140,7 +142,7 @@ class Session:
     def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
         """Scan the vault and bring every record up to date (cache first, then disk)."""
         # The walk and the notes `_fingerprint` just did for this same pass, if it did.
-        result = self._fingerprint_scan or scan(self.vault, self.cfg.templates_folder)
+        result = self._fingerprint_scan or scan(self.vault)
         read_ahead = self._fingerprint_read or {}
         self._fingerprint_scan, self._fingerprint_read = None, {}
         self.scan_result = result
@@ -175,7 +177,7 @@ class Session:
         """Take `records` as the session's and build the index from them (with the
         collector paused: it adds ~30% to building a large index and finds nothing)."""
         self.records = dict(sorted(records.items()))
-        self.index = Index(self.records.values(), attachments)
+        self.index = Index(self.records.values(), attachments, self.excluded)
         # Records and index live as long as the session and hold no cycles: keep the
         # collector from walking them again and again for the rest of the pass (only
         # for a large vault: frozen objects are never collected, cycles included).
@@ -188,7 +190,8 @@ class Session:
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
         for rec in self.records.values():
-            out.extend(rec.problems)
+            if rec.problems and not self.excluded(rec.path):
+                out.extend(rec.problems)
         return out
 
     # -- planning ----------------------------------------------------------------------
@@ -570,7 +573,7 @@ class Session:
 
     def changed_paths(self) -> set[str]:
         """A cheap stat-only reconcile: notes added, removed or changed since we last saw them."""
-        result = scan(self.vault, self.cfg.templates_folder)
+        result = scan(self.vault)
         self.scan_result = result
         out = {p for p, st in result.notes.items()
                if p not in self.records or (self.records[p].size, self.records[p].mtime_ns) != st}
@@ -602,9 +605,8 @@ class Session:
     def _is_note_path(self, path: str) -> bool:
         from .vault import excluded_dir, is_note_name
         parts = path.split("/")
-        for i, part in enumerate(parts[:-1]):
-            if excluded_dir("/".join(parts[: i + 1]), part, self.cfg.templates_folder):
-                return False
+        if any(excluded_dir(part) for part in parts[:-1]):
+            return False
         return is_note_name(parts[-1])
 
     def apply(self, paths: Iterable[str], *, settle_seconds: float = 1.0,
@@ -624,7 +626,7 @@ class Session:
                 continue
             abs_path = self.vault / path
             if abs_path.is_dir() and not abs_path.is_symlink():
-                sub = scan(self.vault, self.cfg.templates_folder, start=path)
+                sub = scan(self.vault, start=path)
                 candidates |= set(sub.notes)
                 candidates |= self._records_under(path)
             elif path.endswith(".md"):
@@ -670,7 +672,8 @@ class Session:
                 self.records.pop(path, None)
             else:
                 self.records[path] = rec
-                report.problems.extend(rec.problems)
+                if not self.excluded(path):
+                    report.problems.extend(rec.problems)
         if not changes and not recheck and not everything:
             report.notes = len(self.records)
             return report, later
@@ -705,7 +708,7 @@ class Session:
 
     def _fingerprint(self) -> tuple[str | None, dict]:
         self.parsed = 0  # notes read to make the fingerprint (see `_fingerprint_touched`)
-        result = scan(self.vault, self.cfg.templates_folder)
+        result = scan(self.vault)
         self.scan_result = result
         parts = self._fingerprint_parts(result.notes)
         fingerprint = self._fingerprint_text(parts)
@@ -818,9 +821,7 @@ class Session:
                           separators=(",", ":"))
 
     def _extra_inputs(self) -> list[Path]:
-        paths = [self.vault / ".obsidian" / "daily-notes.json",
-                 self.vault / ".obsidian" / "plugins" / "periodic-notes" / "data.json",
-                 self.vault / self.cfg.referral_index]
+        paths = [self.vault / rel for rel in SETTINGS_FILES] + [self.vault / self.cfg.referral_index]
         tdir = self.vault / self.cfg.templates_folder
         if self.cfg.templates_folder and tdir.is_dir():
             paths += sorted(p for p in tdir.iterdir())
