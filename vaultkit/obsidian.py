@@ -172,9 +172,14 @@ def link_settings(vault: Path) -> LinkSettings:
 
 def exclusion_rule(vault: Path, own_templates_folder: str = "") -> Callable[[str], bool]:
     """Whether a note (vault-relative path) is outside vaultkit's work: below a templates
-    folder (vaultkit's, the core Templates plugin's, Templater's) or matched by Excluded
-    files. Such a note is read only as a link target."""
+    folder (vaultkit's, the core Templates plugin's, Templater's), the daily-note template
+    itself, or matched by Excluded files. Such a note is read only as a link target."""
     folders = {f for f in (*template_folders(vault), _folder(own_templates_folder)) if f}
+    files: set[str] = set()
+    daily = daily_settings(vault)
+    if daily is not None and daily.template:
+        template = _folder(daily.template)
+        files.add(template if template.endswith(".md") else template + ".md")
     prefixes = tuple(sorted(f + "/" for f in folders))
     patterns: list[re.Pattern[str]] = []
     for entry in ignore_filters(vault):
@@ -190,11 +195,11 @@ def exclusion_rule(vault: Path, own_templates_folder: str = "") -> Callable[[str
             entry = entry.lstrip("/")
             if entry:
                 prefixes += (entry,)
-    if not prefixes and not patterns:
+    if not prefixes and not patterns and not files:
         return _nothing
 
     def excluded(path: str) -> bool:
-        return path.startswith(prefixes) or any(p.search(path) for p in patterns)
+        return path in files or path.startswith(prefixes) or any(p.search(path) for p in patterns)
     return excluded
 
 
