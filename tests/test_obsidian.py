@@ -270,3 +270,10 @@ def test_fill_template(template, expected):
 
 def test_month_end_is_clamped():
     assert fill_template("{{date+1M:YYYY-MM-DD}}", dt.date(2027, 1, 31), "YYYY", "") == "2027-02-28"
+
+
+def test_templates_are_not_counted_as_notes(cli, make_vault):
+    vault = make_vault({"People/Ann.md": contact()})
+    assert cli("init", "--vault", vault).exit_code == 0
+    result = sync(cli, vault)
+    assert result.output.startswith("1 note read (1 parsed),"), result.output

@@ -165,7 +165,7 @@ class Session:
             for rec in fresh:
                 records[rec.path] = rec
             records.update(cached)
-            self.parsed = len(fresh)
+            self.parsed = self.count_notes(r.path for r in fresh)
             self._adopt(records, result.attachments)
         finally:
             if gc_was:
@@ -183,6 +183,11 @@ class Session:
         # for a large vault: frozen objects are never collected, cycles included).
         if len(self.records) >= 2000:
             gc.freeze()
+
+    def count_notes(self, paths: Iterable[str]) -> int:
+        """How many of these are notes to vaultkit (templates and Excluded files are not)."""
+        excluded = self.excluded
+        return sum(1 for p in paths if not excluded(p))
 
     def facts(self) -> Facts:
         return Facts(self.index, self.cfg, self.today)
@@ -477,7 +482,7 @@ class Session:
             self._catch_up = None
             fingerprint, stats = self._fingerprint()
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
-                report.notes = len(stats)
+                report.notes = self.count_notes(stats)
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report
@@ -489,7 +494,7 @@ class Session:
             writes, problems = caught_up
         else:
             result = self.load(progress)
-            report.notes = len(result.notes)
+            report.notes = self.count_notes(result.notes)
             report.parsed = self.parsed
             report.problems.extend(self.problems())
             if not dry_run:
@@ -564,8 +569,8 @@ class Session:
         self.remember_keys()  # a generated note that came from elsewhere joins the ledger
         self.cache.save_records([r for r in changes.values() if r is not None],
                                 [p for p, r in changes.items() if r is None])
-        report.notes = len(result.notes)
-        report.parsed = self.parsed = sum(1 for r in changes.values() if r is not None)
+        report.notes = self.count_notes(result.notes)
+        report.parsed = self.parsed = self.count_notes(p for p, r in changes.items() if r is not None)
         report.problems.extend(self.problems())
         return self.plan(affected, refresh_globals=refresh)
 
@@ -675,7 +680,7 @@ class Session:
                 if not self.excluded(path):
                     report.problems.extend(rec.problems)
         if not changes and not recheck and not everything:
-            report.notes = len(self.records)
+            report.notes = len(self.records)  # (watch shows no count)
             return report, later
         affected = self.index.update(changes) if changes else set()
         self.cache.save_records([r for r in changes.values() if r is not None],
@@ -701,7 +706,7 @@ class Session:
         report.skipped.extend(self._conflicts)
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
         later |= {w.path for w in held} | set(self._conflicts)
-        report.notes = len(self.records)
+        report.notes = len(self.records)  # (watch shows no count)
         self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report, later
@@ -778,7 +783,7 @@ class Session:
                 self._catch_up = {**self._fingerprint_read, **{p: None for p in removed}}
             return None
         self.cache.save_records(list(self._fingerprint_read.values()), [])
-        self.parsed = len(self._fingerprint_read)
+        self.parsed = self.count_notes(self._fingerprint_read)
         self._fingerprint_read = {}
         self.cache.set_meta("fingerprint", current)
         self.cache.commit()
