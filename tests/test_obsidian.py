@@ -277,3 +277,5 @@ def test_templates_are_not_counted_as_notes(cli, make_vault):
     assert cli("init", "--vault", vault).exit_code == 0
     result = sync(cli, vault)
     assert result.output.startswith("1 note read (1 parsed),"), result.output
+    again = sync(cli, vault)  # nothing changed: the shortcut remembers the count
+    assert again.output.startswith("3 notes read (0 parsed),"), again.output  # + index, daily note

@@ -198,9 +198,14 @@ def exclusion_rule(vault: Path, own_templates_folder: str = "") -> Callable[[str
     if not prefixes and not patterns and not files:
         return _nothing
 
-    def excluded(path: str) -> bool:
+    if not patterns and not files:  # the common case, asked once per note: keep it cheap
+        def excluded(path: str) -> bool:
+            return path.startswith(prefixes)
+        return excluded
+
+    def excluded_by_any(path: str) -> bool:
         return path in files or path.startswith(prefixes) or any(p.search(path) for p in patterns)
-    return excluded
+    return excluded_by_any
 
 
 def _nothing(path: str) -> bool:

@@ -482,7 +482,8 @@ class Session:
             self._catch_up = None
             fingerprint, stats = self._fingerprint()
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
-                report.notes = self.count_notes(stats)
+                stored = self.cache.get_meta("fingerprint_notes")
+                report.notes = int(stored) if stored and stored.isdigit() else self.count_notes(stats)
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report
@@ -523,6 +524,7 @@ class Session:
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
+            self.cache.set_meta("fingerprint_notes", str(self.count_notes(stats)))
         else:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()
