@@ -653,8 +653,9 @@ def test_a_batch_writes_the_affected_blocks_before_the_whole_vault_notes(sample_
     s = Session(sample_copy, dt.date.fromisoformat(TODAY))
     try:
         s.sync()
-        # Dana has been met: her new referral also creates a thank-you draft to Hannah.
-        referred, referrer = sample_copy / "People/Dana Whitfield.md", sample_copy / "People/Hannah Cho.md"
+        # Marcus was met 23 days ago (within the thank-you window): his new referral also
+        # creates a thank-you draft to Hannah.
+        referred, referrer = sample_copy / "People/Marcus Oyelaran.md", sample_copy / "People/Hannah Cho.md"
         text = referred.read_text(encoding="utf-8")
         referred.write_text(text.replace("type: contact\n", f'type: contact\nreferred_by: "[[{referrer.stem}]]"\n', 1),
                             encoding="utf-8")

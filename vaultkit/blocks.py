@@ -32,7 +32,9 @@ def _finish(lines: list[str], empty: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _interview_line(f: Facts, i: str, with_contact: bool = False) -> str:
+def _interview_line(f: Facts, i: str, with_contact: bool = False, contact: str | None = None) -> str:
+    """One interview: date, status, link, agenda, and the thank-you to `contact` (in that
+    contact's block: nobody's block links another person's draft), else every participant's."""
     ix = f.ix
     rec = ix.records[i]
     parts = [rec.fields.get("date") or "no date"]
@@ -47,9 +49,13 @@ def _interview_line(f: Facts, i: str, with_contact: bool = False) -> str:
     agenda = f.generated(f.agenda_key(i))
     if agenda:
         parts.append(f"agenda {ix.link(agenda)}")
-    thanks = f.generated(f.thank_you_key(i))
-    if thanks:
-        parts.append(f"thank-you {ix.link(thanks)}")
+    if contact is not None:
+        drafts = [f.generated(f.thank_you_key(i, contact))]
+    else:
+        drafts = [f.generated(key) for _, key in f.thank_you_keys(i)]
+    drafts = [ix.link(d) for d in drafts if d]
+    if drafts:
+        parts.append(f"thank-you {', '.join(drafts)}")
     return " · ".join(parts)
 
 
@@ -84,14 +90,14 @@ def contact_block(f: Facts, path: str) -> str:
     last = f.last_interaction(path)
     lines += [f"**Last interaction:** {last or _NONE}", ""]
     interviews = ix.interviews_of(path)
-    lines += _lines("Interviews", [_interview_line(f, i) for i in interviews])
+    lines += _lines("Interviews", [_interview_line(f, i, contact=path) for i in interviews])
     referrers = ix.referrers_of(path)
     referred = ix.referred_by(path)
     lines += _lines("Referred by", [ix.link(p) for p in referrers])
     lines += _lines("Referred you to", [ix.link(p) for p in referred])
     shown = set(interviews) | set(referrers) | set(referred)
     for i in interviews:
-        for key in (f.agenda_key(i), f.thank_you_key(i)):
+        for key in (f.agenda_key(i), f.thank_you_key(i, path)):
             g = f.generated(key)
             if g:
                 shown.add(g)
@@ -120,14 +126,18 @@ def interview_block(f: Facts, path: str) -> str:
     ix = f.ix
     lines: list[str] = []
     agenda = f.generated(f.agenda_key(path))
-    thanks = f.generated(f.thank_you_key(path))
     lines.append(f"**Agenda:** {ix.link(agenda) if agenda else _NONE}")
-    sent = f.thank_you_sent(path)
-    state = f"sent {sent}" if isinstance(sent, str) else "sent" if sent else ""
-    if thanks:
-        lines.append(f"**Thank-you:** {ix.link(thanks)}" + (f" ({state})" if state else ""))
-    else:
-        lines.append(f"**Thank-you:** {state or _NONE}")
+    keys = f.thank_you_keys(path) or [(None, None)]
+    for contact, key in keys:
+        # One line per participant when there are several, each with his or her draft.
+        label = f"Thank-you to {ix.name(contact)}" if len(keys) > 1 and contact else "Thank-you"
+        thanks = f.generated(key)
+        sent = f.thank_you_sent(path, contact)
+        state = f"sent {sent}" if isinstance(sent, str) else "sent" if sent else ""
+        if thanks:
+            lines.append(f"**{label}:** {ix.link(thanks)}" + (f" ({state})" if state else ""))
+        else:
+            lines.append(f"**{label}:** {state or _NONE}")
     for c in ix.contacts_of(path):
         referrers = ix.referrers_of(c)
         if referrers:

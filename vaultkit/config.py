@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import tomllib
@@ -24,11 +25,13 @@ class Config:
     agendas_folder: str = "Interviews/Agendas"
     thank_yous_folder: str = "Thank-yous"
     follow_ups_folder: str = "Follow-ups"
+    reviews_folder: str = "Reviews"
     referral_index: str = "Referral Index.md"
     templates_folder: str = "Templates/vaultkit"
     agenda_horizon_days: int = 14
     upcoming_days: int = 7
     quiet_days: int = 30
+    thank_you_window_days: int = 30
     daily: str = "vaultkit"
     debounce_ms: int = 300
     rescan_minutes: int = 5
@@ -36,8 +39,10 @@ class Config:
 
 DEFAULTS = Config()
 _TYPES = {f.name: type(getattr(DEFAULTS, f.name)) for f in fields(Config)}
+# Counts of days added to or taken from "today": each must leave a date both ways.
+DAY_KEYS = ("agenda_horizon_days", "upcoming_days", "quiet_days", "thank_you_window_days")
 _FOLDER_KEYS = ("contacts_folder", "interviews_folder", "agendas_folder", "thank_yous_folder",
-                "follow_ups_folder", "templates_folder")
+                "follow_ups_folder", "reviews_folder", "templates_folder")
 
 
 def load_config(vault: Path) -> Config:
@@ -85,6 +90,20 @@ def validate(data: dict) -> Config:
     return Config(**values)
 
 
+def check_days(cfg: Config, today: dt.date) -> None:
+    """A day count so large that today ± N is no date is a configuration error (exit 2)."""
+    problems = []
+    for key in DAY_KEYS:
+        n = getattr(cfg, key)
+        try:
+            today + dt.timedelta(days=n)
+            today - dt.timedelta(days=n)
+        except OverflowError:
+            problems.append(f"key {key!r} is too large: {n} days from {today.isoformat()} is not a date")
+    if problems:
+        raise ConfigError("; ".join(problems), path=CONFIG_PATH)
+
+
 def _check_value(key: str, value: object) -> str | None:
     if key == "daily" and value not in ("vaultkit", "obsidian"):
         return f"key 'daily' must be \"vaultkit\" or \"obsidian\", not {value!r}"
@@ -96,7 +115,7 @@ def _check_value(key: str, value: object) -> str | None:
         return "key 'rescan_minutes' must be at least 1"
     if isinstance(value, str) and (key in _FOLDER_KEYS or key == "referral_index"):
         parts = value.replace("\\", "/").split("/")
-        if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key != "templates_folder"):
+        if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key not in ("templates_folder", "reviews_folder")):
             return f"key {key!r} must be a path inside the vault, not {value!r}"
         if key == "referral_index" and not value.endswith(".md"):
             return f"key 'referral_index' must name a .md note, not {value!r}"
@@ -116,11 +135,14 @@ def default_config_text() -> str:
         "agendas_folder": "interview agendas: {date} {contact} - agenda.md",
         "thank_yous_folder": "thank-you drafts",
         "follow_ups_folder": "daily follow-up notes: YYYY-MM-DD.md",
+        "reviews_folder": "weekly reviews: YYYY-Www.md (\"\" turns them off)",
         "referral_index": "the referral index note",
         "templates_folder": "your templates; the packaged ones fill any gap",
         "agenda_horizon_days": "agendas for planned interviews dated today … today + N",
         "upcoming_days": "the daily note lists interviews dated today … today + N",
         "quiet_days": "a contact is quiet after more than N days without interaction",
+        "thank_you_window_days": "thank-yous are owed and drafted for meetings (and referrals) "
+                                 "of the last N days; older ones are history",
         "daily": "\"vaultkit\", or \"obsidian\" to put the block in Obsidian's daily note",
         "debounce_ms": "`vaultkit watch`: quiet period before a batch is processed",
         "rescan_minutes": "`vaultkit watch`: periodic cheap rescan that catches missed events",

@@ -13,6 +13,10 @@ from .config import Config
 from .index import Index
 from .model import CONTACT, INTERVIEW, Referral
 
+# How far each contact status goes; `dormant` and `closed` stand apart (SPEC §7.1: the
+# notes raise a status along this line, and a stored status ahead of them wins).
+STATUS_ORDER = ("prospect", "contacted", "scheduled", "met")
+
 
 @dataclass(frozen=True)
 class Owed:
@@ -20,7 +24,7 @@ class Owed:
 
     key: str
     to: str
-    since: str | None  # the interview's (or meeting's) date
+    since: str | None  # its trigger: the interview's date, or the day the referral became owed
     interview: str | None
     referral: Referral | None
     draft: str | None  # path of the draft note, when it exists
@@ -37,6 +41,15 @@ class Facts:
         # Per contact, asked by its block and again by the daily note (kept
         # for the life of these facts: a Facts is made anew whenever the index changes).
         self._last_interaction: dict[str, str | None] = {}
+        self._status: dict[str, str] = {}
+        # Thank-yous triggered before this day are history: not owed, drafted or listed.
+        # (The configuration is checked so that this is a date; `min` keeps a hand-made
+        # Config from crashing.)
+        try:
+            start = today - dt.timedelta(days=cfg.thank_you_window_days)
+        except OverflowError:
+            start = dt.date.min
+        self.window_start = start.isoformat()
 
     # -- interviews ------------------------------------------------------------------
 
@@ -55,8 +68,13 @@ class Facts:
         return "planned" if date >= self.today_iso else "done"
 
     def contact_of(self, interview: str) -> str | None:
+        """The first participant (the one the agenda is named after)."""
         contacts = self.ix.contacts_of(interview)
         return contacts[0] if contacts else None
+
+    def participants(self, interview: str) -> list[str]:
+        """Every contact in the interview's `contact` and `people`."""
+        return self.ix.contacts_of(interview)
 
     def contact_name_of(self, interview: str) -> str | None:
         return self.ix.contact_name_of(interview)
@@ -73,9 +91,18 @@ class Facts:
         base = self.ix.interview_key(interview)
         return f"agenda:{base}" if base else None
 
-    def thank_you_key(self, interview: str) -> str | None:
-        base = self.ix.interview_key(interview)
+    def thank_you_key(self, interview: str, contact: str | None = None) -> str | None:
+        """The key of the thank-you to `contact` (default: the first participant)."""
+        base = self.ix.interview_key(interview, contact)
         return f"thank-you:{base}" if base else None
+
+    def thank_you_keys(self, interview: str) -> list[tuple[str | None, str]]:
+        """(participant, key) of each thank-you the interview calls for: one per
+        participant; (None, key) for a `contact` that names no note."""
+        contacts = self.participants(interview)
+        pairs = [(c, self.thank_you_key(interview, c)) for c in contacts] if contacts \
+            else [(None, self.thank_you_key(interview))]
+        return [(c, k) for c, k in pairs if k]
 
     def referral_key(self, edge: Referral) -> str:
         return f"thank-you-referral:{self.ix.name(edge.referrer)}>{self.ix.name(edge.referred)}"
@@ -92,12 +119,13 @@ class Facts:
         path = self.generated(key)
         return self.ix.records[path].fields.get("sent") if path else None
 
-    def thank_you_sent(self, interview: str) -> str | bool | None:
-        """The interview's `thank_you_sent`, else its draft's `sent` (a date string or True)."""
+    def thank_you_sent(self, interview: str, contact: str | None = None) -> str | bool | None:
+        """The interview's `thank_you_sent` (it speaks for every participant), else the
+        draft's `sent` to `contact` (default: the first participant): a date string or True."""
         value = self.ix.records[interview].fields.get("thank_you_sent")
         if value:
             return value
-        return self._sent_value(self.thank_you_key(interview)) or None
+        return self._sent_value(self.thank_you_key(interview, contact)) or None
 
     def referral_sent(self, edge: Referral) -> str | bool | None:
         return self._sent_value(self.referral_key(edge)) or None
@@ -114,20 +142,33 @@ class Facts:
         return bool(self.met(edge.referred)) or (edge.via is not None and self.status_of(edge.via) == "done")
 
     def referral_since(self, edge: Referral) -> str | None:
-        dates = [d for d in (self.met(edge.referred), self.date_of(edge.via) if edge.via else None) if d]
+        """The first day the referral thank-you was owed: B met, or the recording interview held."""
+        via = self.date_of(edge.via) if edge.via and self.status_of(edge.via) == "done" else None
+        dates = [d for d in (self.met(edge.referred), via) if d]
         return min(dates) if dates else None
 
+    def in_window(self, trigger: str | None) -> bool:
+        """Whether a thank-you triggered on this day is still owed (SPEC §7: the window);
+        one with no date to go by stays owed."""
+        return trigger is None or trigger >= self.window_start
+
     def owed(self) -> list[Owed]:
-        """Thank-yous not yet sent, oldest first."""
+        """Thank-yous not yet sent and within the window, oldest first."""
+        return [o for o in self._all_owed() if self.in_window(o.since)]
+
+    def owed_older(self) -> int:
+        """How many unsent thank-yous are older than the window (history: not listed)."""
+        return sum(1 for o in self._all_owed() if not self.in_window(o.since))
+
+    def _all_owed(self) -> list[Owed]:
         out: list[Owed] = []
         for i in self.interviews():
-            if self.status_of(i) != "done" or self.thank_you_sent(i):
+            if self.status_of(i) != "done":
                 continue
-            contact = self.contact_of(i)
-            key = self.thank_you_key(i)
-            if contact is None or key is None:
-                continue
-            out.append(Owed(key, contact, self.date_of(i), i, None, self.generated(key)))
+            for contact, key in self.thank_you_keys(i):
+                if contact is None or self.thank_you_sent(i, contact):
+                    continue
+                out.append(Owed(key, contact, self.date_of(i), i, None, self.generated(key)))
         for edge in self.ix.edges():
             if not self.referral_due(edge) or self.referral_sent(edge):
                 continue
@@ -142,7 +183,7 @@ class Facts:
         """Dates of thank-yous sent to the contact (only dated sends count)."""
         dates = []
         for i in self.ix.interviews_of(contact):
-            sent = self.thank_you_sent(i)
+            sent = self.thank_you_sent(i, contact)
             if isinstance(sent, str):
                 dates.append(sent)
         for referred in self.ix.referred_by(contact):
@@ -165,12 +206,41 @@ class Facts:
         dates += [d for d in self.sent_dates_to(contact) if d <= self.today_iso]
         return max(dates) if dates else None
 
-    def contact_status(self, contact: str) -> str:
+    def stored_status(self, contact: str) -> str:
         status = self.ix.records[contact].fields.get("status")
         return status if isinstance(status, str) and status else "prospect"
 
+    def contact_status(self, contact: str) -> str:
+        """The effective status: the furthest of the stored `status` and what the notes
+        show (a done interview: `met`; a dated interaction: `contacted`). `dormant`,
+        `closed` and a status vaultkit does not know stand as written."""
+        found = self._status.get(contact)
+        if found is None:
+            found = self._status[contact] = self._effective_status(contact)
+        return found
+
+    def _effective_status(self, contact: str) -> str:
+        stored = self.stored_status(contact)
+        if stored not in STATUS_ORDER:
+            return stored
+        shown = "prospect"
+        if any(self.status_of(i) == "done" for i in self.ix.interviews_of(contact)):
+            shown = "met"
+        elif self._dated_interaction(contact):
+            shown = "contacted"
+        return max(stored, shown, key=STATUS_ORDER.index)
+
+    def _dated_interaction(self, contact: str) -> bool:
+        """`last_contacted` or a thank-you sent with a date, on or before today (a planned
+        interview, or a note linking the contact, is no interaction)."""
+        last = self.ix.records[contact].fields.get("last_contacted")
+        if last and last <= self.today_iso:
+            return True
+        return any(d <= self.today_iso for d in self.sent_dates_to(contact))
+
     def uncontacted_referrals(self) -> list[Referral]:
-        """Referred contacts still `prospect` with no interview, one line per person."""
+        """Referred contacts still `prospect` (effective status) with no interview, one
+        line per person."""
         out = []
         seen = set()
         for e in self.ix.edges():
@@ -218,6 +288,7 @@ class Facts:
 
         held = [i for i in self.interviews() if self.status_of(i) == "done" and in_week(self.date_of(i))]
         referrals = [e for e in self.ix.edges() if e.via is not None and in_week(self.date_of(e.via))]
-        sent = sum(1 for i in self.interviews() if in_week(self.thank_you_sent(i)))
+        sent = sum(1 for i in self.interviews() for c, _ in (self.thank_you_keys(i) or [(None, "")])
+                   if in_week(self.thank_you_sent(i, c)))
         sent += sum(1 for e in self.ix.edges() if in_week(self.referral_sent(e)))
         return {"interviews_held": len(held), "referrals_gained": len(referrals), "thank_yous_sent": sent}

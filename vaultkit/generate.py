@@ -73,10 +73,13 @@ def _chain(f: Facts, contact: str) -> list[dict]:
     return [{"name": ix.name(p), "target": ix.target(p)} for p in reversed(chain)]
 
 
-def _earlier(f: Facts, interview: str, contact: str | None) -> list[dict]:
+def _earlier(f: Facts, interview: str, contacts: list[str]) -> list[dict]:
+    """Earlier interviews with any of the participants, or at the company."""
     ix = f.ix
     date = f.date_of(interview) or ""
-    found = set(ix.interviews_of(contact)) if contact else set()
+    found: set[str] = set()
+    for contact in contacts:
+        found.update(ix.interviews_of(contact))
     company_path, _ = ix.interview_company(interview)
     if company_path:
         found |= set(ix.interviews_at(company_path))
@@ -84,10 +87,43 @@ def _earlier(f: Facts, interview: str, contact: str | None) -> list[dict]:
     for i in sorted(found, key=ix._interview_sort):
         if i == interview or (f.date_of(i) or "") >= date:
             continue
-        c = f.contact_of(i)
-        out.append({"date": f.date_of(i), "target": ix.target(i), "contact_name": ix.name(c) if c else "",
+        out.append({"date": f.date_of(i), "target": ix.target(i),
+                    "contact_name": _names_text(ix.participant_names(i)),
                     "status": f.status_of(i), "company": ix.interview_company(i)[1]})
     return out
+
+
+def _names_text(names: list[str]) -> str:
+    """`Ann`, `Ann and Bo`, `Ann, Bo and Cy`."""
+    if len(names) <= 1:
+        return names[0] if names else ""
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def agenda_stem(date: str, names: list[str]) -> str:
+    """The agenda's file stem: every participant when they all fit the name limit, else
+    the first one (cut to fit)."""
+    if len(names) > 1:
+        whole = fitted_stem(f"{date} {{}} - agenda", ", ".join(names))
+        if fitted_stem(f"{date} {{}} - agenda", ", ".join(names), max_bytes=1 << 30) == whole:
+            return whole
+    return fitted_stem(f"{date} {{}} - agenda", names[0])
+
+
+def _agenda_context(f: Facts, i: str, name: str) -> dict:
+    """What the agenda template gets: `contact` is the first participant (a user's
+    template written for one person keeps working); `participants` lists every one, each
+    with the referral chain that led to him or her."""
+    contacts = f.participants(i)
+    people = []
+    for c in contacts:
+        person = _person(f, c)
+        person["chain"] = _chain(f, c)
+        people.append(person)
+    first = contacts[0] if contacts else None
+    return {"interview": _interview(f, i), "contact": _person(f, first, name),
+            "chain": _chain(f, first) if first else [], "earlier": _earlier(f, i, contacts),
+            "participants": people, "names": _names_text([p["name"] for p in people]) or name}
 
 
 class _Planner:
@@ -168,29 +204,18 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
     for i in interviews:
         status = f.status_of(i)
         date = f.date_of(i)
-        contact = f.contact_of(i)
         name = f.contact_name_of(i)
         if not date or not name:
             continue
         if status == "planned" and f.today_iso <= date <= horizon:
             key = f.agenda_key(i)
             if p.due(key):
-                ctx = {"interview": _interview(f, i), "contact": _person(f, contact, name),
-                       "chain": _chain(f, contact) if contact else [], "earlier": _earlier(f, i, contact)}
-                p.create("agenda.md", key, cfg.agendas_folder,
-                         fitted_stem(f"{date} {{}} - agenda", name), ctx)
-        elif status == "done" and not ix.records[i].fields.get("thank_you_sent"):
-            key = f.thank_you_key(i)
-            if p.due(key):
-                fields = ix.records[i].fields
-                referrals = [{"name": ix.name(r), "target": ix.target(r)}
-                             for r in sorted(ix._out_prop(i, "referrals", CONTACT), key=ix._name_sort)]
-                iv = _interview(f, i)
-                ctx = {"interview": {k: iv[k] for k in ("target", "date", "company", "medium")},
-                       "contact": _person(f, contact, name), "referrals": referrals,
-                       "discussed": list(fields.get("discussed") or []), "goals": list(fields.get("goals") or [])}
-                p.create("thank-you.md", key, cfg.thank_yous_folder,
-                         fitted_stem(f"{date} {{}} - thank-you", name), ctx)
+                p.create("agenda.md", key, cfg.agendas_folder, agenda_stem(date, ix.participant_names(i)),
+                         _agenda_context(f, i, name))
+        elif status == "done" and not ix.records[i].fields.get("thank_you_sent") and f.in_window(date):
+            for contact, key in f.thank_you_keys(i):
+                if p.due(key):
+                    _plan_thank_you(p, i, contact, key)
     if only is None:
         edges = ix.edges()
     else:
@@ -202,7 +227,7 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
                 touched.update(ix.contacts_of(i))
         edges = ix.edges_touching(touched)
     for edge in edges:
-        if not f.referral_due(edge):
+        if not f.referral_due(edge) or not f.in_window(f.referral_since(edge)):
             continue
         key = f.referral_key(edge)
         if not p.due(key):
@@ -214,7 +239,23 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
         p.create("thank-you-referral.md", key, cfg.thank_yous_folder,
                  fitted_stem("{} - referral of {}", ix.name(edge.referrer), ix.name(edge.referred)), ctx)
     plan_daily(p)
+    _plan_review(p)
     return p.out
+
+
+def _plan_thank_you(p: _Planner, i: str, contact: str | None, key: str) -> None:
+    """The thank-you draft to one participant of a done interview."""
+    f, ix = p.f, p.f.ix
+    fields = ix.records[i].fields
+    name = ix.name(contact) if contact else f.contact_name_of(i) or ""
+    referrals = [{"name": ix.name(r), "target": ix.target(r)}
+                 for r in sorted(ix._out_prop(i, "referrals", CONTACT), key=ix._name_sort)]
+    iv = _interview(f, i)
+    ctx = {"interview": {k: iv[k] for k in ("target", "date", "company", "medium")},
+           "contact": _person(f, contact, name), "referrals": referrals,
+           "discussed": list(fields.get("discussed") or []), "goals": list(fields.get("goals") or [])}
+    p.create("thank-you.md", key, p.s.cfg.thank_yous_folder,
+             fitted_stem(f"{iv['date']} {{}} - thank-you", name), ctx)
 
 
 # -- the daily note (vaultkit/daily.py) and Moment formats (vaultkit/moment.py) ----------
@@ -222,3 +263,28 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
 def moment_format(pattern: str, day: dt.date) -> str:
     """Format a date with a Moment.js pattern (see `moment.format_moment`)."""
     return format_moment(pattern, day)
+
+
+def review_note_path(session: "Session", f: Facts) -> str | None:
+    """This week's review note: the one generated for this week, else where it goes;
+    None when weekly reviews are off (`reviews_folder = ""`)."""
+    from .review import review_key, week_label
+    if not session.cfg.reviews_folder:
+        return None
+    existing = f.generated(review_key(f.today))
+    if existing:
+        return existing
+    return f"{session.cfg.reviews_folder}/{week_label(f.today)}.md"
+
+
+def _plan_review(p: _Planner) -> None:
+    from .review import review_key, week_label
+    f, s = p.f, p.s
+    key = review_key(f.today)
+    path = review_note_path(s, f)
+    if path is None or path in f.ix.records or (s.vault / path).exists() or not p.due(key):
+        return
+    if not f.contacts() and not f.interviews():
+        return  # no job search in this vault (yet): nothing to review
+    week = week_label(f.today)
+    p.create("review.md", key, s.cfg.reviews_folder, week, {"week": week, "date": f.today_iso}, path=path)

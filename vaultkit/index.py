@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from typing import Callable, Iterable
+from typing import Iterable
 
 from .links import Resolver, _add, _discard, _key, _paths, wikilink
 from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
@@ -31,10 +31,7 @@ def _link_keys(link: Link) -> tuple[str, str | None]:
 class Index:
     """Backlinks, referral edges and typed views over a set of notes."""
 
-    def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = (),
-                 excluded: Callable[[str], bool] | None = None):
-        # Notes below a templates folder or in Excluded files: link targets, nothing more.
-        self.excluded = excluded
+    def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = ()):
         self.records: dict[str, NoteRecord] = {}
         self.resolver = Resolver((), attachments)
         self.out: dict[str, list[ResolvedLink]] = {}
@@ -68,12 +65,13 @@ class Index:
         self._links: dict[str, str] = {}
         self._sort_keys: dict[str, str] = {}  # path: its name, casefolded
         self._updating = False
-        # Interviews by "date:contact name" (the base of their generated notes' keys):
-        # interview -> base, and casefolded base -> its interviews in path order. Kept
-        # up to date by `update`, so a key costs no pass over all interviews.
-        self._base: dict[str, str] = {}
-        self._base_groups: dict[str, list[str]] = {}
-        records = [self._masked(rec) for rec in records] if excluded else list(records)
+        # Interviews by "date:participant name" (the base of their generated notes' keys):
+        # interview -> one base per participant, and casefolded base -> the (interview,
+        # participant slot) pairs sharing it, in path order. Kept up to date by `update`,
+        # so a key costs no pass over all interviews.
+        self._base: dict[str, tuple[str, ...]] = {}
+        self._base_groups: dict[str, list[tuple[str, int]]] = {}
+        records = list(records)
         for rec in records:
             self.records[rec.path] = rec
             self.resolver.add(rec.path, rec.name, rec.aliases)
@@ -85,14 +83,6 @@ class Index:
                 self._rebase(rec.path)
 
     # -- building --------------------------------------------------------------------
-
-    def _masked(self, rec: NoteRecord) -> NoteRecord:
-        """An excluded note as the index holds it: its names (a link target), and no kind,
-        property, link, block or problem; never written (`ok` False)."""
-        if not self.excluded(rec.path):
-            return rec
-        return NoteRecord(path=rec.path, size=rec.size, mtime_ns=rec.mtime_ns, name=rec.name,
-                          aliases=rec.aliases, ok=False, sha256=rec.sha256)
 
     def _note_generated(self, rec: NoteRecord, add: bool) -> None:
         key = rec.fields.get("vaultkit_key")
@@ -193,8 +183,6 @@ class Index:
         """Apply changed notes (None: deleted); return every note whose output may change."""
         self._updating = True  # queries asked halfway through must not be remembered
         self._stale = None
-        if self.excluded is not None:
-            changed = {p: None if r is None else self._masked(r) for p, r in changed.items()}
         try:
             return self._update(changed)
         finally:
@@ -324,8 +312,8 @@ class Index:
         found: set[str] = set()
         if kind in ("agenda", "thank-you"):
             for base in (rest, rest.rpartition(":")[0]):
-                found.update(i for i in self._base_groups.get(base.casefold(), ())
-                             if self.interview_key(i) == rest)
+                found.update(i for i, slot in self._base_groups.get(base.casefold(), ())
+                             if self._slot_key(i, slot) == rest)
         elif kind == "thank-you-referral":
             referrer, _, referred = rest.partition(">")
             found.update(self.resolver.notes_named(referrer))
@@ -334,48 +322,63 @@ class Index:
             if self.kind(path) == INTERVIEW:
                 found.update(self.contacts_of(path))
                 found |= self._second_hop(self.records[path])
+        for path in list(found):
+            if self.kind(path) == CONTACT:
+                # A dated send raises the contact's status, which its company's block shows.
+                company = self.company_of(path)
+                if company:
+                    found.add(company)
         return found
 
     # -- interview keys --------------------------------------------------------------
 
     def contact_name_of(self, interview: str) -> str | None:
-        """The interview's contact's name; for an unresolved `contact` link, its target's name."""
+        """The interview's first participant's name; for an unresolved `contact` link, its
+        target's name."""
+        names = self.participant_names(interview)
+        return names[0] if names else None
+
+    def participant_names(self, interview: str) -> list[str]:
+        """The names of the interview's participants (`contacts_of`); when none resolves,
+        the name its first `contact`/`people` link points at, else nothing."""
         contacts = self.contacts_of(interview)
         if contacts:
-            return self.name(contacts[0])
+            return [self.name(c) for c in contacts]
         for link in self.records[interview].links:
-            if link.prop == "contact":
-                return link.target.rsplit("/", 1)[-1]
-        return None
+            if link.prop in _PARTICIPANT_PROPS:
+                return [link.target.rsplit("/", 1)[-1]]
+        return []
 
-    def _base_of(self, path: str) -> str | None:
+    def _bases_of(self, path: str) -> tuple[str, ...]:
         rec = self.records.get(path)
         if rec is None or rec.kind != INTERVIEW or not rec.ok:
-            return None
+            return ()
         date = rec.fields.get("date")
-        name = self.contact_name_of(path) if date else None
-        return f"{date}:{name}" if date and name else None
+        if not date:
+            return ()
+        return tuple(f"{date}:{name}" for name in self.participant_names(path))
 
     def _rebase(self, path: str) -> set[str]:
-        """Recompute one note's key base; return the casefolded bases whose groups changed."""
-        new = self._base_of(path)
-        old = self._base.get(path)
+        """Recompute one note's key bases; return the casefolded bases whose groups changed."""
+        new = self._bases_of(path)
+        old = self._base.get(path, ())
         if new == old:
             return set()
         touched = set()
-        if old is not None:
-            key = old.casefold()
+        for slot, base in enumerate(old):
+            key = base.casefold()
             group = self._base_groups[key]
-            group.remove(path)
+            group.remove((path, slot))
             if not group:
                 del self._base_groups[key]
             touched.add(key)
-            del self._base[path]
-        if new is not None:
-            key = new.casefold()
-            bisect.insort(self._base_groups.setdefault(key, []), path)
-            self._base[path] = new
+        self._base.pop(path, None)
+        for slot, base in enumerate(new):
+            key = base.casefold()
+            bisect.insort(self._base_groups.setdefault(key, []), (path, slot))
             touched.add(key)
+        if new:
+            self._base[path] = new
         return touched
 
     def _rebase_all(self, paths: Iterable[str]) -> list[list[str]]:
@@ -383,16 +386,28 @@ class Index:
         for path in paths:
             if path in self._base or self.kind(path) == INTERVIEW:
                 touched |= self._rebase(path)
-        return [list(self._base_groups[k]) for k in touched if k in self._base_groups]
+        return [[p for p, _ in self._base_groups[k]] for k in touched if k in self._base_groups]
 
-    def interview_key(self, interview: str) -> str | None:
-        """`date:Contact Name` for the interview's generated notes; the second and later
-        interviews with the same base (case-insensitively, in path order) get `:2`, `:3`…"""
-        base = self._base.get(interview)
-        if base is None:
+    def _slot_key(self, interview: str, slot: int) -> str | None:
+        bases = self._base.get(interview)
+        if bases is None or slot >= len(bases):
             return None
-        n = self._base_groups[base.casefold()].index(interview) + 1
+        base = bases[slot]
+        n = self._base_groups[base.casefold()].index((interview, slot)) + 1
         return base if n == 1 else f"{base}:{n}"
+
+    def interview_key(self, interview: str, contact: str | None = None) -> str | None:
+        """`date:Name` for the interview's generated notes: of its first participant (the
+        agenda), or of `contact` among its participants (that person's thank-you). The
+        second and later interviews sharing a base (case-insensitively, in path order)
+        get `:2`, `:3`…"""
+        slot = 0
+        if contact is not None:
+            contacts = self.contacts_of(interview)
+            if contact not in contacts:
+                return None
+            slot = contacts.index(contact)
+        return self._slot_key(interview, slot)
 
     def _second_hop(self, rec: NoteRecord) -> set[str]:
         """An interview also shows in its own company's block and its contacts' companies'."""
@@ -468,7 +483,12 @@ class Index:
         return list(found)
 
     def contacts_of(self, interview: str) -> list[str]:
-        return self._out_prop(interview, "contact", CONTACT)
+        """The interview's participants: every contact in `contact` and `people`."""
+        found = self._out_prop(interview, "contact", CONTACT)
+        for c in self._out_prop(interview, "people", CONTACT):
+            if c not in found:
+                found.append(c)
+        return found
 
     def interviews_of(self, contact: str) -> list[str]:
         """Interviews with this contact, by date then path."""
@@ -476,7 +496,9 @@ class Index:
         memo = None if self._updating else self._memo.get(contact)
         found = memo.get(key) if memo else None
         if found is None:
-            found = sorted(self._in_prop(contact, "contact", INTERVIEW), key=self._interview_sort)
+            found = self._in_prop(contact, "contact", INTERVIEW)
+            found += [i for i in self._in_prop(contact, "people", INTERVIEW) if i not in found]
+            found.sort(key=self._interview_sort)
             self._remember(contact, key, found)
         return list(found)
 
@@ -640,6 +662,9 @@ class Index:
     def ambiguous(self) -> list[tuple[str, list[str]]]:
         return self.resolver.ambiguous_names()
 
+
+# The properties naming an interview's participants (`people`: Obsidian's convention).
+_PARTICIPANT_PROPS = ("contact", "people")
 
 # The keys of `Index._memo`, shared by every note's memo.
 _MEMO_KEYS: dict[tuple, tuple] = {}

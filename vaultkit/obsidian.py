@@ -1,5 +1,5 @@
 """Obsidian's own settings, read from `<vault>/.obsidian/`: daily notes, templates folders,
-Excluded files and the link style.
+Excluded files and the link style (what vaultkit makes of the last three: scope.py).
 
 Every file is optional. A missing file, or one reached through a symlink out of the vault,
 is "not set"; a file that is not JSON is logged and taken as not set. Nothing here writes.
@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +68,7 @@ def read_settings(vault: Path, rel: str) -> dict | list | None:
         return None
 
 
-def _folder(value: object) -> str:
+def vault_folder(value: object) -> str:
     """A folder setting as a vault-relative path ("" for the vault root or not set)."""
     if not isinstance(value, str):
         return ""
@@ -123,12 +121,12 @@ def daily_settings(vault: Path) -> DailySettings | None:
     `core-plugins.json` turns Daily notes on; None when none of them applies."""
     periodic = _periodic_daily(read_settings(vault, PERIODIC_NOTES))
     if periodic is not None and _enabled(periodic.get("enabled")):
-        return DailySettings(_folder(periodic.get("folder")),
+        return DailySettings(vault_folder(periodic.get("folder")),
                              _text(periodic.get("format")) or DEFAULT_DAILY_FORMAT,
                              _text(periodic.get("template")), "periodic-notes")
     core = read_settings(vault, DAILY_NOTES)
     if isinstance(core, dict):
-        return DailySettings(_folder(core.get("folder")), _text(core.get("format")) or DEFAULT_DAILY_FORMAT,
+        return DailySettings(vault_folder(core.get("folder")), _text(core.get("format")) or DEFAULT_DAILY_FORMAT,
                              _text(core.get("template")), "daily-notes")
     if core is None and (Path(vault) / DAILY_NOTES).exists():
         # there but unreadable: Obsidian falls back to its defaults too
@@ -143,10 +141,10 @@ def template_folders(vault: Path) -> tuple[str, ...]:
     found = []
     core = read_settings(vault, TEMPLATES)
     if isinstance(core, dict):
-        found.append(_folder(core.get("folder")))
+        found.append(vault_folder(core.get("folder")))
     templater = read_settings(vault, TEMPLATER)
     if isinstance(templater, dict):
-        found.append(_folder(templater.get("templates_folder")))
+        found.append(vault_folder(templater.get("templates_folder")))
     return tuple(sorted({f for f in found if f}))
 
 
@@ -168,45 +166,3 @@ def link_settings(vault: Path) -> LinkSettings:
     fmt = app.get("newLinkFormat")
     return LinkSettings(markdown if isinstance(markdown, bool) else None,
                         fmt if fmt in ("shortest", "relative", "absolute") else None)
-
-
-def exclusion_rule(vault: Path, own_templates_folder: str = "") -> Callable[[str], bool]:
-    """Whether a note (vault-relative path) is outside vaultkit's work: below a templates
-    folder (vaultkit's, the core Templates plugin's, Templater's), the daily-note template
-    itself, or matched by Excluded files. Such a note is read only as a link target."""
-    folders = {f for f in (*template_folders(vault), _folder(own_templates_folder)) if f}
-    files: set[str] = set()
-    daily = daily_settings(vault)
-    if daily is not None and daily.template:
-        template = _folder(daily.template)
-        files.add(template if template.endswith(".md") else template + ".md")
-    prefixes = tuple(sorted(f + "/" for f in folders))
-    patterns: list[re.Pattern[str]] = []
-    for entry in ignore_filters(vault):
-        if len(entry) > 2 and entry.startswith("/") and entry.endswith("/"):
-            try:
-                patterns.append(re.compile(entry[1:-1]))
-            except re.error as exc:
-                log.warning("%s: Excluded files entry %r is not a regular expression vaultkit can "
-                            "read (%s); ignored", APP, entry, exc)
-        else:
-            # Obsidian matches a plain entry as the start of the path: `Archive/` a folder,
-            # `Archive` also `Archive.md` and `Archived/`.
-            entry = entry.lstrip("/")
-            if entry:
-                prefixes += (entry,)
-    if not prefixes and not patterns and not files:
-        return _nothing
-
-    if not patterns and not files:  # the common case, asked once per note: keep it cheap
-        def excluded(path: str) -> bool:
-            return path.startswith(prefixes)
-        return excluded
-
-    def excluded_by_any(path: str) -> bool:
-        return path in files or path.startswith(prefixes) or any(p.search(path) for p in patterns)
-    return excluded_by_any
-
-
-def _nothing(path: str) -> bool:
-    return False

@@ -51,7 +51,8 @@ def _status(f: Facts) -> dict:
     quiet = [{"contact": person(c), "last_interaction": last, "days": f.days_between(last) if last else None}
              for c, last in f.quiet()]
     return {"today": f.today_iso, "upcoming_days": f.cfg.upcoming_days, "quiet_days": f.cfg.quiet_days,
-            "upcoming": upcoming, "thank_yous_owed": owed, "referrals_not_contacted": referrals,
+            "upcoming": upcoming, "thank_yous_owed": owed, "thank_yous_older": f.owed_older(),
+            "thank_you_window_days": f.cfg.thank_you_window_days, "referrals_not_contacted": referrals,
             "follow_ups_due": due, "quiet": quiet, "week": f.week()}
 
 
@@ -82,6 +83,10 @@ def status_text(data: dict, color: bool = False) -> str:
     for title, items, fmt in sections:
         out.append(head(title, len(items)))
         out += [f"  • {fmt(item)}" for item in items] or ["  nothing"]
+        older = data.get("thank_yous_older", 0) if title == "Thank-yous owed" else 0
+        if older:
+            out.append(f"  {plural(older, 'older thank-you')} not listed (more than "
+                       f"{data['thank_you_window_days']} days ago)")
         out.append("")
     w = data["week"]
     out.append(f"This week: {plural(w['interviews_held'], 'interview')} held · "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import gc
 import hashlib
 import json
@@ -20,17 +19,19 @@ from typing import Callable, Iterable
 
 from . import __version__, blocks
 from .cache import Cache
-from .config import Config, load_config
+from .config import Config, check_days, load_config
 from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
+from .outcome import SyncReport, diff_of  # noqa: F401 - the pass's report, re-exported
 from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
 from .errors import MarkerError
 from .files import read_with_state
 from .lock import VaultLock
 from .markers import set_block
-from .obsidian import SETTINGS_FILES, exclusion_rule
+from .obsidian import SETTINGS_FILES
+from .scope import ScopedIndex, count_kept, exclusion_rule
 from .write import cleanup_temp_files, safe_write
 
 log = logging.getLogger(__name__)
@@ -40,42 +41,6 @@ STATE_DIR = ".vaultkit"
 # The `expect` of a block write already made while planning (streamed): only whether it
 # is None (a new note) is read afterwards, and a first sync makes tens of thousands.
 _WRITTEN = FileState(0, 0, "")
-
-
-@dataclass
-class SyncReport:
-    """What a pass did, for the summary line and `--json`."""
-
-    notes: int = 0
-    parsed: int = 0
-    changed: int = 0
-    created: int = 0
-    written: int = 0
-    skipped: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    writes: list[PlannedWrite] = field(default_factory=list)
-    written_paths: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-
-    def summary(self, dry_run: bool = False) -> str:
-        verb = "would write" if dry_run else "wrote"
-        from .blocks import plural
-        parts = [f"{plural(self.notes, 'note')} read ({self.parsed} parsed)",
-                 f"{self.changed} changed", f"{self.created} created",
-                 f"{verb} {plural(len(self.writes) if dry_run else self.written, 'file')}"]
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped (changed on disk; the next sync retries)")
-        parts.append(plural(len(self.problems), "problem"))
-        return ", ".join(parts)
-
-    def as_json(self, dry_run: bool = False) -> dict:
-        return {
-            "notes": self.notes, "parsed": self.parsed, "changed": self.changed, "created": self.created,
-            "written": 0 if dry_run else self.written, "dry_run": dry_run,
-            "planned": [{"path": w.path, "reason": w.reason, "new": w.expect is None} for w in self.writes],
-            "skipped": self.skipped, "conflicts": self.conflicts,
-            "problems": [p.as_json() for p in self.problems],
-        }
 
 
 def _is_current(rec: NoteRecord, name: str, inner: str, created: dict) -> bool:
@@ -95,6 +60,7 @@ class Session:
         self.readonly = readonly
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
+        check_days(self.cfg, today)
         self.excluded = exclusion_rule(self.vault, self.cfg.templates_folder)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
         self.records: dict[str, NoteRecord] = {}
@@ -165,7 +131,7 @@ class Session:
             for rec in fresh:
                 records[rec.path] = rec
             records.update(cached)
-            self.parsed = self.count_notes(r.path for r in fresh)
+            self.parsed = count_kept(self.excluded, (r.path for r in fresh))
             self._adopt(records, result.attachments)
         finally:
             if gc_was:
@@ -177,17 +143,12 @@ class Session:
         """Take `records` as the session's and build the index from them (with the
         collector paused: it adds ~30% to building a large index and finds nothing)."""
         self.records = dict(sorted(records.items()))
-        self.index = Index(self.records.values(), attachments, self.excluded)
+        self.index = ScopedIndex(self.records.values(), attachments, self.excluded)
         # Records and index live as long as the session and hold no cycles: keep the
         # collector from walking them again and again for the rest of the pass (only
         # for a large vault: frozen objects are never collected, cycles included).
         if len(self.records) >= 2000:
             gc.freeze()
-
-    def count_notes(self, paths: Iterable[str]) -> int:
-        """How many of these are notes to vaultkit (templates and Excluded files are not)."""
-        excluded = self.excluded
-        return sum(1 for p in paths if not excluded(p))
 
     def facts(self) -> Facts:
         return Facts(self.index, self.cfg, self.today)
@@ -195,8 +156,7 @@ class Session:
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
         for rec in self.records.values():
-            if rec.problems and not self.excluded(rec.path):
-                out.extend(rec.problems)
+            out.extend(() if self.excluded(rec.path) else rec.problems)
         return out
 
     # -- planning ----------------------------------------------------------------------
@@ -226,10 +186,10 @@ class Session:
             # will be put into them before they are written: today's daily note, or a note
             # a user template gave a type with a block.
             kinds = {r.path: r.kind for r in created.records}
-            daily = self._daily_path(f)
+            filled_later = self._global_paths(f)
             report, stats = self._streaming
             for n, w in enumerate(created_writes):
-                if w.path != daily and kinds.get(w.path) not in blocks.BLOCK_OF_KIND:
+                if w.path not in filled_later and kinds.get(w.path) not in blocks.BLOCK_OF_KIND:
                     stats.update(self.write([w], report))
                     created_writes[n] = dataclasses.replace(w, data=b"", streamed=True)
         created_data = {w.path: w for w in created_writes if not w.streamed}
@@ -344,7 +304,8 @@ class Session:
         f = f or self.facts()
         created = created or {}
         problems = problems if problems is not None else []
-        return [*self._referral_index(f, created, problems), *self._daily(f, created, problems)]
+        return [*self._referral_index(f, created, problems), *self._daily(f, created, problems),
+                *self._review(f, created, problems)]
 
     def _block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
                      problems: list[Problem], reason: str | None = None) -> PlannedWrite | None:
@@ -399,8 +360,7 @@ class Session:
         return [w] if w else []
 
     def _daily(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
-        from .daily import daily_note_path
-        path = daily_note_path(self, f)
+        path = self._daily_path(f)
         if path is None:
             return []
         rec = self.index.records.get(path)
@@ -408,6 +368,16 @@ class Session:
             return []
         inner = blocks.follow_ups_block(f)
         w = self._block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
+        return [w] if w else []
+
+    def _review(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
+        from .generate import review_note_path
+        from .review import review_block
+        path = review_note_path(self, f)
+        rec = self.index.records.get(path) if path else None
+        if rec is None or not rec.ok or rec.fields.get("generated_by") != "vaultkit":
+            return []
+        w = self._block_write(rec, "review", review_block(f), created, problems, "weekly review")
         return [w] if w else []
 
     # -- writing -----------------------------------------------------------------------
@@ -482,8 +452,7 @@ class Session:
             self._catch_up = None
             fingerprint, stats = self._fingerprint()
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
-                stored = self.cache.get_meta("fingerprint_notes")
-                report.notes = int(stored) if stored and stored.isdigit() else self.count_notes(stats)
+                report.notes = int(self.cache.get_meta("fingerprint_notes") or count_kept(self.excluded, stats))
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report
@@ -495,7 +464,7 @@ class Session:
             writes, problems = caught_up
         else:
             result = self.load(progress)
-            report.notes = self.count_notes(result.notes)
+            report.notes = count_kept(self.excluded, result.notes)
             report.parsed = self.parsed
             report.problems.extend(self.problems())
             if not dry_run:
@@ -524,7 +493,7 @@ class Session:
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
-            self.cache.set_meta("fingerprint_notes", str(self.count_notes(stats)))
+            self.cache.set_meta("fingerprint_notes", str(count_kept(self.excluded, stats)))
         else:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()
@@ -571,8 +540,8 @@ class Session:
         self.remember_keys()  # a generated note that came from elsewhere joins the ledger
         self.cache.save_records([r for r in changes.values() if r is not None],
                                 [p for p, r in changes.items() if r is None])
-        report.notes = self.count_notes(result.notes)
-        report.parsed = self.parsed = self.count_notes(p for p, r in changes.items() if r is not None)
+        report.notes = count_kept(self.excluded, result.notes)
+        report.parsed = self.parsed = count_kept(self.excluded, (p for p, r in changes.items() if r is not None))
         report.problems.extend(self.problems())
         return self.plan(affected, refresh_globals=refresh)
 
@@ -603,7 +572,14 @@ class Session:
         return old is None or new is None or (old.name, old.aliases) != (new.name, new.aliases)
 
     def _is_daily(self, paths: set[str]) -> bool:
-        return bool(paths) and self._daily_path() in paths
+        """Whether `paths` hold a note made from the whole vault: today's daily note or
+        this week's review."""
+        return bool(paths) and bool(paths & self._global_paths())
+
+    def _global_paths(self, f: Facts | None = None) -> set[str]:
+        from .generate import review_note_path
+        f = f or self.facts()
+        return {p for p in (self._daily_path(f), review_note_path(self, f)) if p}
 
     def _daily_path(self, f: Facts | None = None) -> str | None:
         from .daily import daily_note_path
@@ -679,8 +655,7 @@ class Session:
                 self.records.pop(path, None)
             else:
                 self.records[path] = rec
-                if not self.excluded(path):
-                    report.problems.extend(rec.problems)
+                report.problems.extend(() if self.excluded(path) else rec.problems)
         if not changes and not recheck and not everything:
             report.notes = len(self.records)  # (watch shows no count)
             return report, later
@@ -785,7 +760,7 @@ class Session:
                 self._catch_up = {**self._fingerprint_read, **{p: None for p in removed}}
             return None
         self.cache.save_records(list(self._fingerprint_read.values()), [])
-        self.parsed = self.count_notes(self._fingerprint_read)
+        self.parsed = count_kept(self.excluded, self._fingerprint_read)
         self._fingerprint_read = {}
         self.cache.set_meta("fingerprint", current)
         self.cache.commit()
@@ -842,6 +817,7 @@ def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: boo
              regenerate: Iterable[str] = (), progress=None, lock_timeout: float = 3.0) -> SyncReport:
     """One full pass (`vaultkit sync`): lock, scan, index, plan, write."""
     cfg = load_config(vault)
+    check_days(cfg, today)
     if dry_run:
         session = Session(vault, today, readonly=True, rebuild=rebuild, cfg=cfg)
         try:
@@ -855,11 +831,3 @@ def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: boo
             return session.sync(regenerate=regenerate, progress=progress)
         finally:
             session.close()
-
-
-def diff_of(write: PlannedWrite) -> str:
-    """A unified diff of one planned write, for `--dry-run`."""
-    old = (write.old or b"").decode("utf-8-sig", "replace").splitlines(keepends=True)
-    new = write.data.decode("utf-8-sig", "replace").splitlines(keepends=True)
-    a = "/dev/null" if write.expect is None else f"a/{write.path}"
-    return "".join(difflib.unified_diff(old, new, a, f"b/{write.path}"))
