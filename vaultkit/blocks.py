@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from .facts import Facts
+from .outcome import plural
 from .model import CONTACT, INTERVIEW
 
 _NONE = "_none_"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _lines(title: str, items: list[str]) -> list[str]:
@@ -224,6 +223,23 @@ def referral_index_block(f: Facts) -> str:
     return _finish(lines, "")
 
 
+def _cadence_lines(f: Facts) -> list[str]:
+    """The keep-in-touch sections of the daily note: overdue, then due soon."""
+    from .cadence import due
+    overdue, soon = due(f)
+    lines: list[str] = []
+    for title, items in (("Keep in touch: overdue", overdue), ("Keep in touch: due soon", soon)):
+        lines.append(f"**{title}**")
+        for d in items:
+            since = (f"last touch {d.last_touch} ({plural(d.days, 'day')} ago)" if d.last_touch
+                     else "no touch recorded")
+            lines.append(f"- [ ] {f.ix.link(d.contact)} ({d.tier}: every {d.ideal}–{d.max} days) — {since}")
+        if not items:
+            lines.append(f"- {_NONE}")
+        lines.append("")
+    return lines
+
+
 def follow_ups_block(f: Facts) -> str:
     """Block `follow-ups` of today's daily note (SPEC §4.4)."""
     ix = f.ix
@@ -261,9 +277,17 @@ def follow_ups_block(f: Facts) -> str:
     items = [f"[ ] {ix.link(c)} — follow-up due {due}" for c, due in f.follow_ups_due()]
     lines += ["**Follow-ups due**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
+    if cfg.cadence:
+        lines += _cadence_lines(f)
+
     items = []
     for c, last in f.quiet():
-        since = f"last interaction {last} ({f.days_between(last)} days)" if last else "no interaction recorded"
+        if not last:
+            since = "no interaction recorded"
+        elif last == f.last_interaction(c):
+            since = f"last interaction {last} ({f.days_between(last)} days)"
+        else:
+            since = f"last linked in a note dated {last} ({f.days_between(last)} days)"
         items.append(f"{ix.link(c)} — {since}")
     lines += [f"**Quiet contacts** (more than {cfg.quiet_days} days)"]
     lines += [f"- {x}" for x in items] or [f"- {_NONE}"]

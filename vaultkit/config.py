@@ -35,6 +35,9 @@ class Config:
     daily: str = "vaultkit"
     debounce_ms: int = 300
     rescan_minutes: int = 5
+    calendar: str = ""
+    # `[cadence]`: (tier, ideal days, max days) in the file's order; see cadence.py
+    cadence: tuple = ()
 
 
 DEFAULTS = Config()
@@ -72,6 +75,10 @@ def validate(data: dict) -> Config:
     problems: list[str] = []
     values: dict = {}
     for key, value in data.items():
+        if key == "cadence":
+            values[key], found = parse_cadence(value)
+            problems += found
+            continue
         expected = _TYPES.get(key)
         if expected is None:
             problems.append(f"unknown key {key!r} (known keys: {', '.join(sorted(_TYPES))})")
@@ -113,6 +120,12 @@ def _check_value(key: str, value: object) -> str | None:
         return f"key 'debounce_ms' must be at most 60000 ({value})"
     if key == "rescan_minutes" and isinstance(value, int) and value == 0:
         return "key 'rescan_minutes' must be at least 1"
+    if key == "calendar" and value:
+        parts = value.replace("\\", "/").split("/")
+        if (not value.endswith(".ics") or value.startswith(("/", "~")) or ".." in parts
+                or any(p.startswith(".") or not p for p in parts) or any(ord(ch) < 32 for ch in value)):
+            return (f"key 'calendar' must name a .ics file in a visible folder inside the vault "
+                    f"(like \"interviews.ics\"), not {value!r}")
     if isinstance(value, str) and (key in _FOLDER_KEYS or key == "referral_index"):
         parts = value.replace("\\", "/").split("/")
         if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key not in ("templates_folder", "reviews_folder")):
@@ -120,6 +133,35 @@ def _check_value(key: str, value: object) -> str | None:
         if key == "referral_index" and not value.endswith(".md"):
             return f"key 'referral_index' must name a .md note, not {value!r}"
     return None
+
+
+def parse_cadence(value: object) -> tuple[tuple[tuple[str, int, int], ...], list[str]]:
+    """The `[cadence]` table as ((tier, ideal, max), …) in the file's order, and the
+    problems found (each naming its key)."""
+    problems: list[str] = []
+    tiers: list[tuple[str, int, int]] = []
+    if not isinstance(value, dict):
+        return (), [f"key 'cadence' must be a table of tiers, like `[cadence]` then "
+                    f"`referrer = {{ ideal = 21, max = 42 }}`, not {value!r}"]
+    for tier, spec in value.items():
+        where = f"cadence.{tier}"
+        if not isinstance(spec, dict) or set(spec) - {"ideal", "max"} or "max" not in spec:
+            problems.append(f"key {where!r} must be a table `{{ ideal = DAYS, max = DAYS }}`, not {spec!r}")
+            continue
+        days = {}
+        for part in ("ideal", "max"):
+            n = spec.get(part, spec["max"])
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0 or n > 36_500:
+                problems.append(f"key '{where}.{part}' must be a number of days from 0 to 36500, not {n!r}")
+            else:
+                days[part] = n
+        if len(days) == 2:
+            if days["ideal"] > days["max"]:
+                problems.append(f"key '{where}.ideal' ({days['ideal']}) must not be more than "
+                                f"'{where}.max' ({days['max']})")
+            else:
+                tiers.append((str(tier), days["ideal"], days["max"]))
+    return tuple(tiers), problems
 
 
 def _type_word(t: type) -> str:
@@ -146,12 +188,19 @@ def default_config_text() -> str:
         "daily": "\"vaultkit\", or \"obsidian\" to put the block in Obsidian's daily note",
         "debounce_ms": "`vaultkit watch`: quiet period before a batch is processed",
         "rescan_minutes": "`vaultkit watch`: periodic cheap rescan that catches missed events",
+        "calendar": "an iCalendar file of planned interviews and follow-up dates, e.g. \"interviews.ics\" "
+                    "(\"\": none)",
     }
     lines = ["# vaultkit configuration. Every key is optional; these are the defaults.", ""]
     for f in fields(Config):
+        if f.name == "cadence":
+            continue  # a table: it goes last, as an example
         value = getattr(DEFAULTS, f.name)
         shown = json.dumps(value) if isinstance(value, str) else str(value)
         lines.append(f"# {notes[f.name]}")
         lines.append(f"{f.name} = {shown}")
         lines.append("")
+    lines += ["# Keep-in-touch cadence by tier (a tag of the contact, or its `relationship`):",
+              "# due soon after `ideal` days without a touch, overdue after `max`. For example:",
+              "# [cadence]", "# referrer = { ideal = 21, max = 42 }", "# interviewee = { ideal = 30, max = 60 }", ""]
     return "\n".join(lines)

@@ -7,11 +7,15 @@ Pure. Every date rule of SPEC §2 and §4.3–§4.4 lives here, so blocks, gener
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
+from .cadence import tier_of
 from .config import Config
 from .index import Index
 from .model import CONTACT, INTERVIEW, Referral
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # How far each contact status goes; `dormant` and `closed` stand apart (SPEC §7.1: the
 # notes raise a status along this line, and a stored status ahead of them wins).
@@ -254,13 +258,50 @@ class Facts:
     def days_between(self, earlier: str, later: str | None = None) -> int:
         return (dt.date.fromisoformat(later or self.today_iso) - dt.date.fromisoformat(earlier)).days
 
+    def note_day(self, path: str) -> str | None:
+        """The date a note is about: its `date` property, else a file name that is a date."""
+        rec = self.ix.records.get(path)
+        if rec is None:
+            return None
+        day = rec.fields.get("date")
+        if isinstance(day, str) and day:
+            return day
+        stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+        return stem if _ISO_DAY.fullmatch(stem) else None
+
+    def last_touch(self, contact: str) -> str | None:
+        """The latest interaction with the contact, or note dated on or before today that
+        links it (a daily note, a meeting note). Such a note restarts the contact's quiet and
+        cadence intervals and nothing else; an interview's links to the people it referred
+        you to, a cancelled interview, and vaultkit's own agendas and drafts are no touch."""
+        best = self.last_interaction(contact)
+        for link in self.ix.inbound.get(contact, ()):
+            if link.prop == "referrals" or link.source == contact:
+                continue
+            rec = self.ix.records.get(link.source)
+            if rec is None:
+                continue
+            key = rec.fields.get("vaultkit_key")
+            if rec.fields.get("generated_by") == "vaultkit" and isinstance(key, str) \
+                    and key.startswith(("agenda:", "thank-you")):
+                continue
+            if rec.kind == INTERVIEW and self.status_of(link.source) == "cancelled":
+                continue
+            day = self.note_day(link.source)
+            if day and day <= self.today_iso and (best is None or day > best):
+                best = day
+        return best
+
     def quiet(self) -> list[tuple[str, str | None]]:
-        """Contacts `contacted` or `met` with more than quiet_days since the last interaction."""
+        """Contacts `contacted` or `met` with more than quiet_days since the last touch
+        (contacts of a cadence tier are followed by their tier instead)."""
         out = []
         for c in self.contacts():
             if self.contact_status(c) not in ("contacted", "met"):
                 continue
-            last = self.last_interaction(c)
+            if tier_of(self.cfg.cadence, self.ix.records[c].fields) is not None:
+                continue
+            last = self.last_touch(c)
             if last is None or self.days_between(last) > self.cfg.quiet_days:
                 out.append((c, last))
         return sorted(out, key=lambda t: (t[1] or "", self.ix.name(t[0]).casefold()))

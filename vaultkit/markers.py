@@ -239,3 +239,16 @@ def _ends_with_blank_line(head: str) -> bool:
     """`head` ends with a newline; is its last line blank?"""
     last = head[head.rfind("\n", 0, len(head) - 1) + 1:]
     return last.strip() == ""
+
+
+_TICKED = re.compile(r"^[ \t]*[-*+][ \t]+\[[xX]\][ \t]+(.*?)[ \t]*$")
+
+
+def ticked_lines(inner: str) -> list[str]:
+    """The text of every ticked task (`- [x] …`, without the box) of a block's inner text."""
+    out = []
+    for line in inner.splitlines():
+        m = _TICKED.match(line)
+        if m:
+            out.append(m.group(1))
+    return out

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from .blocks import plural
+from .cadence import due as due_by_cadence
 from .facts import Facts
 from .model import CONTACT
 from .sync import Session
@@ -50,10 +51,14 @@ def _status(f: Facts) -> dict:
     due = [{"contact": person(c), "due": d} for c, d in f.follow_ups_due()]
     quiet = [{"contact": person(c), "last_interaction": last, "days": f.days_between(last) if last else None}
              for c, last in f.quiet()]
+    overdue, soon = due_by_cadence(f)
+    keep_in_touch = {name: [{"contact": person(d.contact), "tier": d.tier, "ideal": d.ideal, "max": d.max,
+                             "last_touch": d.last_touch, "days": d.days} for d in items]
+                     for name, items in (("overdue", overdue), ("due_soon", soon))}
     return {"today": f.today_iso, "upcoming_days": f.cfg.upcoming_days, "quiet_days": f.cfg.quiet_days,
             "upcoming": upcoming, "thank_yous_owed": owed, "thank_yous_older": f.owed_older(),
             "thank_you_window_days": f.cfg.thank_you_window_days, "referrals_not_contacted": referrals,
-            "follow_ups_due": due, "quiet": quiet, "week": f.week()}
+            "follow_ups_due": due, "keep_in_touch": keep_in_touch, "quiet": quiet, "week": f.week()}
 
 
 def status_text(data: dict, color: bool = False) -> str:
@@ -76,6 +81,12 @@ def status_text(data: dict, color: bool = False) -> str:
         ("Referrals not yet contacted", data["referrals_not_contacted"],
          lambda r: f"{r['contact']['name']} (referred by {', '.join(p['name'] for p in r['referred_by'])})"),
         ("Follow-ups due", data["follow_ups_due"], lambda d: f"{d['contact']['name']} — due {d['due']}"),
+        *[(title, data["keep_in_touch"][name],
+           lambda d: f"{d['contact']['name']} ({d['tier']}: every {d['ideal']}–{d['max']} days) — "
+                     + (f"last touch {d['last_touch']}, {plural(d['days'], 'day')} ago" if d["last_touch"]
+                        else "no touch recorded"))
+          for title, name in (("Keep in touch: overdue", "overdue"), ("Keep in touch: due soon", "due_soon"))
+          if data["keep_in_touch"]["overdue"] or data["keep_in_touch"]["due_soon"]],
         (f"Quiet contacts (> {data['quiet_days']} days)", data["quiet"],
          lambda q: f"{q['contact']['name']} — " + (f"last interaction {q['last_interaction']} ({q['days']} days)"
                                                    if q["last_interaction"] else "no interaction recorded")),

@@ -10,7 +10,9 @@ from typing import Callable, Iterable
 
 from .index import Index
 from .model import NoteRecord
-from .obsidian import APP, daily_settings, ignore_filters, template_folders, vault_folder
+from .obsidian import APP, SETTINGS_FILES, daily_settings, ignore_filters, template_folders, vault_folder
+
+__all__ = ["SETTINGS_FILES", "ScopedIndex", "count_kept", "exclusion_rule", "link_target_only"]  # SETTINGS_FILES: what a pass depends on
 
 log = logging.getLogger(__name__)
 

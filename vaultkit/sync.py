@@ -13,25 +13,22 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 from . import __version__, blocks
 from .cache import Cache
 from .config import Config, check_days, load_config
-from .errors import Problem, UnsafePath, WriteConflict
+from .errors import MarkerError, Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .outcome import SyncReport, diff_of  # noqa: F401 - the pass's report, re-exported
 from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
-from .errors import MarkerError
 from .files import read_with_state
 from .lock import VaultLock
 from .markers import set_block
-from .obsidian import SETTINGS_FILES
-from .scope import ScopedIndex, count_kept, exclusion_rule
+from .scope import SETTINGS_FILES, ScopedIndex, count_kept, exclusion_rule
 from .write import cleanup_temp_files, safe_write
 
 log = logging.getLogger(__name__)
@@ -69,6 +66,7 @@ class Session:
         self._renderer = None
         self._conflicts: list[str] = []
         self.globals_due = False  # see `plan`
+        self.replan_globals = False  # ticks were recorded: plan the whole-vault notes again
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
         self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
         self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
@@ -291,7 +289,7 @@ class Session:
 
     def _plan_block(self, path: str, name: str, inner: str, created: dict[str, PlannedWrite],
                     problems: list[Problem]) -> PlannedWrite | None:
-        write = self._block_write(self.index.records[path], name, inner, created, problems)
+        write = self.block_write(self.index.records[path], name, inner, created, problems)
         if write is not None and self._streaming is not None and path not in created:
             report, stats = self._streaming
             stats.update(self.write([write], report))
@@ -304,10 +302,10 @@ class Session:
         f = f or self.facts()
         created = created or {}
         problems = problems if problems is not None else []
-        return [*self._referral_index(f, created, problems), *self._daily(f, created, problems),
-                *self._review(f, created, problems)]
+        from . import wholevault  # noqa: PLC0415 - keeps templates and YAML off the no-change path
+        return wholevault.plan(self, f, created, problems)
 
-    def _block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
+    def block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
                      problems: list[Problem], reason: str | None = None) -> PlannedWrite | None:
         if _is_current(rec, name, inner, created):
             return None
@@ -343,43 +341,6 @@ class Session:
                             old=old_bytes if self.readonly else None,
                             key=created[rec.path].key if rec.path in created else None)
 
-    def _referral_index(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
-        path = self.cfg.referral_index
-        inner = blocks.referral_index_block(f)
-        rec = self.index.records.get(path)
-        if rec is None:
-            if (self.vault / path).exists() or self.scan_result and path in self.scan_result.notes:
-                return []  # unreadable or debris-named: reported elsewhere
-            text = ("# Referral Index\n\nWho introduced you to whom. vaultkit keeps the block below "
-                    "current; write anything you like around it.\n\n")
-            data = set_block(text, "referrals", inner).encode("utf-8")
-            return [PlannedWrite(path, data, None, "referral index")]
-        if not rec.ok:
-            return []
-        w = self._block_write(rec, "referrals", inner, created, problems, "referral index")
-        return [w] if w else []
-
-    def _daily(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
-        path = self._daily_path(f)
-        if path is None:
-            return []
-        rec = self.index.records.get(path)
-        if rec is None or not rec.ok:
-            return []
-        inner = blocks.follow_ups_block(f)
-        w = self._block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
-        return [w] if w else []
-
-    def _review(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
-        from .generate import review_note_path
-        from .review import review_block
-        path = review_note_path(self, f)
-        rec = self.index.records.get(path) if path else None
-        if rec is None or not rec.ok or rec.fields.get("generated_by") != "vaultkit":
-            return []
-        w = self._block_write(rec, "review", review_block(f), created, problems, "weekly review")
-        return [w] if w else []
-
     # -- writing -----------------------------------------------------------------------
 
     def report_conflict(self, path: str) -> None:
@@ -410,6 +371,8 @@ class Session:
                     self.ledger[w.key] = w.path
             else:
                 report.changed += 1
+            if not w.path.endswith(".md"):
+                continue  # the calendar file: not a note
             new_stats[w.path] = (state.size, state.mtime_ns)
             rec = parse_note(w.path, w.data, state.size, state.mtime_ns)
             before = self.index.records.get(w.path)
@@ -483,6 +446,11 @@ class Session:
             report.created = sum(1 for w in writes if w.expect is None)
             return report
         new_stats = self.write([w for w in writes if not w.streamed], report)
+        if self.replan_globals:  # ticks were recorded: today's block is planned again
+            self.replan_globals = False
+            again = self.plan_globals(problems=report.problems)
+            report.writes += again
+            new_stats.update(self.write(again, report))
         stats = dict(result.notes)
         stats.update(streamed_stats)
         stats.update(new_stats)
@@ -679,6 +647,11 @@ class Session:
             writes = [w for w in writes if w.path not in later]
             report.writes += writes
             self.write(writes, report)
+        if self.replan_globals:  # ticks were recorded: today's block is planned again
+            self.replan_globals = False
+            again = [w for w in self.plan_globals(problems=problems) if w.path not in later]
+            report.writes += again
+            self.write(again, report)
         report.problems.extend(problems)
         report.skipped.extend(self._conflicts)
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
@@ -804,6 +777,8 @@ class Session:
 
     def _extra_inputs(self) -> list[Path]:
         paths = [self.vault / rel for rel in SETTINGS_FILES] + [self.vault / self.cfg.referral_index]
+        if self.cfg.calendar:
+            paths.append(self.vault / self.cfg.calendar)
         tdir = self.vault / self.cfg.templates_folder
         if self.cfg.templates_folder and tdir.is_dir():
             paths += sorted(p for p in tdir.iterdir())

@@ -24,7 +24,7 @@ from . import links as linkmod
 from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
 from .files import read_settled
-from .markers import scan_markers
+from .markers import scan_markers, ticked_lines
 
 log = logging.getLogger(__name__)
 
@@ -526,6 +526,11 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
         exc = markers.problem
         if exc is None:
             rec.blocks = {name: block_digest(text[s:e].replace("\r\n", "\n")) for name, s, e in markers.pairs}
+            for name, s, e in markers.pairs:
+                if name == "follow-ups":
+                    ticks = ticked_lines(text[s:e])
+                    if ticks:
+                        rec.fields["ticks"] = ticks  # recorded by the next pass (see ticks.py)
         else:
             rec.marker_error = exc.message
             rec.problems = (Problem(path, f"{exc.message} — the note is left untouched; fix its "
@@ -643,7 +648,7 @@ def _key_lines(yaml_text: str) -> dict[str, int]:
 
 _LINK_ALIASES = {"org": "company", "people": "contact"}
 _SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
-                  "generated_by", "vaultkit_key", "title")
+                  "relationship", "generated_by", "vaultkit_key", "title")
 _DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
 
 

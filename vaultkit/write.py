@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import hashlib
 import logging
 import os
 import secrets
@@ -20,7 +19,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePath, WriteConflict
-from .files import read_whole, sha256_hex, read_with_state
+from .files import read_whole, sha256_hex
 from .model import FileState
 
 _AT_FDCWD = -100
