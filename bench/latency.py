@@ -237,7 +237,7 @@ def measure_watcher(vault: Path, pairs, edits: int, debounce_ms: int) -> list[fl
         return set()
 
     watcher = Watcher(vault, on_batch, debounce=debounce_ms / 1000, rescan_every=3600,
-                      on_rescan=set, ignore=ignore_rule("Templates/vaultkit"))
+                      on_rescan=set, ignore=ignore_rule())
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     watcher.ready.wait(60)

@@ -17,10 +17,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "vaultkit"
 STAGE = {
     "__init__": 0, "errors": 0, "model": 0, "clock": 0,
     "config": 1, "discover": 1, "mail": 1, "outcome": 1, "markers": 1, "links": 1, "names": 1, "files": 1,
+    "moment": 1, "obsidian": 1,
     "cache": 2, "vault": 2,
     "index": 3, "cadence": 3,
-    "facts": 4,
-    "blocks": 5, "sandbox": 5, "review": 5, "icsfeed": 5, "ticks": 5, "render": 5, "generate": 5,
+    "facts": 4, "scope": 4,
+    "blocks": 5, "sandbox": 5, "review": 5, "icsfeed": 5, "ticks": 5, "render": 5, "generate": 5, "daily": 5,
     "write": 6, "lock": 6, "wholevault": 6,
     "sync": 7,
     "watch": 8, "live": 8, "create": 8, "report": 8, "importer": 9,

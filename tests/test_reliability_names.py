@@ -68,7 +68,7 @@ def front_matter(path: Path) -> dict:
 
 
 def index_of(vault: Path) -> Index:
-    result = scan(vault, "Templates/vaultkit")
+    result = scan(vault)
     records = [parse_note(p, (vault / p).read_bytes()) for p in result.notes]
     return Index(records, result.attachments)
 

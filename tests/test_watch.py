@@ -359,7 +359,7 @@ def running(root: Path, on_batch, **options):
     options.setdefault("debounce", 0.05)
     options.setdefault("rescan_every", 3600)
     options.setdefault("on_rescan", set)
-    options.setdefault("ignore", ignore_rule("Templates/vaultkit"))
+    options.setdefault("ignore", ignore_rule())
     watcher = Watcher(root, on_batch, **options)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
@@ -405,7 +405,6 @@ def test_watcher_ignores_debris_at_both_ends_of_moves(folder):
         os.rename(folder / "Gone.md", folder / "Gone.md~")  # src counts
         edit(folder / "People/Ann.sync-conflict-20261128-1.md", "x")
         edit(folder / ".obsidian/app.json", "{}")
-        edit(folder / "Templates/vaultkit/agenda.md", "x")
         edit(folder / "~syncthing~Ann.md.tmp", "x")
         edit(folder / ".Ann.md.icloud", "x")
         edit(folder / "Sentinel.md", "x")
@@ -436,7 +435,7 @@ def test_watcher_folder_event_covers_its_contents(folder):
 
 def test_handler_exception_does_not_stop_watching(folder):
     calls = {"n": 0}
-    base = ignore_rule("Templates/vaultkit")
+    base = ignore_rule()
 
     def ignore(rel: str) -> bool:
         if rel == "Boom.md" and calls["n"] == 0:
@@ -504,7 +503,7 @@ def test_stop_finishes_the_batch_in_hand(folder):
         return set()
 
     watcher = Watcher(folder, slow, debounce=0.05, rescan_every=3600, on_rescan=set,
-                      ignore=ignore_rule(""))
+                      ignore=ignore_rule())
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     assert watcher.ready.wait(5)
@@ -553,16 +552,18 @@ def test_inotify_limits_explained_then_polling(folder, caplog, code, where, sett
     "People/Ann.sync-conflict-20261128-101010-ABCDEFG.md", "~syncthing~Note.md.tmp",
     "Note.md___jb_tmp___", "Note.md___jb_old___", ".vaultkit-tmp-0a1b2c3d", ".obsidian",
     ".obsidian/workspace.json", ".trash/Old.md", "Notes/.git/HEAD", ".vaultkit/cache.sqlite",
-    "Templates/vaultkit", "Templates/vaultkit/agenda.md",
 ])
 def test_ignore_rule_drops_debris(rel):
-    assert ignore_rule("Templates/vaultkit")(rel)
+    assert ignore_rule()(rel)
 
 
+# Templates folders are watched as sync scans them (their notes are link targets); the
+# session keeps their notes out of everything else.
 @pytest.mark.parametrize("rel", ["Note.md", "People/Ann Lee.md", "Notes", "Templates/mine.md",
+                                 "Templates/vaultkit", "Templates/vaultkit/agenda.md",
                                  "Interviews/2026-11-20 Ann.md", "Notes/v1.2 plan.md"])
 def test_ignore_rule_keeps_notes_and_folders(rel):
-    assert not ignore_rule("Templates/vaultkit")(rel)
+    assert not ignore_rule()(rel)
 
 
 # -- live.py in-process ---------------------------------------------------------------------

@@ -8,7 +8,6 @@ decides what is due and renders it; the session writes it through the safe write
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -17,9 +16,11 @@ from typing import TYPE_CHECKING
 import yaml
 
 from .errors import Problem, TemplateProblem, UnsafePath
+from .daily import daily_note_path, plan_daily  # noqa: F401 - daily_note_path: callers import it here
 from .facts import Facts
 from .markers import FRONTMATTER_CLOSE
 from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite
+from .moment import format_moment
 from .names import fitted_stem, safe_filename, unique_note_path
 from .vault import parse_note
 
@@ -300,7 +301,7 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
                "met_on": met, "recorded_in": recorded}
         p.create("thank-you-referral.md", key, cfg.thank_yous_folder,
                  fitted_stem("{} - referral of {}", ix.name(edge.referrer), ix.name(edge.referred)), ctx)
-    _plan_daily(p)
+    plan_daily(p)
     _plan_review(p)
     return p.out
 
@@ -320,86 +321,11 @@ def _plan_thank_you(p: _Planner, i: str, contact: str | None, key: str) -> None:
              fitted_stem(f"{iv['date']} {{}} - thank-you", name), ctx)
 
 
-# -- the daily note --------------------------------------------------------------------
-
-_MOMENT = re.compile(r"\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|DDDD|DD|D|dddd|ddd|Do")
-
+# -- the daily note (vaultkit/daily.py) and Moment formats (vaultkit/moment.py) ----------
 
 def moment_format(pattern: str, day: dt.date) -> str:
-    """Format a date with the common Moment.js tokens Obsidian uses (`[...]` is literal)."""
-    def sub(m: re.Match) -> str:
-        if m.group(1) is not None:
-            return m.group(1)
-        tok = m.group(0)
-        return {
-            "YYYY": f"{day.year:04d}", "YY": f"{day.year % 100:02d}", "MMMM": day.strftime("%B"),
-            "MMM": day.strftime("%b"), "MM": f"{day.month:02d}", "M": str(day.month),
-            "DDDD": f"{day.timetuple().tm_yday:03d}", "DD": f"{day.day:02d}", "D": str(day.day),
-            "dddd": day.strftime("%A"), "ddd": day.strftime("%a"), "Do": _ordinal(day.day),
-        }[tok]
-    return _MOMENT.sub(sub, pattern)
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def obsidian_daily_settings(session: "Session") -> dict | None:
-    """Obsidian's daily-note settings (core plugin, else Periodic Notes), or None."""
-    core = session.vault / ".obsidian" / "daily-notes.json"
-    periodic = session.vault / ".obsidian" / "plugins" / "periodic-notes" / "data.json"
-    for path, pick in ((core, lambda d: d), (periodic, lambda d: d.get("daily") or {})):
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError) as exc:
-            log.warning("%s: cannot read Obsidian's daily-note settings (%s)", path, exc)
-            continue
-        if isinstance(data, dict):
-            settings = pick(data)
-            if isinstance(settings, dict):
-                return settings
-    return None
-
-
-def daily_note_path(session: "Session", f: Facts, day: dt.date | None = None) -> str | None:
-    """Where today's follow-up block goes: our daily note, or Obsidian's in obsidian mode."""
-    day = day or f.today
-    if session.cfg.daily == "obsidian":
-        settings = obsidian_daily_settings(session)
-        if settings is not None:
-            folder = str(settings.get("folder") or "").strip("/")
-            fmt = str(settings.get("format") or "YYYY-MM-DD")
-            stem = moment_format(fmt, day)
-            parts = [safe_filename(part) for part in stem.split("/") if part]
-            rel = "/".join(([folder] if folder else []) + parts) + ".md"
-            return rel
-    key = f.follow_ups_key(day.isoformat())
-    existing = f.generated(key)
-    if existing:
-        return existing
-    return f"{session.cfg.follow_ups_folder}/{day.isoformat()}.md".lstrip("/")
-
-
-def _plan_daily(p: _Planner) -> None:
-    f, s = p.f, p.s
-    key = f.follow_ups_key()
-    path = daily_note_path(s, f)
-    if path is None or path in f.ix.records or (s.vault / path).exists():
-        return
-    if s.cfg.daily == "obsidian" and obsidian_daily_settings(s) is not None:
-        if key in s.ledger and key not in p.regenerate:
-            return
-        text = _obsidian_template(s, f, path)
-        data = text.encode("utf-8")
-        p.out.writes.append(PlannedWrite(path, data, None, "new daily note", key=key))
-        p.out.records.append(parse_note(path, data))
-        return
-    if not p.due(key):
-        return
-    p.create("follow-ups.md", key, s.cfg.follow_ups_folder, f.today_iso, {"date": f.today_iso}, path=path)
+    """Format a date with a Moment.js pattern (see `moment.format_moment`)."""
+    return format_moment(pattern, day)
 
 
 def review_note_path(session: "Session", f: Facts) -> str | None:
@@ -425,28 +351,3 @@ def _plan_review(p: _Planner) -> None:
         return  # no job search in this vault (yet): nothing to review
     week = week_label(f.today)
     p.create("review.md", key, s.cfg.reviews_folder, week, {"week": week, "date": f.today_iso}, path=path)
-
-
-def _obsidian_template(s: "Session", f: Facts, path: str) -> str:
-    """Obsidian's own daily template, with its {{date}}, {{title}} and {{time}} filled."""
-    settings = obsidian_daily_settings(s) or {}
-    template = str(settings.get("template") or "").strip()
-    text = ""
-    if template:
-        tpath = (s.vault / (template if template.endswith(".md") else template + ".md"))
-        try:
-            if tpath.resolve().is_relative_to(s.root):
-                text = tpath.read_text("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            log.warning("%s: cannot read the daily-note template (%s)", template, exc)
-    title = path.rsplit("/", 1)[-1].removesuffix(".md")
-    fmt = str(settings.get("format") or "YYYY-MM-DD")
-
-    def fill(m: re.Match) -> str:
-        word, arg = m.group(1).lower(), m.group(2)
-        if word == "title":
-            return title
-        if word == "date":
-            return moment_format(arg or fmt, f.today)
-        return m.group(0)  # {{time}} would put a clock time in the note: left as written
-    return re.sub(r"\{\{\s*(title|date|time)\s*(?::([^}]*))?\}\}", fill, text, flags=re.I)

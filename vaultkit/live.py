@@ -37,15 +37,15 @@ SHOWN_WRITES = 6
 DAY_RETRY_SECONDS = 60.0
 
 
-def ignore_rule(templates_folder: str) -> Callable[[str], bool]:
-    """Whether the watcher drops a vault-relative path: anything in a dot-folder or the
-    templates folder, and sync or editor debris (RELIABILITY 10)."""
+def ignore_rule() -> Callable[[str], bool]:
+    """Whether the watcher drops a vault-relative path: anything in a dot-folder, and sync
+    or editor debris. (A templates folder is watched as sync scans it: its notes are link
+    targets, and the session's index keeps them out of everything else.)"""
 
     def ignore(rel: str) -> bool:
         parts = rel.split("/")
-        for i, part in enumerate(parts):
-            if excluded_dir("/".join(parts[: i + 1]), part, templates_folder):
-                return True
+        if any(excluded_dir(part) for part in parts):
+            return True
         return is_debris(parts[-1])
 
     return ignore
@@ -126,7 +126,8 @@ class LiveVault:
             # Written by us in this batch: changed by the user too only if what we read differs.
             return w.expect is not None and (old is None or old.sha256 != w.expect.sha256)
 
-        changed = sorted(p for p in before.keys() | after.keys() if by_user(p))
+        # (a template or an Excluded file changing is nothing vaultkit acts on)
+        changed = sorted(p for p in before.keys() | after.keys() if by_user(p) and not self.session.excluded(p))
         deleted = {p for p in changed if p not in after}
         settled = sorted(held - set(changed))
         if changed or report.written or report.problems or report.skipped:
@@ -241,7 +242,7 @@ def _watch(session: Session, fixed_today: dt.date | None,
         rescan_every=cfg.rescan_minutes * 60,
         on_rescan=live.on_rescan,
         on_tick=live.on_tick,
-        ignore=ignore_rule(cfg.templates_folder),
+        ignore=ignore_rule(),
     )
     live.watcher = watcher
     restore = _install_signal_handlers(watcher)

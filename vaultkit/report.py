@@ -122,6 +122,8 @@ def _doctor(session: Session) -> list[dict]:
     ix = session.index
     out: list[dict] = []
     for rec in session.records.values():
+        if session.excluded(rec.path):
+            continue  # a template's placeholders, an archived note: not vaultkit's concern
         for p in rec.problems:
             out.append(_finding(p.path, p.kind, p.message, p.line))
         for w in rec.fields.get("_warnings", ()):

@@ -28,6 +28,7 @@ from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes
 from .files import read_with_state
 from .lock import VaultLock
 from .markers import set_block
+from .scope import SETTINGS_FILES, ScopedIndex, count_kept, exclusion_rule
 from .write import cleanup_temp_files, safe_write
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class Session:
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
         check_day_counts(self.cfg, today)
+        self.excluded = exclusion_rule(self.vault, self.cfg.templates_folder)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
@@ -104,7 +106,7 @@ class Session:
     def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
         """Scan the vault and bring every record up to date (cache first, then disk)."""
         # The walk and the notes `_fingerprint` just did for this same pass, if it did.
-        result = self._fingerprint_scan or scan(self.vault, self.cfg.templates_folder)
+        result = self._fingerprint_scan or scan(self.vault)
         read_ahead = self._fingerprint_read or {}
         self._fingerprint_scan, self._fingerprint_read = None, {}
         self.scan_result = result
@@ -127,7 +129,7 @@ class Session:
             for rec in fresh:
                 records[rec.path] = rec
             records.update(cached)
-            self.parsed = len(fresh)
+            self.parsed = count_kept(self.excluded, (r.path for r in fresh))
             self._adopt(records, result.attachments)
         finally:
             if gc_was:
@@ -139,7 +141,7 @@ class Session:
         """Take `records` as the session's and build the index from them (with the
         collector paused: it adds ~30% to building a large index and finds nothing)."""
         self.records = dict(sorted(records.items()))
-        self.index = Index(self.records.values(), attachments)
+        self.index = ScopedIndex(self.records.values(), attachments, self.excluded)
         # Records and index live as long as the session and hold no cycles: keep the
         # collector from walking them again and again for the rest of the pass (only
         # for a large vault: frozen objects are never collected, cycles included).
@@ -152,7 +154,7 @@ class Session:
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
         for rec in self.records.values():
-            out.extend(rec.problems)
+            out.extend(() if self.excluded(rec.path) else rec.problems)
         return out
 
     # -- planning ----------------------------------------------------------------------
@@ -422,7 +424,7 @@ class Session:
             self._catch_up = None
             fingerprint, stats = self._fingerprint()
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
-                report.notes = len(stats)
+                report.notes = int(self.cache.get_meta("fingerprint_notes") or count_kept(self.excluded, stats))
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 return report
@@ -434,7 +436,7 @@ class Session:
             writes, problems = caught_up
         else:
             result = self.load(progress)
-            report.notes = len(result.notes)
+            report.notes = count_kept(self.excluded, result.notes)
             report.parsed = self.parsed
             report.problems.extend(self.problems())
             report.problems.extend(self.folder_problems())
@@ -470,6 +472,7 @@ class Session:
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
+            self.cache.set_meta("fingerprint_notes", str(count_kept(self.excluded, stats)))
         else:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()
@@ -524,8 +527,8 @@ class Session:
         self.remember_keys()  # a generated note that came from elsewhere joins the ledger
         self.cache.save_records([r for r in changes.values() if r is not None],
                                 [p for p, r in changes.items() if r is None])
-        report.notes = len(result.notes)
-        report.parsed = self.parsed = sum(1 for r in changes.values() if r is not None)
+        report.notes = count_kept(self.excluded, result.notes)
+        report.parsed = self.parsed = count_kept(self.excluded, (p for p, r in changes.items() if r is not None))
         report.problems.extend(self.problems())
         report.problems.extend(self.folder_problems())
         return self.plan(affected, refresh_globals=refresh)
@@ -534,7 +537,7 @@ class Session:
 
     def changed_paths(self) -> set[str]:
         """A cheap stat-only reconcile: notes added, removed or changed since we last saw them."""
-        result = scan(self.vault, self.cfg.templates_folder)
+        result = scan(self.vault)
         self.scan_result = result
         out = {p for p, st in result.notes.items()
                if p not in self.records or (self.records[p].size, self.records[p].mtime_ns) != st}
@@ -567,15 +570,14 @@ class Session:
         return {p for p in (self._daily_path(f), review_note_path(self, f)) if p}
 
     def _daily_path(self, f: Facts | None = None) -> str | None:
-        from .generate import daily_note_path
+        from .daily import daily_note_path
         return daily_note_path(self, f or self.facts())
 
     def _is_note_path(self, path: str) -> bool:
         from .vault import excluded_dir, is_note_name
         parts = path.split("/")
-        for i, part in enumerate(parts[:-1]):
-            if excluded_dir("/".join(parts[: i + 1]), part, self.cfg.templates_folder):
-                return False
+        if any(excluded_dir(part) for part in parts[:-1]):
+            return False
         return is_note_name(parts[-1])
 
     def apply(self, paths: Iterable[str], *, settle_seconds: float = 1.0,
@@ -595,7 +597,7 @@ class Session:
                 continue
             abs_path = self.vault / path
             if abs_path.is_dir() and not abs_path.is_symlink():
-                sub = scan(self.vault, self.cfg.templates_folder, start=path)
+                sub = scan(self.vault, start=path)
                 candidates |= set(sub.notes)
                 candidates |= self._records_under(path)
             elif path.endswith(".md"):
@@ -641,9 +643,9 @@ class Session:
                 self.records.pop(path, None)
             else:
                 self.records[path] = rec
-                report.problems.extend(rec.problems)
+                report.problems.extend(() if self.excluded(path) else rec.problems)
         if not changes and not recheck and not everything:
-            report.notes = len(self.records)
+            report.notes = len(self.records)  # (watch shows no count)
             return report, later
         affected = self.index.update(changes) if changes else set()
         self.cache.save_records([r for r in changes.values() if r is not None],
@@ -674,14 +676,14 @@ class Session:
         report.skipped.extend(self._conflicts)
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
         later |= {w.path for w in held} | set(self._conflicts)
-        report.notes = len(self.records)
+        report.notes = len(self.records)  # (watch shows no count)
         self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report, later
 
     def _fingerprint(self) -> tuple[str | None, dict]:
         self.parsed = 0  # notes read to make the fingerprint (see `_fingerprint_touched`)
-        result = scan(self.vault, self.cfg.templates_folder)
+        result = scan(self.vault)
         self.scan_result = result
         parts = self._fingerprint_parts(result.notes)
         fingerprint = self._fingerprint_text(parts)
@@ -751,7 +753,7 @@ class Session:
                 self._catch_up = {**self._fingerprint_read, **{p: None for p in removed}}
             return None
         self.cache.save_records(list(self._fingerprint_read.values()), [])
-        self.parsed = len(self._fingerprint_read)
+        self.parsed = count_kept(self.excluded, self._fingerprint_read)
         self._fingerprint_read = {}
         self.cache.set_meta("fingerprint", current)
         self.cache.commit()
@@ -794,9 +796,7 @@ class Session:
                           separators=(",", ":"))
 
     def _extra_inputs(self) -> list[Path]:
-        paths = [self.vault / ".obsidian" / "daily-notes.json",
-                 self.vault / ".obsidian" / "plugins" / "periodic-notes" / "data.json",
-                 self.vault / self.cfg.referral_index]
+        paths = [self.vault / rel for rel in SETTINGS_FILES] + [self.vault / self.cfg.referral_index]
         if self.cfg.calendar:
             paths.append(self.vault / self.cfg.calendar)
         # A file in the place of a configured folder (`folder_problems`) comes or goes.

@@ -79,14 +79,13 @@ def is_note_name(name: str) -> bool:
     return name.endswith(".md") and not is_debris(name)
 
 
-def excluded_dir(rel_dir: str, name: str, templates_folder: str) -> bool:
-    """Dot-folders anywhere, and the configured templates folder."""
-    if name.startswith("."):
-        return True
-    return bool(templates_folder) and rel_dir == templates_folder
+def excluded_dir(name: str) -> bool:
+    """Dot-folders anywhere. (Templates folders are scanned: their notes are link targets;
+    the index keeps them out of everything else.)"""
+    return name.startswith(".")
 
 
-def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult:
+def scan(vault: Path, start: str = "") -> ScanResult:
     """Walk the vault: every note's (size, mtime_ns), attachments, and sync debris.
 
     Symlinked folders are not followed; a symlinked note counts only when it points inside
@@ -109,7 +108,7 @@ def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult
             rel = f"{rel_dir}/{name}" if rel_dir else name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if not excluded_dir(rel, name, templates_folder):
+                    if not excluded_dir(name):
                         stack.append(rel)
                     continue
                 is_link = entry.is_symlink()

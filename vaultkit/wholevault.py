@@ -12,7 +12,8 @@ from . import ticks as ticks_mod
 from .errors import Problem
 from .facts import Facts
 from .files import read_with_state
-from .generate import daily_note_path, review_note_path
+from .daily import daily_note_path
+from .generate import review_note_path
 from .icsfeed import calendar_feed
 from .markers import set_block
 from .model import PlannedWrite
