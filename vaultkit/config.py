@@ -37,6 +37,7 @@ class Config:
     debounce_ms: int = 300
     rescan_minutes: int = 5
     calendar: str = ""
+    link_style: str = ""
     # `[cadence]`: (tier, ideal days, max days) in the file's order; see cadence.py
     cadence: tuple = ()
 
@@ -106,6 +107,8 @@ def _check_value(key: str, value: object) -> str | None:
         return f"key 'debounce_ms' must be at most 60000 ({value})"
     if key == "rescan_minutes" and isinstance(value, int) and value == 0:
         return "key 'rescan_minutes' must be at least 1"
+    if key == "link_style" and value not in ("", "wikilink", "markdown"):
+        return f"key 'link_style' must be \"wikilink\" or \"markdown\" (or \"\": as Obsidian is set), not {value!r}"
     if key == "calendar" and value:
         parts = value.replace("\\", "/").split("/")
         if (not value.endswith(".ics") or value.startswith(("/", "~")) or ".." in parts
@@ -230,6 +233,8 @@ def default_config_text() -> str:
         "daily": "\"vaultkit\", or \"obsidian\" to put the block in Obsidian's daily note",
         "debounce_ms": "`vaultkit watch`: quiet period before a batch is processed",
         "rescan_minutes": "`vaultkit watch`: periodic cheap rescan that catches missed events",
+        "link_style": "links in blocks and generated notes: \"wikilink\", \"markdown\", or \"\" to follow "
+                      "Obsidian's \"Use [[Wikilinks]]\" setting",
         "calendar": "an iCalendar file of planned interviews and follow-up dates, e.g. \"interviews.ics\" "
                     "(\"\": none)",
     }

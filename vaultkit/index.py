@@ -10,7 +10,7 @@ import bisect
 import logging
 from typing import Iterable
 
-from .links import Resolver, _add, _discard, _key, _paths, nameable, note_link, wikilink
+from .links import Resolver, _add, _discard, _key, _paths, nameable, note_link, wikilink, styled_link
 from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
@@ -430,10 +430,16 @@ class Index:
         rec = self.records.get(path)
         return rec.name if rec else path.rsplit("/", 1)[-1].removesuffix(".md")
 
+    # None: wikilinks; else the Markdown link format (shortest, relative, absolute)
+    markdown_links: str | None = None
+
     def link(self, path: str, source: str | None = None) -> str:
         """A link to the note that resolves back to it, showing its display name: a
         wikilink, or for a file name no wikilink can spell (`C#D.md`) a Markdown link
         relative to `source`, the note that holds the link."""
+        if self.markdown_links is not None:  # Obsidian set to Markdown links: always those
+            return styled_link(path, self.resolver.link_target_for(path), self.name(path), source,
+                               self.markdown_links)
         found = None if self._updating else self._links.get(path)
         if found is None:
             target = self.resolver.link_target_for(path)

@@ -811,6 +811,20 @@ def markdown_link(path: str, shown: str, source: str) -> str:
     return f"[{safe_shown(shown) or '_'}]({quote('/'.join(rel), safe='/')})"
 
 
+def styled_link(path: str, target: str, name: str, source: str | None, fmt: str) -> str:
+    """A Markdown link to the note at `path`, as Obsidian writes one in the format `fmt`
+    (its "New link format"): `relative` to the folder of `source`; `absolute` from the
+    vault root; `shortest`, the file name alone when `target` (the shortest wikilink
+    target) is the stem, else the path from the vault root. Always %-encoded."""
+    from urllib.parse import quote
+
+    if fmt == "relative" and source is not None:
+        return markdown_link(path, name, source)
+    if fmt == "shortest" and "/" not in target:
+        return f"[{safe_shown(name) or '_'}]({quote(path.rsplit('/', 1)[-1], safe='/')})"
+    return f"[{safe_shown(name) or '_'}]({quote(path, safe='/')})"
+
+
 def note_link(path: str, target: str, name: str, source: str | None) -> str:
     """The link to the note at `path` from the note `source`: `[[target|name]]` when
     `target` (a stem or path) names it, else a Markdown link (vault-relative without

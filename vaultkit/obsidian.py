@@ -166,3 +166,15 @@ def link_settings(vault: Path) -> LinkSettings:
     fmt = app.get("newLinkFormat")
     return LinkSettings(markdown if isinstance(markdown, bool) else None,
                         fmt if fmt in ("shortest", "relative", "absolute") else None)
+
+
+def markdown_link_format(vault: Path, link_style: str) -> str | None:
+    """The Markdown link format vaultkit writes links in (`shortest`, `relative`,
+    `absolute`), or None for wikilinks: config `link_style` when set, else Obsidian's
+    "Use [[Wikilinks]]" setting (`useMarkdownLinks`) with its "New link format"."""
+    if link_style == "wikilink":
+        return None
+    settings = link_settings(vault)
+    if link_style == "markdown" or settings.use_markdown_links:
+        return settings.new_link_format or "shortest"
+    return None

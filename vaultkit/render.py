@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import yaml
@@ -169,6 +170,20 @@ def wikilink(target: Any, shown: Any = None) -> str:
     if target_text.lower().endswith(".md"):
         target_text = target_text[:-3]
     return links.wikilink(target_text, None if shown is None else str(shown))
+
+
+def link(target: Any, shown: Any = None, *, markdown_links: str | None = None) -> str:
+    """The `link` filter, for links in a note's body: a wikilink like `wikilink`, or a
+    Markdown link (`[shown](Target%20Name.md)`) where the vault is set to Markdown links.
+    Front-matter always takes `wikilink` (Obsidian resolves only those there)."""
+    if markdown_links is None or target is None or not str(target).strip():
+        return wikilink(target, shown)
+    _fail_if_undefined(shown)
+    target_text = str(target)
+    if not target_text.lower().endswith(".md"):
+        target_text += ".md"
+    shown_text = str(shown) if shown is not None else target_text.rsplit("/", 1)[-1][:-3]
+    return f"[{links.safe_shown(shown_text) or '_'}]({quote(target_text, safe='/')})"
 
 
 # A Markdown link or embed, reduced to its text by `plain`.
@@ -325,7 +340,8 @@ class Renderer:
     """
 
     def __init__(
-        self, user_dir: Path | None, max_output: int = 1_000_000, *, vault: Path | None = None
+        self, user_dir: Path | None, max_output: int = 1_000_000, *, vault: Path | None = None,
+        markdown_links: str | None = None,
     ):
         self.user_dir = Path(user_dir).absolute() if user_dir is not None else None
         self.max_output = max_output
@@ -345,6 +361,7 @@ class Renderer:
             auto_reload=True,
         )
         self._env.filters.update(FILTERS)
+        self._env.filters["link"] = functools.partial(link, markdown_links=markdown_links)
         self._env.guard_filters()
 
     def render(self, name: str, context: dict[str, Any]) -> str:

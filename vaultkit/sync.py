@@ -23,6 +23,7 @@ from .errors import MarkerError, Problem, UnsafePath, VaultkitError, WriteConfli
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
+from .obsidian import markdown_link_format
 from .outcome import SyncReport, diff_of  # noqa: F401 - the pass's report, re-exported
 from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
 from .files import read_with_state
@@ -59,6 +60,7 @@ class Session:
         self.cfg = cfg or load_config(self.vault)
         check_day_counts(self.cfg, today)
         self.excluded = exclusion_rule(self.vault, self.cfg.templates_folder)
+        self.markdown_links = markdown_link_format(self.vault, self.cfg.link_style)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
@@ -86,7 +88,7 @@ class Session:
         if self._renderer is None:
             from .render import Renderer
             user = self.vault / self.cfg.templates_folder if self.cfg.templates_folder else None
-            self._renderer = Renderer(user, vault=self.vault)
+            self._renderer = Renderer(user, vault=self.vault, markdown_links=self.markdown_links)
         return self._renderer
 
     def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
@@ -142,6 +144,7 @@ class Session:
         collector paused: it adds ~30% to building a large index and finds nothing)."""
         self.records = dict(sorted(records.items()))
         self.index = ScopedIndex(self.records.values(), attachments, self.excluded)
+        self.index.markdown_links = self.markdown_links
         # Records and index live as long as the session and hold no cycles: keep the
         # collector from walking them again and again for the rest of the pass (only
         # for a large vault: frozen objects are never collected, cycles included).
