@@ -25,9 +25,11 @@ from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
-from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
+from .vault import (Forked, ScanResult, bad_name_problem, block_digest, is_note_path, parse_note,
+                    read_notes, scan, utf8_name)
 from .errors import MarkerError
-from .files import read_with_state
+from .files import sha256_hex
+from .folders import FolderRefused, Folders, NotInVault
 from .lock import VaultLock
 from .markers import set_block
 from .write import cleanup_temp_files, safe_write
@@ -112,6 +114,9 @@ class Session:
         self._streaming: tuple[SyncReport, dict[str, tuple[int, int]]] | None = None
         self.scan_result: ScanResult | None = None
         self._index_updates = 0  # by `write`: see `_plan_blocks`
+        self._folders: Folders | None = None  # this pass's open folders (see `folders`)
+        self._unwritable: set[str] = set()  # folders a write of this pass was refused in
+        self._unwritten = False  # a write was left out quietly: the pass is not complete
 
     # -- reading -----------------------------------------------------------------------
 
@@ -123,11 +128,24 @@ class Session:
             self._renderer = Renderer(user, vault=self.vault)
         return self._renderer
 
+    def folders(self) -> Folders:
+        """The vault's folders, opened for this pass: every read and write of a note goes
+        through them, so that none follows a symlink out of the vault."""
+        if self._folders is None:
+            self._folders = Folders(self.vault)
+        return self._folders
+
+    def end_pass(self) -> None:
+        """fsync the folders this pass wrote in (once each), and let go of them."""
+        if self._folders is not None:
+            self._folders.close()
+            self._folders = None
+
     def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
-        """Read and parse one note; None if it vanished."""
+        """Read and parse one note; None if it vanished or leads out of the vault."""
         try:
-            data, size, mtime_ns = read_note_bytes(os.path.join(self.vault, path))
-        except FileNotFoundError:
+            data, size, mtime_ns = self.folders().read(path)
+        except (FileNotFoundError, NotInVault):
             return None
         except OSError as exc:
             rec = NoteRecord(path=path, size=0, mtime_ns=0, ok=False)
@@ -149,7 +167,16 @@ class Session:
         gc_was = gc.isenabled()
         gc.disable()
         try:
+            if result.unreadable:
+                # Notes below a folder that cannot be listed are not gone: they keep the
+                # records the cache holds (even for --rebuild), so that nothing is
+                # rewritten without them.
+                kept = {p: st for p, st in self.cache.load_stats().items()
+                        if p not in stats and self._under_unreadable(p)}
+                stats.update(kept)
             cached = {} if self.rebuild else self.cache.load_records(stats)
+            if self.rebuild and result.unreadable:
+                cached = self.cache.load_records({p: st for p, st in stats.items() if self._under_unreadable(p)})
             records: dict[str, NoteRecord] = {}
             todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
             fresh, blobs = read_notes(self.read_note, todo, stats, progress)
@@ -351,9 +378,15 @@ class Session:
             bom = False
         else:
             try:
-                old_bytes, expect = read_with_state(os.path.join(self.vault, rec.path))
-            except FileNotFoundError:
+                old_bytes, size, mtime_ns = self.folders().read(rec.path)
+            except (FileNotFoundError, NotInVault):
                 return None
+            except OSError as exc:
+                if not self._under_unreadable(rec.path):
+                    problems.append(Problem(rec.path, f"cannot read: {exc.strerror or exc}", "read"))
+                self._unwritten = True
+                return None
+            expect = FileState(size, mtime_ns, sha256_hex(old_bytes))
             if expect.sha256 != rec.sha256:
                 # Changed since it was parsed: plan from the new text on the next pass.
                 self.report_conflict(rec.path)
@@ -412,8 +445,12 @@ class Session:
         new_stats: dict[str, tuple[int, int]] = {}
         fresh: list[NoteRecord] = []
         for w in writes:
+            folder = w.path.rpartition("/")[0]
+            if folder in self._unwritable or self._under_unreadable(w.path):
+                self._unwritten = True  # reported once for the folder
+                continue
             try:
-                state = safe_write(self.vault, w.path, w.data, w.expect)
+                state = safe_write(self.vault, w.path, w.data, w.expect, folders=self.folders())
             except WriteConflict:
                 report.skipped.append(w.path)
                 continue
@@ -421,7 +458,13 @@ class Session:
                 report.problems.append(Problem(w.path, f"refused to write: {exc.message}", "write"))
                 continue
             except OSError as exc:
-                report.problems.append(Problem(w.path, f"cannot write: {exc.strerror or exc}", "write"))
+                if isinstance(exc, FolderRefused):
+                    self._unwritable.add(folder)
+                    report.problems.append(Problem(folder or ".", "cannot write in this folder "
+                                                   f"({exc.strerror}): its notes are not written; "
+                                                   "the next sync retries", "write"))
+                else:
+                    report.problems.append(Problem(w.path, f"cannot write: {exc.strerror or exc}", "write"))
                 continue
             report.written += 1
             report.written_paths.append(w.path)
@@ -453,6 +496,13 @@ class Session:
             self.records[w.path] = rec
         self.cache.save_records(fresh, [])
         return new_stats
+
+    def _under_unreadable(self, path: str) -> bool:
+        """Whether `path` lies below a folder this pass's walk could not list."""
+        result = self.scan_result
+        if result is None or not result.unreadable:
+            return False
+        return any(not d or path.startswith(d + "/") for d in result.unreadable)
 
     def remember_keys(self) -> None:
         """Rebuild the ledger from the keys found in the vault (after `.vaultkit/` was lost)."""
@@ -489,6 +539,7 @@ class Session:
             report.notes = len(result.notes)
             report.parsed = self.parsed
             report.problems.extend(self.problems())
+            report.problems.extend(result.problems)
             if not dry_run:
                 self.remember_keys()
                 self._streaming = (report, streamed_stats)
@@ -505,12 +556,14 @@ class Session:
             report.created = sum(1 for w in writes if w.expect is None)
             return report
         new_stats = self.write([w for w in writes if not w.streamed], report)
+        self.end_pass()  # the folders written in are fsynced before the cache says so
         stats = dict(result.notes)
         stats.update(streamed_stats)
         stats.update(new_stats)
         report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
         # A skipped or failed write must be retried by the next pass: no shortcut then.
-        if not report.skipped and not any(p.kind == "write" for p in report.problems):
+        if not report.skipped and not any(p.kind == "write" for p in report.problems) \
+                and not self._unwritten and not result.unreadable:
             self.cache.set_meta("fingerprint", self._fingerprint_of(stats))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
@@ -564,6 +617,7 @@ class Session:
         report.notes = len(result.notes)
         report.parsed = self.parsed = sum(1 for r in changes.values() if r is not None)
         report.problems.extend(self.problems())
+        report.problems.extend(result.problems)
         return self.plan(affected, refresh_globals=refresh)
 
     # -- incremental passes (the watcher) ----------------------------------------------
@@ -600,12 +654,21 @@ class Session:
         return daily_note_path(self, f or self.facts())
 
     def _is_note_path(self, path: str) -> bool:
-        from .vault import excluded_dir, is_note_name
-        parts = path.split("/")
-        for i, part in enumerate(parts[:-1]):
-            if excluded_dir("/".join(parts[: i + 1]), part, self.cfg.templates_folder):
-                return False
-        return is_note_name(parts[-1])
+        return is_note_path(path, self.cfg.templates_folder)
+
+    def _note_stat(self, path: str) -> os.stat_result | None:
+        """The stat of the note `path` as the walk takes it: None if it is gone, leads out
+        of the vault, or is a symlink to another note (one note, under its own name)."""
+        folders = self.folders()
+        try:
+            at = folders.locate(path)
+            st = at.folder.lstat(at.name)
+        except OSError:
+            return None
+        real = at.folder.rel + "/" + at.name if at.folder.rel else at.name
+        if real != path and self._is_note_path(real):
+            return None
+        return st
 
     def apply(self, paths: Iterable[str], *, settle_seconds: float = 1.0,
               everything: bool = False) -> tuple[SyncReport, set[str]]:
@@ -623,6 +686,9 @@ class Session:
             if not path:
                 continue
             abs_path = self.vault / path
+            if not utf8_name(path):
+                report.problems.append(bad_name_problem(path))
+                continue
             if abs_path.is_dir() and not abs_path.is_symlink():
                 sub = scan(self.vault, self.cfg.templates_folder, start=path)
                 candidates |= set(sub.notes)
@@ -638,9 +704,8 @@ class Session:
         for path in sorted(candidates):
             if not self._is_note_path(path):
                 continue
-            try:
-                st = os.stat(self.vault / path)
-            except OSError:
+            st = self._note_stat(path)
+            if st is None:
                 if path in self.records:
                     changes[path] = None
                 continue
@@ -673,6 +738,7 @@ class Session:
                 report.problems.extend(rec.problems)
         if not changes and not recheck and not everything:
             report.notes = len(self.records)
+            self.end_pass()
             return report, later
         affected = self.index.update(changes) if changes else set()
         self.cache.save_records([r for r in changes.values() if r is not None],
@@ -699,6 +765,7 @@ class Session:
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
         later |= {w.path for w in held} | set(self._conflicts)
         report.notes = len(self.records)
+        self.end_pass()
         self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report, later
@@ -823,10 +890,14 @@ class Session:
                  self.vault / self.cfg.referral_index]
         tdir = self.vault / self.cfg.templates_folder
         if self.cfg.templates_folder and tdir.is_dir():
-            paths += sorted(p for p in tdir.iterdir())
+            try:
+                paths += sorted(p for p in tdir.iterdir())
+            except OSError:
+                paths.append(tdir)  # unreadable: the renderer reports it
         return paths
 
     def close(self) -> None:
+        self.end_pass()
         self.cache.close()
 
 

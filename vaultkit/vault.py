@@ -64,6 +64,9 @@ class ScanResult:
     attachments: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     icloud: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # names not in UTF-8, folders not listed
+    unreadable: list[str] = field(default_factory=list)  # folders that could not be listed
+    aliases: dict[str, str] = field(default_factory=dict)  # a symlink -> the note it names
 
 
 def is_debris(name: str) -> bool:
@@ -86,11 +89,42 @@ def excluded_dir(rel_dir: str, name: str, templates_folder: str) -> bool:
     return bool(templates_folder) and rel_dir == templates_folder
 
 
+def is_note_path(rel: str, templates_folder: str = "") -> bool:
+    """Whether the walk would take the file at vault-relative `rel` for a note (its name,
+    and no folder on the way excluded)."""
+    parts = rel.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if excluded_dir("/".join(parts[: i + 1]), part, templates_folder):
+            return False
+    return is_note_name(parts[-1])
+
+
+def utf8_name(rel: str) -> bool:
+    """Whether a name read from the disk is valid UTF-8 (Python keeps the bytes that are
+    not as lone surrogates)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(rel: str) -> str:
+    """A name that is not valid UTF-8, printable: the bad bytes as `\\xNN`."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def bad_name_problem(rel: str) -> Problem:
+    return Problem(shown_name(rel), "file name is not valid UTF-8: rename it", "name")
+
+
 def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult:
     """Walk the vault: every note's (size, mtime_ns), attachments, and sync debris.
 
-    Symlinked folders are not followed; a symlinked note counts only when it points inside
-    the vault. `start` limits the walk to one folder (vault-relative).
+    Symlinked folders are not entered. A symlinked note counts only when it points inside
+    the vault, and not when it points at another note (then it is an alias of that note:
+    `aliases`). A name that is not UTF-8 and a folder that cannot be listed are problems
+    (`problems`; the folder is in `unreadable`). `start` limits the walk to one folder.
     """
     result = ScanResult()
     root = str(vault)
@@ -102,7 +136,11 @@ def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult
         try:
             entries = list(os.scandir(abs_dir))
         except OSError as exc:
-            log.warning("%s: cannot list folder: %s", rel_dir or ".", exc.strerror)
+            if not isinstance(exc, FileNotFoundError) or not rel_dir:
+                result.unreadable.append(rel_dir)
+                result.problems.append(Problem(shown_name(rel_dir or "."), f"cannot list this folder "
+                                               f"({exc.strerror}): its notes keep their last known "
+                                               "state until it can be read", "read"))
             continue
         for entry in entries:
             name = entry.name
@@ -110,7 +148,10 @@ def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if not excluded_dir(rel, name, templates_folder):
-                        stack.append(rel)
+                        if utf8_name(name):
+                            stack.append(rel)
+                        else:
+                            result.problems.append(bad_name_problem(rel))
                     continue
                 is_link = entry.is_symlink()
             except OSError:
@@ -118,7 +159,7 @@ def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult
             if not name.endswith(".md"):
                 if name.endswith(".icloud") and name.startswith("."):
                     result.icloud.append(rel)
-                elif not is_debris(name):
+                elif not is_debris(name) and utf8_name(name):
                     result.attachments.append(rel)
                 continue
             if CONFLICT_MARK in name:
@@ -126,10 +167,17 @@ def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult
                 continue
             if is_debris(name):
                 continue
+            if not utf8_name(name):
+                result.problems.append(bad_name_problem(rel))
+                continue
             try:
                 if is_link:
                     target = os.path.realpath(entry.path)
                     if not _inside(target, real_root) or not os.path.isfile(target):
+                        continue
+                    real = os.path.relpath(target, real_root).replace(os.sep, "/")
+                    if real != rel and is_note_path(real, templates_folder):
+                        result.aliases[rel] = real
                         continue
                 st = entry.stat()
             except OSError:
