@@ -191,6 +191,7 @@ class Folders:
             root = _PathFolder("", self.root_path)
         self._open: dict[str, _FdFolder | _PathFolder] = {"": root}
         self.touched: dict[str, _FdFolder | _PathFolder] = {}
+        self._retired: list[_FdFolder | _PathFolder] = []  # moved away mid-pass
 
     # -- folders ---------------------------------------------------------------------
 
@@ -268,7 +269,8 @@ class Folders:
             return
         prefix = rel_dir + "/"
         for key in [k for k in self._open if k == rel_dir or k.startswith(prefix)]:
-            self._open.pop(key).close()
+            # Kept open until the pass ends: a write in progress still cleans up through it.
+            self._retired.append(self._open.pop(key))
             self.touched.pop(key, None)
 
     def _drop_all(self) -> None:
@@ -334,6 +336,9 @@ class Folders:
         self.flush()
         for key in [k for k in self._open if k]:
             self._open.pop(key).close()
+        for folder in self._retired:
+            folder.close()
+        self._retired.clear()
         if self.root_fd is not None:
             os.close(self.root_fd)
             self.root_fd = None

@@ -412,7 +412,7 @@ class Session:
         inner = blocks.referral_index_block(f)
         rec = self.index.records.get(path)
         if rec is None:
-            if (self.vault / path).exists() or self.scan_result and path in self.scan_result.notes:
+            if os.path.lexists(self.vault / path) or self.scan_result and path in self.scan_result.notes:
                 return []  # unreadable or debris-named: reported elsewhere
             text = ("# Referral Index\n\nWho introduced you to whom. vaultkit keeps the block below "
                     "current; write anything you like around it.\n\n")
@@ -540,6 +540,8 @@ class Session:
             report.parsed = self.parsed
             report.problems.extend(self.problems())
             report.problems.extend(result.problems)
+            if self.cache.problem is not None and not dry_run:
+                report.problems.append(self.cache.problem)
             if not dry_run:
                 self.remember_keys()
                 self._streaming = (report, streamed_stats)
@@ -689,7 +691,7 @@ class Session:
             if not utf8_name(path):
                 report.problems.append(bad_name_problem(path))
                 continue
-            if abs_path.is_dir() and not abs_path.is_symlink():
+            if os.path.isdir(abs_path) and not os.path.islink(abs_path):
                 sub = scan(self.vault, self.cfg.templates_folder, start=path)
                 candidates |= set(sub.notes)
                 candidates |= self._records_under(path)
