@@ -109,7 +109,7 @@ def test_race_folder_swapped_for_a_symlink_never_moves_a_write_out_of_the_vault(
     (inside the vault) and puts a symlink to an outside copy in its place, over and over:
     not one file outside the vault changes, and no temporary file is left anywhere."""
     vault = tmp_path / "vault"
-    generate(vault, 3000, 7)
+    generate(vault, 3000 if HEAVY else 1500, 7)
     outside = tmp_path / "outside"
     shutil.copytree(vault / "People", outside / "People")
     before = snapshot(outside)
