@@ -122,13 +122,13 @@ def test_race_folder_swapped_for_a_symlink_never_moves_a_write_out_of_the_vault(
             try:
                 os.rename(people, away)
                 os.symlink(outside / "People", people)
-                time.sleep(0.0005)
+                time.sleep(0.002)
                 os.unlink(people)
                 os.rename(away, people)
                 swaps[0] += 1
             except OSError:
                 pass
-            time.sleep(0.0005)
+            time.sleep(0.001)
 
     rounds = 5 if HEAVY else 1
     for _ in range(rounds):
