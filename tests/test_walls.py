@@ -361,3 +361,55 @@ def test_an_unreadable_folder_is_not_taken_as_deleted(make_vault, restore_modes)
     (vault / "Interviews").chmod(0o755)
     assert walled("sync", "--vault", vault, "--today", TODAY).returncode == 0
     assert (vault / "People/Ann.md").read_bytes() == ann_before
+
+
+# --- the path-based fallback (where folders cannot be opened: Windows) ---------------------
+
+@pytest.fixture
+def no_handles(monkeypatch):
+    """`folders.HANDLES` off: the writer works on whole paths, as on Windows."""
+    from vaultkit import folders
+    monkeypatch.setattr(folders, "HANDLES", False)
+
+
+def test_path_fallback_keeps_the_writers_promises(tmp_path, no_handles):
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    state = safe_write(vault, "People/Ann.md", b"one\n", None)
+    assert (vault / "People/Ann.md").read_bytes() == b"one\n"
+    with pytest.raises(WriteConflict):
+        safe_write(vault, "People/Ann.md", b"x\n", None)
+    state = safe_write(vault, "People/Ann.md", b"two\n", state)
+    (vault / "People/Ann.md").write_bytes(b"the user's\n")
+    with pytest.raises(WriteConflict):
+        safe_write(vault, "People/Ann.md", b"three\n", state)
+    assert (vault / "People/Ann.md").read_bytes() == b"the user's\n"
+    (vault / "Thank-yous").symlink_to(outside, target_is_directory=True)
+    from vaultkit.errors import UnsafePath
+    with pytest.raises(UnsafePath):
+        safe_write(vault, "Thank-yous/new.md", b"x\n", None)
+    assert os.listdir(outside) == [] and temp_files(vault) == []
+
+
+def test_path_fallback_refuses_a_folder_swapped_mid_write(tmp_path, no_handles, monkeypatch):
+    vault = tmp_path / "vault"
+    (vault / "People").mkdir(parents=True)
+    (vault / "People/Ann.md").write_text("old\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    _, state = read_with_state(vault / "People/Ann.md")
+    real_open_temp = write._open_temp
+
+    def swap_after_temp(folder, mode):
+        made = real_open_temp(folder, mode)
+        os.rename(vault / "People", vault / "Moved")
+        os.symlink(outside, vault / "People")
+        return made
+
+    monkeypatch.setattr(write, "_open_temp", swap_after_temp)
+    with pytest.raises(WriteConflict, match="changed while vaultkit ran"):
+        safe_write(vault, "People/Ann.md", b"new\n", state)
+    assert os.listdir(outside) == []
+    assert (vault / "Moved/Ann.md").read_text() == "old\n"

@@ -229,6 +229,7 @@ def _replace_existing(folders: Folders, at: At, rel: str, data: bytes, expect: F
         finally:
             os.close(fd)
         written = FileState(new.st_size, new.st_mtime_ns, sha256_hex(data))
+        folders.check(folder, rel)
         if _renameat2 is not None:  # where names are exchanged, know our file by its inode
             ours = _Pinned.open(tmp, written)
         _publish(folders, tmp, at, rel, expect, ours)
