@@ -413,3 +413,29 @@ def test_path_fallback_refuses_a_folder_swapped_mid_write(tmp_path, no_handles, 
         safe_write(vault, "People/Ann.md", b"new\n", state)
     assert os.listdir(outside) == []
     assert (vault / "Moved/Ann.md").read_text() == "old\n"
+
+
+def test_watch_reports_a_name_that_is_not_utf8_and_goes_on(make_vault):
+    """`watch` with such a file there from the start, and another one made while it runs:
+    a problem line each time, no traceback, and later edits are still synced."""
+    from test_watch import WatchProcess, wait_for
+
+    vault = make_vault({".vaultkit/config.toml": "debounce_ms = 100\n", **base()})
+    with open(os.fsencode(str(vault)) + b"/People/caf\xe9 notes.md", "wb") as f:
+        f.write(CONTACT.encode() + b"[[Ann]]\n")
+    proc = WatchProcess(vault)
+    try:
+        wait_for(lambda: any("People/caf\\xe9 notes.md: file name is not valid UTF-8" in l for l in proc.err),
+                 "the problem line of the first sync")
+        with open(os.fsencode(str(vault)) + b"/People/na\xefve.md", "wb") as f:
+            f.write(CONTACT.encode() + b"[[Ann]]\n")
+        wait_for(lambda: any("People/na\\xefve.md: file name is not valid UTF-8" in l for l in proc.err),
+                 "the problem line of the batch")
+        (vault / "People/Cy.md").write_text(CONTACT + "Met through [[Ann]].\n")
+        wait_for(lambda: "[[Cy]]" in (block_inner((vault / "People/Ann.md").read_text(), "connections") or ""),
+                 "a later edit synced")
+        assert proc.proc.poll() is None
+    finally:
+        code = proc.stop()
+    assert code == 0
+    assert not any("Traceback" in l for l in proc.err), proc.err
