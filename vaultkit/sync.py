@@ -117,6 +117,7 @@ class Session:
         self._folders: Folders | None = None  # this pass's open folders (see `folders`)
         self._unwritable: set[str] = set()  # folders a write of this pass was refused in
         self._unwritten = False  # a write was left out quietly: the pass is not complete
+        self._written_records: list[NoteRecord] = []  # for the cache, at the end of the pass
 
     # -- reading -----------------------------------------------------------------------
 
@@ -136,7 +137,11 @@ class Session:
         return self._folders
 
     def end_pass(self) -> None:
-        """fsync the folders this pass wrote in (once each), and let go of them."""
+        """fsync the folders this pass wrote in (once each), and let go of them; store the
+        records of the notes it wrote."""
+        if self._written_records:
+            self.cache.save_records(self._written_records, [])
+            self._written_records = []
         if self._folders is not None:
             self._folders.close()
             self._folders = None
@@ -494,7 +499,8 @@ class Session:
                     self._index_updates += 1
             fresh.append(rec)
             self.records[w.path] = rec
-        self.cache.save_records(fresh, [])
+        # Stored in one batch at the end of the pass (`end_pass`), not a row at a time.
+        self._written_records.extend(fresh)
         return new_stats
 
     def _under_unreadable(self, path: str) -> bool:
