@@ -8,6 +8,7 @@ mtime are. Nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
 import marshal
@@ -24,6 +25,7 @@ from . import links as linkmod
 from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
 from .files import read_settled
+from .folders import HANDLES
 from .markers import scan_markers
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ def _yaml():
 # An alias bomb loads fast but explodes when walked: cap the size and the node count.
 MAX_FRONTMATTER_BYTES = 64 * 1024
 MAX_FRONTMATTER_NODES = 20_000
+
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 CONFLICT_MARK = ".sync-conflict-"
 _DEBRIS_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".crswap", "___jb_tmp___", "___jb_old___")
@@ -121,35 +126,105 @@ def bad_name_problem(rel: str) -> Problem:
 def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult:
     """Walk the vault: every note's (size, mtime_ns), attachments, and sync debris.
 
-    Symlinked folders are not entered. A symlinked note counts only when it points inside
-    the vault, and not when it points at another note (then it is an alias of that note:
-    `aliases`). A name that is not UTF-8 and a folder that cannot be listed are problems
-    (`problems`; the folder is in `unreadable`). `start` limits the walk to one folder.
+    Symlinked folders are not entered: each folder is opened from its parent's handle
+    without following a symlink, so that one swapped in mid-walk is not listed either. A
+    symlinked note counts only when it points inside the vault, and not when it points at
+    another note (then it is an alias of that note: `aliases`). A name that is not UTF-8
+    and a folder that cannot be listed are problems (`problems`; the folder is in
+    `unreadable`). `start` limits the walk to one folder (vault-relative).
     """
     result = ScanResult()
     root = str(vault)
-    real_root = os.path.realpath(root)
-    stack = [start.strip("/")]
-    while stack:
-        rel_dir = stack.pop()
-        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
+    walk = _Walk(result, root, os.path.realpath(root), templates_folder)
+    start = start.strip("/")
+    if not HANDLES:
+        walk.by_path(start)
+        return result
+    fd = walk.open_start(start)
+    if fd is not None:
         try:
-            entries = list(os.scandir(abs_dir))
+            walk.by_handle(start, fd)
+        finally:
+            os.close(fd)
+    return result
+
+
+class _Walk:
+    """The walk behind `scan`: by folder handles, or by path where there are none."""
+
+    def __init__(self, result: ScanResult, root: str, real_root: str, templates_folder: str):
+        self.result = result
+        self.root = root
+        self.real_root = real_root
+        self.templates_folder = templates_folder
+
+    def open_start(self, start: str) -> int | None:
+        fd = None
+        try:
+            fd = os.open(self.root, os.O_RDONLY | _O_DIRECTORY)
+            for name in start.split("/") if start else ():
+                child = os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = child
+            return fd
         except OSError as exc:
-            if not isinstance(exc, FileNotFoundError) or not rel_dir:
-                result.unreadable.append(rel_dir)
-                result.problems.append(Problem(shown_name(rel_dir or "."), f"cannot list this folder "
-                                               f"({exc.strerror}): its notes keep their last known "
-                                               "state until it can be read", "read"))
-            continue
+            if fd is not None:
+                os.close(fd)
+            self.unlisted(start, exc)
+            return None
+
+    def unlisted(self, rel_dir: str, exc: OSError) -> None:
+        if isinstance(exc, FileNotFoundError) and rel_dir:
+            return  # gone meanwhile
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and rel_dir:
+            return  # became a symlink or a file: not a folder of the vault
+        self.result.unreadable.append(rel_dir)
+        self.result.problems.append(Problem(shown_name(rel_dir or "."), f"cannot list this folder "
+                                            f"({exc.strerror}): its notes keep their last known "
+                                            "state until it can be read", "read"))
+
+    def by_handle(self, rel_dir: str, fd: int) -> None:
+        try:
+            entries = list(os.scandir(fd))
+        except OSError as exc:
+            self.unlisted(rel_dir, exc)
+            return
+        folders = self.entries(rel_dir, entries)
+        for name in reversed(folders):  # the order the path walk has always had
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            try:
+                child = os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                self.unlisted(rel, exc)
+                continue
+            try:
+                self.by_handle(rel, child)
+            finally:
+                os.close(child)
+
+    def by_path(self, start: str) -> None:
+        stack = [start]
+        while stack:
+            rel_dir = stack.pop()
+            try:
+                entries = list(os.scandir(os.path.join(self.root, rel_dir) if rel_dir else self.root))
+            except OSError as exc:
+                self.unlisted(rel_dir, exc)
+                continue
+            stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in self.entries(rel_dir, entries))
+
+    def entries(self, rel_dir: str, entries: list) -> list[str]:
+        """Take the files of one folder into the result; return the folders to walk."""
+        result = self.result
+        folders = []
         for entry in entries:
             name = entry.name
             rel = f"{rel_dir}/{name}" if rel_dir else name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if not excluded_dir(rel, name, templates_folder):
+                    if not excluded_dir(rel, name, self.templates_folder):
                         if utf8_name(name):
-                            stack.append(rel)
+                            folders.append(name)
                         else:
                             result.problems.append(bad_name_problem(rel))
                     continue
@@ -172,18 +247,20 @@ def scan(vault: Path, templates_folder: str = "", start: str = "") -> ScanResult
                 continue
             try:
                 if is_link:
-                    target = os.path.realpath(entry.path)
-                    if not _inside(target, real_root) or not os.path.isfile(target):
+                    target = os.path.realpath(os.path.join(self.root, rel))
+                    if not _inside(target, self.real_root) or not os.path.isfile(target):
                         continue
-                    real = os.path.relpath(target, real_root).replace(os.sep, "/")
-                    if real != rel and is_note_path(real, templates_folder):
+                    real = os.path.relpath(target, self.real_root).replace(os.sep, "/")
+                    if real != rel and is_note_path(real, self.templates_folder):
                         result.aliases[rel] = real
                         continue
-                st = entry.stat()
+                    st = os.stat(target)
+                else:
+                    st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
             result.notes[rel] = (st.st_size, st.st_mtime_ns)
-    return result
+        return folders
 
 
 def _inside(path: str, root: str) -> bool:
