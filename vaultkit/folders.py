@@ -22,7 +22,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import UnsafePath, WriteConflict
+from .errors import WriteConflict
 from .files import read_settled
 
 log = logging.getLogger(__name__)
@@ -171,9 +171,6 @@ class _PathFolder:
 
     def close(self) -> None:
         pass
-
-
-Folder = "_FdFolder | _PathFolder"
 
 
 class Folders:
@@ -353,7 +350,3 @@ class Folders:
 
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def unsafe(rel: str, exc: NotInVault) -> UnsafePath:
-    return UnsafePath(f"{exc.strerror} — not written", path=rel)

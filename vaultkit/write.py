@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".vaultkit-tmp-"
 
-_O_BINARY = getattr(os, "O_BINARY", 0)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
