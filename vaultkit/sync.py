@@ -522,6 +522,7 @@ class Session:
     def sync(self, *, dry_run: bool = False, regenerate: Iterable[str] = (),
              progress: Callable[[int, int], None] | None = None) -> SyncReport:
         self._conflicts: list[str] = []
+        self._unwritable, self._unwritten = set(), False
         report = SyncReport()
         regenerate = list(regenerate)
         fingerprint = None
@@ -686,6 +687,7 @@ class Session:
         editor may still be saving them (RELIABILITY 3, 26)."""
         import time as _time
         self._conflicts = []
+        self._unwritable, self._unwritten = set(), False  # per pass: a folder may be fixed meanwhile
         self.index.track_names()  # a long-lived index: names coming or going stay cheap
         report = SyncReport()
         candidates: set[str] = set()
