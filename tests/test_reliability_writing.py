@@ -71,10 +71,10 @@ def test_item20_lost_update_is_skipped_and_retried(cli, make_vault, monkeypatch)
     real_safe_write = sync_module.safe_write
     edited = CONTACT + "# Ann\n\nTyped while vaultkit ran.\n"
 
-    def user_saves_first(root, rel, data, expect):
+    def user_saves_first(root, rel, data, expect, **kw):
         if rel == "People/Ann.md":
             (vault / rel).write_text(edited)
-        return real_safe_write(root, rel, data, expect)
+        return real_safe_write(root, rel, data, expect, **kw)
 
     monkeypatch.setattr(sync_module, "safe_write", user_saves_first)
     result = sync(cli, vault)

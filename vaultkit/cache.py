@@ -80,11 +80,29 @@ class Cache:
         self.readonly = readonly
         self._stats: dict[str, tuple[int, int]] | None = None
         self.db: sqlite3.Connection | None = None
+        self.problem: Problem | None = None  # the cache cannot be used: this pass runs without it
         try:
-            self._open()
-        except sqlite3.DatabaseError as exc:
-            log.debug("cache unusable (%s); rebuilding", exc)
-            self._reset()
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                log.debug("cache unusable (%s); rebuilding", exc)
+                self._reset()
+        except (OSError, sqlite3.Error) as exc:
+            # `.vaultkit/` read-only, or `cache.sqlite` a folder: go on without a cache.
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.problem = Problem(f"{state_dir.name}/{CACHE_NAME}", f"cannot open or write the "
+                                   f"index cache ({reason}): this pass runs without it — make "
+                                   f"{state_dir.name}/ writable", "cache")
+            if self.db is not None:
+                try:
+                    self.db.close()
+                except sqlite3.Error:
+                    pass
+            self.path = Path(":memory:")
+            was, self.readonly = self.readonly, False
+            self.db = sqlite3.connect(":memory:")
+            self._open_tables()
+            self.readonly = was
 
     def _open(self) -> None:
         self._stats = None
@@ -101,6 +119,10 @@ class Cache:
             self.db = sqlite3.connect(self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+        self._open_tables()
+
+    def _open_tables(self) -> None:
+        expected = f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}"
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         if self.get_meta("format") != expected:
             # An old format: drop the notes (the ledger's shape has not changed).

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -265,8 +266,11 @@ def blocked_folders(vault: Path, cfg: Config) -> dict[str, tuple[str, str]]:
         parts = folder.split("/")
         for i in range(1, len(parts) + 1):
             rel = "/".join(parts[:i])
-            path = Path(vault) / rel
-            if path.exists() and not path.is_dir():
+            try:
+                st = os.stat(Path(vault) / rel)
+            except OSError:  # not there (it will be made), or a folder that cannot be read
+                break
+            if not stat.S_ISDIR(st.st_mode):
                 out[folder] = (key, rel)
                 break
     return out

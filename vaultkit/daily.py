@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -61,7 +62,7 @@ def plan_daily(p: "_Planner") -> None:
     key = f.follow_ups_key()
     settings = obsidian_daily_settings(s)
     path = obsidian_note_path(settings, f.today) if settings is not None else daily_note_path(s, f)
-    if path is None or path in f.ix.records or (s.vault / path).exists():
+    if path is None or path in f.ix.records or os.path.lexists(s.vault / path):
         return
     if settings is not None:
         if key in s.ledger and key not in p.regenerate:

@@ -12,6 +12,7 @@ import os
 import stat
 import time
 from pathlib import Path
+from typing import Callable
 
 from .model import FileState
 
@@ -60,11 +61,20 @@ def read_whole(fd: int, name: str) -> tuple[bytes | None, os.stat_result]:
     return data, after
 
 
-def read_settled(path: str | Path) -> tuple[bytes, int, int]:
-    """(bytes, size, mtime_ns) of the file at `path`, read again while it changes under the
-    read; OSError(EAGAIN) if it never settles, OSError(EINVAL) for a non-regular file."""
+def read_settled(path: str | Path | Callable[[], int], name: str = "") -> tuple[bytes, int, int]:
+    """(bytes, size, mtime_ns) of the file at `path` (or opened by calling `path`), read
+    again while it changes under the read; OSError(EAGAIN) if it never settles,
+    OSError(EINVAL) for a non-regular file."""
+    if callable(path):
+        opener = path
+    else:
+        name, target = name or str(path), path
+
+        def opener() -> int:
+            return os.open(target, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
+    path = name
     for attempt in range(_READ_TRIES):
-        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
+        fd = opener()
         try:
             data, after = read_whole(fd, str(path))
         finally:

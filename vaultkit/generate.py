@@ -7,6 +7,7 @@ decides what is due and renders it; the session writes it through the safe write
 
 from __future__ import annotations
 
+import os
 import datetime as dt
 import logging
 import re
@@ -161,6 +162,12 @@ class _Planner:
         try:
             text = self.s.renderer().render(template, context)
         except TemplateProblem as exc:
+            if exc.message.startswith("cannot read the templates folder"):
+                # One line for the folder, not one per note that needed it.
+                if not any(p.path == exc.path and p.kind == "template" and "templates folder" in p.message
+                           for p in self.out.problems):
+                    self.out.problems.append(Problem(exc.path, exc.message, "template"))
+                return None
             self.out.problems.append(Problem(exc.path or template, f"template error: {exc.message} — "
                                              f"{key} was not created", "template", exc.line))
             return None
@@ -345,7 +352,7 @@ def _plan_review(p: _Planner) -> None:
     f, s = p.f, p.s
     key = review_key(f.today)
     path = review_note_path(s, f)
-    if path is None or path in f.ix.records or (s.vault / path).exists() or not p.due(key):
+    if path is None or path in f.ix.records or os.path.lexists(s.vault / path) or not p.due(key):
         return
     if not f.contacts() and not f.interviews():
         return  # no job search in this vault (yet): nothing to review

@@ -167,7 +167,7 @@ def _names_in(folder: Path) -> set[str]:
     """The comparison keys of every name in `folder`, iCloud placeholders as their note."""
     try:
         names = os.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # gone, or not listable (the write is refused and reported then)
         return set()
     keys = set()
     for name in names:

@@ -238,7 +238,16 @@ class _Folder:
 
     def candidate(self, pieces: list[str]) -> Path | None:
         path = self.root.joinpath(*pieces)
-        return path if os.path.lexists(path) else None
+        try:
+            os.lstat(path)
+        except PermissionError as exc:
+            # Not the packaged default in its place: the user's own template may be there.
+            raise TemplateProblem(f"cannot read the templates folder ({exc.strerror}): no note "
+                                  "is made from a template until it can be read",
+                                  path=self.shown(self.root)) from None
+        except OSError:
+            return None
+        return path
 
     def resolve(self, path: Path) -> Path:
         """The real file behind `path`; refuses one outside this folder (RELIABILITY 31)."""

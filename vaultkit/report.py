@@ -165,6 +165,11 @@ def _doctor(session: Session) -> list[dict]:
         names = ", ".join(ix.name(p) for p in cycle)
         out.append(_finding(cycle[0], "referral-cycle",
                             f"referral cycle among {names}: each was referred by another of them"))
+    for p in session.scan_result.problems:
+        out.append(_finding(p.path, p.kind, p.message, p.line))
+    for link, target in session.scan_result.aliases.items():
+        out.append(_finding(link, "symlink", f"a symlink to the note {target}: vaultkit takes them "
+                                             "as one note, the target, and never writes the link"))
     for path in session.scan_result.conflicts:
         out.append(_finding(path, "sync-conflict", "a sync conflict copy: merge it into the original and "
                                                    "delete it (vaultkit ignores it)"))

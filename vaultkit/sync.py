@@ -25,8 +25,10 @@ from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .obsidian import markdown_link_format
 from .outcome import SyncReport, diff_of  # noqa: F401 - the pass's report, re-exported
-from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
-from .files import read_with_state
+from .vault import (Forked, ScanResult, bad_name_problem, block_digest, is_note_path, parse_note,
+                    read_notes, scan, utf8_name)
+from .files import sha256_hex
+from .folders import FolderRefused, Folders, NotInVault
 from .lock import VaultLock
 from .markers import set_block
 from .scope import SETTINGS_FILES, ScopedIndex, count_kept, exclusion_rule
@@ -80,6 +82,10 @@ class Session:
         self._streaming: tuple[SyncReport, dict[str, tuple[int, int]]] | None = None
         self.scan_result: ScanResult | None = None
         self._index_updates = 0  # by `write`: see `_plan_blocks`
+        self._folders: Folders | None = None  # this pass's open folders (see `folders`)
+        self._unwritable: set[str] = set()  # folders a write of this pass was refused in
+        self._unwritten = False  # a write was left out quietly: the pass is not complete
+        self._written_records: list[NoteRecord] = []  # for the cache, at the end of the pass
 
     # -- reading -----------------------------------------------------------------------
 
@@ -91,11 +97,37 @@ class Session:
             self._renderer = Renderer(user, vault=self.vault, markdown_links=self.markdown_links)
         return self._renderer
 
-    def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
-        """Read and parse one note; None if it vanished."""
+    def folders(self) -> Folders:
+        """The vault's folders, opened for this pass: every read and write of a note goes
+        through them, so that none follows a symlink out of the vault."""
+        if self._folders is None:
+            self._folders = Folders(self.vault)
+        return self._folders
+
+    def read_state(self, path: str) -> tuple[bytes, FileState]:
+        """A file's bytes and the state they were read in, through the pass's folders
+        (FileNotFoundError also for a path that leads out of the vault)."""
         try:
-            data, size, mtime_ns = read_note_bytes(os.path.join(self.vault, path))
-        except FileNotFoundError:
+            data, size, mtime_ns = self.folders().read(path)
+        except NotInVault:
+            raise FileNotFoundError(path) from None
+        return data, FileState(size, mtime_ns, sha256_hex(data))
+
+    def end_pass(self) -> None:
+        """fsync the folders this pass wrote in (once each), and let go of them; store the
+        records of the notes it wrote."""
+        if self._written_records:
+            self.cache.save_records(self._written_records, [])
+            self._written_records = []
+        if self._folders is not None:
+            self._folders.close()
+            self._folders = None
+
+    def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
+        """Read and parse one note; None if it vanished or leads out of the vault."""
+        try:
+            data, size, mtime_ns = self.folders().read(path)
+        except (FileNotFoundError, NotInVault):
             return None
         except OSError as exc:
             rec = NoteRecord(path=path, size=0, mtime_ns=0, ok=False)
@@ -117,7 +149,16 @@ class Session:
         gc_was = gc.isenabled()
         gc.disable()
         try:
+            if result.unreadable:
+                # Notes below a folder that cannot be listed are not gone: they keep the
+                # records the cache holds (even for --rebuild), so that nothing is
+                # rewritten without them.
+                kept = {p: st for p, st in self.cache.load_stats().items()
+                        if p not in stats and self._under_unreadable(p)}
+                stats.update(kept)
             cached = {} if self.rebuild else self.cache.load_records(stats)
+            if self.rebuild and result.unreadable:
+                cached = self.cache.load_records({p: st for p, st in stats.items() if self._under_unreadable(p)})
             records: dict[str, NoteRecord] = {}
             todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
             fresh, blobs = read_notes(self.read_note, todo, stats, progress)
@@ -321,9 +362,15 @@ class Session:
             bom = False
         else:
             try:
-                old_bytes, expect = read_with_state(os.path.join(self.vault, rec.path))
-            except FileNotFoundError:
+                old_bytes, size, mtime_ns = self.folders().read(rec.path)
+            except (FileNotFoundError, NotInVault):
                 return None
+            except OSError as exc:
+                if not self._under_unreadable(rec.path):
+                    problems.append(Problem(rec.path, f"cannot read: {exc.strerror or exc}", "read"))
+                self._unwritten = True
+                return None
+            expect = FileState(size, mtime_ns, sha256_hex(old_bytes))
             if expect.sha256 != rec.sha256:
                 # Changed since it was parsed: plan from the new text on the next pass.
                 self.report_conflict(rec.path)
@@ -357,8 +404,12 @@ class Session:
         for w in writes:
             if blocked and w.path.startswith(blocked):
                 continue  # `folder_problems` names the file in the way, once
+            folder = w.path.rpartition("/")[0]
+            if folder in self._unwritable or self._under_unreadable(w.path):
+                self._unwritten = True  # reported once for the folder
+                continue
             try:
-                state = safe_write(self.vault, w.path, w.data, w.expect)
+                state = safe_write(self.vault, w.path, w.data, w.expect, folders=self.folders())
             except WriteConflict:
                 report.skipped.append(w.path)
                 continue
@@ -366,7 +417,13 @@ class Session:
                 report.problems.append(Problem(w.path, f"refused to write: {exc.message}", "write"))
                 continue
             except OSError as exc:
-                report.problems.append(Problem(w.path, f"cannot write: {exc.strerror or exc}", "write"))
+                if isinstance(exc, FolderRefused):
+                    self._unwritable.add(folder)
+                    report.problems.append(Problem(folder or ".", "cannot write in this folder "
+                                                   f"({exc.strerror}): its notes are not written; "
+                                                   "the next sync retries", "write"))
+                else:
+                    report.problems.append(Problem(w.path, f"cannot write: {exc.strerror or exc}", "write"))
                 continue
             report.written += 1
             report.written_paths.append(w.path)
@@ -398,7 +455,8 @@ class Session:
                     self._index_updates += 1
             fresh.append(rec)
             self.records[w.path] = rec
-        self.cache.save_records(fresh, [])
+        # Stored in one batch at the end of the pass (`end_pass`), not a row at a time.
+        self._written_records.extend(fresh)
         return new_stats
 
     def folder_problems(self) -> list[Problem]:
@@ -406,6 +464,13 @@ class Session:
         return [Problem(rel, f"is a file, but {key} in .vaultkit/config.toml names {folder!r} as a "
                         "folder — rename the file or change the key; nothing was written there", "config")
                 for folder, (key, rel) in sorted(blocked_folders(self.vault, self.cfg).items())]
+
+    def _under_unreadable(self, path: str) -> bool:
+        """Whether `path` lies below a folder this pass's walk could not list."""
+        result = self.scan_result
+        if result is None or not result.unreadable:
+            return False
+        return any(not d or path.startswith(d + "/") for d in result.unreadable)
 
     def remember_keys(self) -> None:
         """Rebuild the ledger from the keys found in the vault (after `.vaultkit/` was lost)."""
@@ -419,6 +484,7 @@ class Session:
     def sync(self, *, dry_run: bool = False, regenerate: Iterable[str] = (),
              progress: Callable[[int, int], None] | None = None) -> SyncReport:
         self._conflicts: list[str] = []
+        self._unwritable, self._unwritten = set(), False
         report = SyncReport()
         regenerate = list(regenerate)
         fingerprint = None
@@ -443,6 +509,9 @@ class Session:
             report.parsed = self.parsed
             report.problems.extend(self.problems())
             report.problems.extend(self.folder_problems())
+            report.problems.extend(result.problems)
+            if self.cache.problem is not None and not dry_run:
+                report.problems.append(self.cache.problem)
             self._check_regenerate(regenerate)
             if not dry_run:
                 self.remember_keys()
@@ -465,12 +534,14 @@ class Session:
             again = self.plan_globals(problems=report.problems)
             report.writes += again
             new_stats.update(self.write(again, report))
+        self.end_pass()  # the folders written in are fsynced before the cache says so
         stats = dict(result.notes)
         stats.update(streamed_stats)
         stats.update(new_stats)
         report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
         # A skipped or failed write must be retried by the next pass: no shortcut then.
-        if not report.skipped and not any(p.kind == "write" for p in report.problems):
+        if not report.skipped and not any(p.kind == "write" for p in report.problems) \
+                and not self._unwritten and not result.unreadable:
             self.cache.set_meta("fingerprint", self._fingerprint_of(stats))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
@@ -534,6 +605,7 @@ class Session:
         report.parsed = self.parsed = count_kept(self.excluded, (p for p, r in changes.items() if r is not None))
         report.problems.extend(self.problems())
         report.problems.extend(self.folder_problems())
+        report.problems.extend(result.problems)
         return self.plan(affected, refresh_globals=refresh)
 
     # -- incremental passes (the watcher) ----------------------------------------------
@@ -577,11 +649,21 @@ class Session:
         return daily_note_path(self, f or self.facts())
 
     def _is_note_path(self, path: str) -> bool:
-        from .vault import excluded_dir, is_note_name
-        parts = path.split("/")
-        if any(excluded_dir(part) for part in parts[:-1]):
-            return False
-        return is_note_name(parts[-1])
+        return is_note_path(path)
+
+    def _note_stat(self, path: str) -> os.stat_result | None:
+        """The stat of the note `path` as the walk takes it: None if it is gone, leads out
+        of the vault, or is a symlink to another note (one note, under its own name)."""
+        folders = self.folders()
+        try:
+            at = folders.locate(path)
+            st = at.folder.lstat(at.name)
+        except OSError:
+            return None
+        real = at.folder.rel + "/" + at.name if at.folder.rel else at.name
+        if real != path and self._is_note_path(real):
+            return None
+        return st
 
     def apply(self, paths: Iterable[str], *, settle_seconds: float = 1.0,
               everything: bool = False) -> tuple[SyncReport, set[str]]:
@@ -591,6 +673,7 @@ class Session:
         editor may still be saving them (RELIABILITY 3, 26)."""
         import time as _time
         self._conflicts = []
+        self._unwritable, self._unwritten = set(), False  # per pass: a folder may be fixed meanwhile
         self.index.track_names()  # a long-lived index: names coming or going stay cheap
         report = SyncReport()
         candidates: set[str] = set()
@@ -599,7 +682,10 @@ class Session:
             if not path:
                 continue
             abs_path = self.vault / path
-            if abs_path.is_dir() and not abs_path.is_symlink():
+            if not utf8_name(path):
+                report.problems.append(bad_name_problem(path))
+                continue
+            if os.path.isdir(abs_path) and not os.path.islink(abs_path):
                 sub = scan(self.vault, start=path)
                 candidates |= set(sub.notes)
                 candidates |= self._records_under(path)
@@ -614,9 +700,8 @@ class Session:
         for path in sorted(candidates):
             if not self._is_note_path(path):
                 continue
-            try:
-                st = os.stat(self.vault / path)
-            except OSError:
+            st = self._note_stat(path)
+            if st is None:
                 if path in self.records:
                     changes[path] = None
                 continue
@@ -649,6 +734,7 @@ class Session:
                 report.problems.extend(() if self.excluded(path) else rec.problems)
         if not changes and not recheck and not everything:
             report.notes = len(self.records)  # (watch shows no count)
+            self.end_pass()
             return report, later
         affected = self.index.update(changes) if changes else set()
         self.cache.save_records([r for r in changes.values() if r is not None],
@@ -680,6 +766,7 @@ class Session:
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
         later |= {w.path for w in held} | set(self._conflicts)
         report.notes = len(self.records)  # (watch shows no count)
+        self.end_pass()
         self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report, later
@@ -806,10 +893,14 @@ class Session:
         paths += [self.vault / rel for _, rel in blocked_folders(self.vault, self.cfg).values()]
         tdir = self.vault / self.cfg.templates_folder
         if self.cfg.templates_folder and tdir.is_dir():
-            paths += sorted(p for p in tdir.iterdir())
+            try:
+                paths += sorted(p for p in tdir.iterdir())
+            except OSError:
+                paths.append(tdir)  # unreadable: the renderer reports it
         return paths
 
     def close(self) -> None:
+        self.end_pass()
         self.cache.close()
 
 

@@ -11,7 +11,6 @@ from . import blocks
 from . import ticks as ticks_mod
 from .errors import Problem
 from .facts import Facts
-from .files import read_with_state
 from .daily import daily_note_path
 from .generate import review_note_path
 from .icsfeed import calendar_feed
@@ -35,7 +34,7 @@ def referral_index(s: Session, f: Facts, created: dict, problems: list[Problem])
     inner = blocks.referral_index_block(f, path)
     rec = s.index.records.get(path)
     if rec is None:
-        if (s.vault / path).exists() or s.scan_result and path in s.scan_result.notes:
+        if os.path.lexists(s.vault / path) or s.scan_result and path in s.scan_result.notes:
             return []  # unreadable or debris-named: reported elsewhere
         text = ("# Referral Index\n\nWho introduced you to whom. vaultkit keeps the block below "
                 "current; write anything you like around it.\n\n")
@@ -84,7 +83,7 @@ def tick_writes(s: Session, f: Facts, ticks: list[str], problems: list[Problem])
         done.add((action.path, action.prop))
         rec = s.index.records.get(action.path)
         try:
-            old, expect = read_with_state(os.path.join(s.vault, action.path))
+            old, expect = s.read_state(action.path)
         except OSError:
             s.report_conflict(action.path)
             held = True
@@ -123,7 +122,7 @@ def calendar(s: Session, f: Facts, problems: list[Problem]) -> list[PlannedWrite
     path = s.cfg.calendar
     data = calendar_feed(f, s.root.name)
     try:
-        old, expect = read_with_state(os.path.join(s.vault, path))
+        old, expect = s.read_state(path)
     except FileNotFoundError:
         old, expect = None, None
     except OSError as exc:

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePath, WriteConflict
 from .files import read_whole, sha256_hex
+from .folders import HANDLES, At, FolderRefused, Folders, NotInVault
 from .model import FileState
 
 _AT_FDCWD = -100
@@ -38,37 +39,49 @@ log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".vaultkit-tmp-"
 
-_O_BINARY = getattr(os, "O_BINARY", 0)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
-def _exchange(src: Path, dst: Path) -> bool:
-    """Swap the names `src` and `dst` atomically (Linux `renameat2(RENAME_EXCHANGE)`);
-    False, with nothing done, where the OS or the file system cannot."""
+def _name(x) -> tuple[int, bytes]:
+    """(folder fd, name) for renameat2: a name in an open folder, or a plain path."""
+    if isinstance(x, At) and x.folder.fd is not None:
+        return x.folder.fd, os.fsencode(x.name)
+    return _AT_FDCWD, os.fsencode(x)
+
+
+def _exchange(src, dst) -> bool:
+    """Swap the names `src` and `dst` (names in one open folder, or paths) atomically
+    (Linux `renameat2(RENAME_EXCHANGE)`); False, with nothing done, where the OS or the
+    file system cannot."""
     if _renameat2 is None:
         return False
-    if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_EXCHANGE) == 0:
+    if _renameat2(*_name(src), *_name(dst), _RENAME_EXCHANGE) == 0:
         return True
     err = ctypes.get_errno()
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
         return False  # not on this file system (FAT, NFS, some FUSE), or not in this kernel
-    raise OSError(err, os.strerror(err), str(dst))
+    raise OSError(err, os.strerror(err), os.fspath(dst))
 
 
-def _swap_in(src: Path, dst: Path) -> bool:
-    """Put `src` in place of `dst` in one atomic step. Returns True if the names were
-    exchanged, so that `src` now names the file that was at `dst` (and the caller can see
-    what it replaced); False after a plain `os.replace`."""
+def _swap_in(src: At, dst: At) -> bool:
+    """Put `src` in place of `dst` (names in one folder) in one atomic step. Returns True
+    if the names were exchanged, so that `src` now names the file that was at `dst` (and
+    the caller can see what it replaced); False after a plain rename."""
     if _exchange(src, dst):
         return True
-    os.replace(src, dst)
+    src.folder.replace(src.name, dst.name)
     return False
 
 
+def _link_in(src: At, dst: At) -> None:
+    """Publish a new file: a hard link, which fails if the name exists."""
+    src.folder.link(src.name, dst.name)
+
+
 # Seams for tests: the link that publishes a new file, the rename that publishes a change
-# (a stand-in returning None is taken as a plain rename).
-_link = os.link
+# (a stand-in returning None is taken as a plain rename). They get `At` names, which
+# `os.fspath` turns into paths.
+_link = _link_in
 _replace = _swap_in
 _REPLACE_TRIES = 5
 _REPLACE_DELAY = 0.05
@@ -76,7 +89,8 @@ _REPLACE_DELAY = 0.05
 
 # --- reading and writing files ---------------------------------------------------------
 
-def safe_write(vault: Path, rel: str, data: bytes, expect: FileState | None) -> FileState:
+def safe_write(vault: Path, rel: str, data: bytes, expect: FileState | None, *,
+               folders: Folders | None = None) -> FileState:
     """Write `data` to the vault-relative path `rel` atomically; return the new state.
 
     `expect=None` creates a new file and never replaces one: WriteConflict if the name is
@@ -85,45 +99,58 @@ def safe_write(vault: Path, rel: str, data: bytes, expect: FileState | None) -> 
     just before the rename: WriteConflict if not, and the user's bytes stay as they are.
     A symlinked note is written at its target if that is inside the vault.
 
+    Every operation goes through the note's open folder (`folders.Folders`): a folder
+    swapped for a symlink or moved away during the write makes it a WriteConflict,
+    never a write elsewhere. With `folders` (one pass's), the folder's fsync is left to
+    `folders.flush()` at the end of the pass; without, it is made here.
+
     Raises UnsafePath for a path that is absolute, holds NUL or `..`, or resolves outside
     the vault, for a file that is not a regular file, and for a file with more than one
     hard link (the other link may be outside the vault and would silently keep the old
     text). Raises PermissionError for a read-only note, OSError for other I/O failures;
     no temporary file is left behind either way.
     """
-    root, real = _target(vault, rel)
+    _check_rel(rel)
+    if folders is None:
+        with Folders(vault) as own:
+            return safe_write(vault, rel, data, expect, folders=own)
+    try:
+        at = folders.locate(rel, create=expect is None)
+    except PermissionError as exc:
+        raise FolderRefused(exc.errno, exc.strerror, rel) from None
+    except NotInVault as exc:
+        raise UnsafePath(f"{exc.strerror}: not written", path=rel) from None
+    except FileNotFoundError:
+        raise WriteConflict("was deleted since it was read; not written", path=rel) from None
     if expect is None:
-        return _create(root, real, rel, data)
-    return _replace_existing(real, rel, data, expect)
+        return _create(folders, at, rel, data)
+    return _replace_existing(folders, at, rel, data, expect)
 
 
-def _target(vault: Path, rel: str) -> tuple[Path, Path]:
-    """(the resolved vault, the resolved path to write) or UnsafePath."""
+def _check_rel(rel: str) -> None:
+    """UnsafePath unless `rel` is a plain vault-relative path to a file."""
     if not rel or "\x00" in rel:
         raise UnsafePath(f"empty path or NUL byte in path {rel!r} — not written")
     pure = PurePosixPath(rel)
     if pure.is_absolute() or Path(rel).is_absolute() or Path(rel).drive:
         raise UnsafePath("absolute path — vaultkit writes only vault-relative paths", path=rel)
-    if ".." in pure.parts or rel.endswith("/") or pure.name in ("", "."):
+    if any(part in ("", ".", "..") for part in rel.split("/")):
         raise UnsafePath("not a plain path to a file inside the vault — not written", path=rel)
-    root = Path(vault).resolve(strict=True)
+
+
+def _lexists(folder, name: str) -> bool:
     try:
-        real = root.joinpath(*pure.parts).resolve()
-    except (OSError, RuntimeError) as exc:  # a symlink loop
-        raise UnsafePath(f"cannot resolve: {exc}", path=rel) from exc
-    if real == root or not real.is_relative_to(root):
-        raise UnsafePath(f"resolves to {real}, outside the vault — not written", path=rel)
-    return root, real
+        folder.lstat(name)
+    except FileNotFoundError:
+        return False
+    return True
 
 
-def _create(root: Path, real: Path, rel: str, data: bytes) -> FileState:
-    folder = real.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    if folder.resolve(strict=True) != folder:  # a symlink appeared while we made folders
-        raise UnsafePath("its folder changed into a symlink while being created", path=rel)
-    if os.path.lexists(real) or os.path.lexists(root.joinpath(*PurePosixPath(rel).parts)):
+def _create(folders: Folders, at: At, rel: str, data: bytes) -> FileState:
+    folder = at.folder
+    if _lexists(folder, at.name):
         raise _exists(rel)
-    if os.path.lexists(folder / f".{real.name}.icloud"):
+    if _lexists(folder, f".{at.name}.icloud"):
         raise WriteConflict("an iCloud placeholder for this note exists (not downloaded "
                             "yet) — not created beside it", path=rel)
     fd, tmp = _open_temp(folder, 0o666)  # the umask applies, as for any new file
@@ -134,16 +161,17 @@ def _create(root: Path, real: Path, rel: str, data: bytes) -> FileState:
             st = os.fstat(fd)
         finally:
             os.close(fd)
+        folders.check(folder, rel)
         try:
-            _link(tmp, real)  # atomic, and fails if the name exists
+            _link(tmp, at)  # atomic, and fails if the name exists
         except FileExistsError:
             raise _exists(rel) from None
         except OSError as exc:  # no hard links here (FAT, some network drives)
             log.debug("hard link failed for %s (%s); creating with O_EXCL", rel, exc)
-            st = _create_excl(real, rel, data)
+            st = _create_excl(folders, at, rel, data)
     finally:
         _unlink_quietly(tmp)
-    _fsync_dir(folder)
+    folders.touched[folder.rel] = folder
     return FileState(st.st_size, st.st_mtime_ns, sha256_hex(data))
 
 
@@ -151,9 +179,10 @@ def _exists(rel: str) -> WriteConflict:
     return WriteConflict("already exists — vaultkit never overwrites a note it creates", path=rel)
 
 
-def _create_excl(real: Path, rel: str, data: bytes) -> os.stat_result:
+def _create_excl(folders: Folders, at: At, rel: str, data: bytes) -> os.stat_result:
+    folders.check(at.folder, rel)
     try:
-        fd = os.open(real, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        fd = at.folder.open(at.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
         raise _exists(rel) from None
     try:
@@ -162,17 +191,20 @@ def _create_excl(real: Path, rel: str, data: bytes) -> os.stat_result:
         st = os.fstat(fd)
     except BaseException:
         os.close(fd)
-        _unlink_quietly(real)  # ours, and partial
+        _unlink_quietly(at)  # ours, and partial
         raise
     os.close(fd)
     return st
 
 
-def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> FileState:
+def _replace_existing(folders: Folders, at: At, rel: str, data: bytes, expect: FileState) -> FileState:
+    folder = at.folder
     try:
-        st = os.stat(real)
+        st = folder.lstat(at.name)
     except FileNotFoundError:
         raise WriteConflict("was deleted since it was read; not written", path=rel) from None
+    if stat.S_ISLNK(st.st_mode):  # became a symlink since `locate` looked
+        raise WriteConflict("changed on disk since it was read; not written", path=rel)
     if not stat.S_ISREG(st.st_mode):
         raise UnsafePath("not a regular file — not written", path=rel)
     if st.st_nlink > 1:
@@ -180,33 +212,34 @@ def _replace_existing(real: Path, rel: str, data: bytes, expect: FileState) -> F
                          "leave the other names with the old text — make it a plain file "
                          "or a symlink", path=rel)
     # By mode, not os.access: a note the user made read-only stays so even for root.
-    if not st.st_mode & 0o222 or not os.access(real, os.W_OK):
+    if not st.st_mode & 0o222 or not folder.writable(at.name):
         raise PermissionError(errno.EACCES, "read-only; vaultkit leaves it alone", rel)
     if (st.st_size, st.st_mtime_ns) != (expect.size, expect.mtime_ns):
         raise WriteConflict("changed on disk since it was read; not written", path=rel)
-    fd, tmp = _open_temp(real.parent, 0o600)  # the user's mode is set before anyone can read
+    fd, tmp = _open_temp(folder, 0o600)  # the user's mode is set before anyone can read
     ours: _Pinned | None = None
     try:
         try:
             _write_all(fd, data)
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            os.fchmod(fd, stat.S_IMODE(st.st_mode)) if hasattr(os, "fchmod") else os.chmod(tmp, stat.S_IMODE(st.st_mode))
             os.fsync(fd)
             new = os.fstat(fd)
         finally:
             os.close(fd)
         written = FileState(new.st_size, new.st_mtime_ns, sha256_hex(data))
+        folders.check(folder, rel)
         if _renameat2 is not None:  # where names are exchanged, know our file by its inode
             ours = _Pinned.open(tmp, written)
-        _publish(tmp, real, rel, expect, ours)
+        _publish(folders, tmp, at, rel, expect, ours)
     except BaseException:
         # After an exchange tmp may name a file of the user's: remove only our own.
-        if ours is None or ours.is_at(tmp) or not os.path.lexists(tmp):
+        if ours is None or ours.is_at(tmp) or not _lexists(folder, tmp.name):
             _unlink_quietly(tmp)
         raise
     finally:
         if ours is not None:
             ours.close()
-    _fsync_dir(real.parent)
+    folders.touched[folder.rel] = folder
     return written
 
 
@@ -221,33 +254,34 @@ class _Pinned:
         self.state = state
 
     @classmethod
-    def open(cls, path: Path, state: FileState | None = None) -> _Pinned:
-        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK | _O_NOFOLLOW)
+    def open(cls, at: At, state: FileState | None = None) -> _Pinned:
+        fd = at.folder.open(at.name, os.O_RDONLY | _O_NONBLOCK)
         try:
             return cls(fd, _state_of(fd) if state is None else state)
         except BaseException:
             os.close(fd)
             raise
 
-    def is_at(self, path: Path) -> bool:
-        """Does `path` name this file?"""
+    def is_at(self, at: At) -> bool:
+        """Does `at` name this file?"""
         try:
-            st = os.lstat(path)
+            st = at.folder.lstat(at.name)
         except OSError:
             return False
         return (st.st_dev, st.st_ino) == self.id
 
-    def unchanged_at(self, path: Path) -> bool:
-        """Does `path` name this file, with the content it had?"""
-        return self.is_at(path) and self.state is not None and _state_of(self.fd) == self.state
+    def unchanged_at(self, at: At) -> bool:
+        """Does `at` name this file, with the content it had?"""
+        return self.is_at(at) and self.state is not None and _state_of(self.fd) == self.state
 
     def close(self) -> None:
         os.close(self.fd)
 
 
-def _publish(tmp: Path, real: Path, rel: str, expect: FileState, ours: _Pinned | None) -> None:
-    """Check the file is still `expect`, then put `tmp` in its place; retry a transient
-    failure (an indexer or antivirus holding the file on Windows), re-checking each time.
+def _publish(folders: Folders, tmp: At, real: At, rel: str, expect: FileState, ours: _Pinned | None) -> None:
+    """Check the file is still `expect` and its folder still where it was, then put `tmp`
+    in its place; retry a transient failure (an indexer or antivirus holding the file on
+    Windows), re-checking each time.
 
     Where names can be exchanged atomically (Linux), the check is made again on the very
     file that was replaced: a save made between the check and the exchange (by an
@@ -257,7 +291,7 @@ def _publish(tmp: Path, real: Path, rel: str, expect: FileState, ours: _Pinned |
     delay = _REPLACE_DELAY
     for attempt in range(1, _REPLACE_TRIES + 1):
         try:
-            fd = os.open(real, os.O_RDONLY | _O_BINARY | _O_NONBLOCK | _O_NOFOLLOW)
+            fd = real.folder.open(real.name, os.O_RDONLY | _O_NONBLOCK)
         except FileNotFoundError:
             raise WriteConflict("was deleted since it was read; not written", path=rel) from None
         except OSError as exc:
@@ -268,6 +302,7 @@ def _publish(tmp: Path, real: Path, rel: str, expect: FileState, ours: _Pinned |
             if _state_of(fd) != expect:
                 raise WriteConflict("changed on disk since it was read; not written", path=rel)
             checked = _Pinned(fd, expect)
+            folders.check(real.folder, rel)
             try:
                 swapped = _replace(tmp, real)
             except FileNotFoundError:
@@ -300,14 +335,14 @@ def _state_of(fd: int) -> FileState | None:
     return None if data is None else FileState(after.st_size, after.st_mtime_ns, sha256_hex(data))
 
 
-def _verify_swap(tmp: Path, real: Path, rel: str, checked: _Pinned, ours: _Pinned) -> None:
+def _verify_swap(tmp: At, real: At, rel: str, checked: _Pinned, ours: _Pinned) -> None:
     """After an exchange, `tmp` names what was at `real`. If that is the file we checked,
     unchanged, remove it: done. Else the user saved in between: swap back and raise
     WriteConflict, never removing a save of theirs that a newer one does not replace."""
     if checked.unchanged_at(tmp):
         # Make the exchange durable, then look once more: a save in place that opened the
         # note just before the exchange may land in the old file only now.
-        _fsync_dir(real.parent)
+        real.folder.fsync()
         if checked.unchanged_at(tmp):
             _unlink_quietly(tmp)  # the old note; ours is in place
             return
@@ -335,22 +370,25 @@ def _verify_swap(tmp: Path, real: Path, rel: str, checked: _Pinned, ours: _Pinne
                         path=rel)
 
 
-def _keep_as_conflict_copy(tmp: Path, real: Path, rel: str) -> None:
+def _keep_as_conflict_copy(tmp: At, real: At, rel: str) -> None:
     """Move the file at `tmp` beside `real` under a name in Syncthing's conflict-copy
     form, so that nothing removes it: it holds one of the user's saves."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    stem, dot, suffix = real.name.rpartition(".")
+    stem, suffix = (stem, dot + suffix) if stem else (real.name, "")
+    folder = real.folder
     for n in range(1, 100):
-        copy = real.with_name(f"{real.stem}.sync-conflict-{stamp}-vaultkit{n}{real.suffix}")
-        if os.path.lexists(copy):
+        copy = f"{stem}.sync-conflict-{stamp}-vaultkit{n}{suffix}"
+        if _lexists(folder, copy):
             continue
         try:
-            os.rename(tmp, copy)
+            folder.rename(tmp.name, copy)
         except OSError as exc:
             log.error("%s: a save made while vaultkit wrote it is in %s; move it somewhere "
-                      "safe (%s)", rel, tmp, exc)
+                      "safe (%s)", rel, os.fspath(tmp), exc)
             raise
         log.warning("%s: saved several times while vaultkit wrote it; one of those saves is "
-                    "kept as %s — compare the two", rel, copy.name)
+                    "kept as %s — compare the two", rel, copy)
         return
 
 
@@ -361,16 +399,18 @@ def _transient(exc: OSError) -> bool:
     return exc.errno in (errno.EBUSY, errno.EAGAIN) or getattr(exc, "winerror", None) in (32, 33)
 
 
-def _open_temp(folder: Path, mode: int) -> tuple[int, Path]:
-    """A new temporary file in `folder` whose name starts with TEMP_PREFIX."""
+def _open_temp(folder, mode: int) -> tuple[int, At]:
+    """A new temporary file in the open `folder` whose name starts with TEMP_PREFIX."""
     for _ in range(100):
-        tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        name = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_NOFOLLOW, mode)
+            fd = folder.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
             continue
-        return fd, tmp
-    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(folder))
+        except PermissionError as exc:
+            raise FolderRefused(exc.errno, exc.strerror, folder.path) from None
+        return fd, At(folder, name)
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", folder.path)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -379,48 +419,50 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _unlink_quietly(path: Path) -> None:
+def _unlink_quietly(at: At) -> None:
+    """Remove a name through its open folder (the folder may have moved meanwhile)."""
     try:
-        os.unlink(path)
+        at.folder.unlink(at.name)
     except FileNotFoundError:
         pass
     except OSError as exc:
-        log.warning("could not remove %s: %s", path, exc)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable; a no-op where folders cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        log.warning("could not remove %s: %s", os.fspath(at), exc)
 
 
 def cleanup_temp_files(vault: Path) -> list[str]:
-    """Remove temporary files a crashed write left anywhere in the vault (not in `.git`);
-    return their vault-relative paths. Call it holding the VaultLock, so that no write in
-    progress loses its temporary file."""
+    """Remove temporary files a crashed write left anywhere in the vault (not in `.git`),
+    through each folder's handle and without following symlinks; return their
+    vault-relative paths. Call it holding the VaultLock, so that no write in progress
+    loses its temporary file."""
     root = Path(vault)
     removed = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        for name in files:
-            if not name.startswith(TEMP_PREFIX):
-                continue
-            path = Path(folder, name)
-            try:
-                if not stat.S_ISREG(os.lstat(path).st_mode):
+    if HANDLES and hasattr(os, "fwalk"):
+        for folder, dirs, files, dir_fd in os.fwalk(root):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            for name in files:
+                if not name.startswith(TEMP_PREFIX):
                     continue
-                os.unlink(path)
-            except FileNotFoundError:
-                continue
-            removed.append(path.relative_to(root).as_posix())
+                try:
+                    if not stat.S_ISREG(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                        continue
+                    os.unlink(name, dir_fd=dir_fd)
+                except FileNotFoundError:
+                    continue
+                removed.append(Path(folder, name).relative_to(root).as_posix())
+    else:  # no folder handles (Windows): by path
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            for name in files:
+                if not name.startswith(TEMP_PREFIX):
+                    continue
+                path = Path(folder, name)
+                try:
+                    if not stat.S_ISREG(os.lstat(path).st_mode):
+                        continue
+                    os.unlink(path)
+                except FileNotFoundError:
+                    continue
+                removed.append(path.relative_to(root).as_posix())
     if removed:
         log.info("removed %d leftover temporary file(s): %s", len(removed), ", ".join(removed))
     return sorted(removed)
