@@ -31,10 +31,11 @@ def test_property_names_are_case_insensitive():
 def test_categories_convention_and_synonyms():
     rec = parse('---\ncategories: ["[[People]]"]\norg: "[[Acme]]"\n---\n')
     assert rec.kind == CONTACT
-    assert ("Acme", "company") in [(l.target, l.prop) for l in rec.links]
+    # Links keep the property name as written (blocks show it); the index reads both names.
+    assert ("Acme", "org") in [(l.target, l.prop) for l in rec.links]
     rec = parse('---\ncategories:\n  - "[[Meetings]]"\npeople: ["[[Ann]]"]\ndate: 2026-11-30\n---\n', "M.md")
     assert rec.kind == INTERVIEW
-    assert ("Ann", "contact") in [(l.target, l.prop) for l in rec.links]
+    assert ("Ann", "people") in [(l.target, l.prop) for l in rec.links]
     assert parse('---\ncategories: ["[[Companies]]"]\n---\n').kind == COMPANY
 
 

@@ -18,7 +18,7 @@ from .model import Link, NoteRecord
 
 log = logging.getLogger(__name__)
 
-FORMAT = "4"
+FORMAT = "5"  # 5: links keep the property name as written (`org`, `people`)
 CACHE_NAME = "cache.sqlite"
 
 # Records are stored as marshal data: a record holds only str, int, bool, None, lists, tuples
@@ -58,8 +58,11 @@ def record_from_blob(path: str, size: int, mtime_ns: int, blob: bytes) -> NoteRe
 class Cache:
     """sqlite-backed store of parsed notes (keyed by path, size, mtime_ns) and the ledger."""
 
-    def __init__(self, state_dir: Path, readonly: bool = False):
+    def __init__(self, state_dir: Path, readonly: bool = False, variant: str = ""):
+        """`variant` names the parse settings the records depend on (`[kind_folders]`):
+        records cached under other settings are dropped, as for an old format."""
         self.path = state_dir / CACHE_NAME
+        self.variant = variant
         self.readonly = readonly
         self._stats: dict[str, tuple[int, int]] | None = None
         self.db: sqlite3.Connection | None = None
@@ -71,7 +74,7 @@ class Cache:
 
     def _open(self) -> None:
         self._stats = None
-        expected = f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}"
+        expected = f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}" + (f":{self.variant}" if self.variant else "")
         if self.readonly:
             # status, doctor and --dry-run write nothing, not even the cache.
             if self.path.exists():

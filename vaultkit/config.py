@@ -32,10 +32,15 @@ class Config:
     daily: str = "vaultkit"
     debounce_ms: int = 300
     rescan_minutes: int = 5
+    # `[kind_folders]`: (folder, kind) pairs, sorted; notes below the folder without a kind
+    # of their own have that kind.
+    kind_folders: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULTS = Config()
 _TYPES = {f.name: type(getattr(DEFAULTS, f.name)) for f in fields(Config)}
+_TABLES = {"kind_folders": dict}  # the keys that are TOML tables
+_TYPES.update(_TABLES)
 _FOLDER_KEYS = ("contacts_folder", "interviews_folder", "agendas_folder", "thank_yous_folder",
                 "follow_ups_folder", "templates_folder")
 
@@ -75,6 +80,11 @@ def validate(data: dict) -> Config:
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             problems.append(f"key {key!r} must be {_type_word(expected)}, not {_type_word(type(value))} ({value!r})")
             continue
+        if key == "kind_folders":
+            pairs = _kind_folders(value, problems)
+            if pairs is not None:
+                values[key] = pairs
+            continue
         problem = _check_value(key, value)
         if problem:
             problems.append(problem)
@@ -103,6 +113,32 @@ def _check_value(key: str, value: object) -> str | None:
     return None
 
 
+def _kind_folders(table: dict, problems: list[str]) -> tuple[tuple[str, str], ...] | None:
+    """`[kind_folders]` as sorted (folder, kind) pairs; None (and `problems`) if any is wrong."""
+    from .kinds import TYPE_WORDS  # noqa: PLC0415 - config stays importable on its own
+    pairs: dict[str, str] = {}
+    bad = False
+    for folder, kind in table.items():
+        name = f"kind_folders.{json.dumps(folder, ensure_ascii=False)}"
+        clean = folder.replace("\\", "/").strip("/")
+        parts = clean.split("/")
+        if (not clean or folder.startswith("/") or any(p in ("", ".", "..") or p.startswith(".") for p in parts)
+                or "~" in folder or any(ord(c) < 32 or ord(c) == 127 for c in folder)):
+            problems.append(f"key {name} must be a plain folder inside the vault (like \"People\"), not {folder!r}")
+            bad = True
+            continue
+        if not isinstance(kind, str) or kind.strip().lower() not in TYPE_WORDS:
+            problems.append(f"key {name} must be a kind: \"contact\", \"interview\" or \"company\", not {kind!r}")
+            bad = True
+            continue
+        if clean.casefold() in {f.casefold() for f in pairs}:
+            problems.append(f"key {name}: the folder {clean!r} is given twice")
+            bad = True
+            continue
+        pairs[clean] = TYPE_WORDS[kind.strip().lower()]
+    return None if bad else tuple(sorted(pairs.items()))
+
+
 def _type_word(t: type) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", float: "a number",
             list: "a list", dict: "a table"}.get(t, t.__name__)
@@ -127,9 +163,13 @@ def default_config_text() -> str:
     }
     lines = ["# vaultkit configuration. Every key is optional; these are the defaults.", ""]
     for f in fields(Config):
+        if f.name in _TABLES:
+            continue
         value = getattr(DEFAULTS, f.name)
         shown = json.dumps(value) if isinstance(value, str) else str(value)
         lines.append(f"# {notes[f.name]}")
         lines.append(f"{f.name} = {shown}")
         lines.append("")
+    lines += ["# Optional: give a kind to the notes of a folder that have none of their own.",
+              "# [kind_folders]", '# "People" = "contact"', '# "Calls" = "interview"', ""]
     return "\n".join(lines)

@@ -283,7 +283,7 @@ def _plan_daily(p: _Planner) -> None:
     f, s = p.f, p.s
     key = f.follow_ups_key()
     path = daily_note_path(s, f)
-    if path is None or path in f.ix.records or (s.vault / path).exists():
+    if path is None or path in f.ix.records or (s.vault / path).exists() or not f.ix.has_people():
         return
     if s.cfg.daily == "obsidian" and obsidian_daily_settings(s) is not None:
         if key in s.ledger and key not in p.regenerate:

@@ -15,6 +15,10 @@ from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, Reso
 
 log = logging.getLogger(__name__)
 
+# The property names that mean each of vaultkit's link properties: links keep the name the
+# user wrote (blocks show it), and every query reads them all.
+PROPERTY_NAMES: dict[str, tuple[str, ...]] = {"company": ("company", "org"), "contact": ("contact", "people")}
+
 
 def _link_keys(link: Link) -> tuple[str, str | None]:
     """The lookup keys (`links._key`: lower case, NFC) of the names whose appearance or
@@ -331,7 +335,7 @@ class Index:
         if contacts:
             return self.name(contacts[0])
         for link in self.records[interview].links:
-            if link.prop == "contact":
+            if link.prop in PROPERTY_NAMES["contact"]:
                 return link.target.rsplit("/", 1)[-1]
         return None
 
@@ -390,6 +394,7 @@ class Index:
             company = self.company_of(c)
             if company:
                 out.add(company)
+            out.update(self._in_prop(c, "contact", COMPANY))  # a company listing them in `people`
         return out
 
     # -- queries ---------------------------------------------------------------------
@@ -424,6 +429,11 @@ class Index:
                 self._kind_memo[kind] = found
         return list(found)
 
+    def has_people(self) -> bool:
+        """Whether the vault holds a contact or an interview: without one, vaultkit has
+        nothing to generate (no referral index, no daily note)."""
+        return bool(self.paths_of_kind(CONTACT) or self.paths_of_kind(INTERVIEW))
+
     def _remember(self, path: str, key: tuple, found: list[str]) -> None:
         # Kept as tuples, with one copy of each key: a 50k-note vault remembers ~100k.
         if not self._updating:
@@ -438,8 +448,9 @@ class Index:
         found = memo.get(key) if memo else None
         if found is None:
             found = []
+            props = PROPERTY_NAMES.get(prop, (prop,))
             for r in self.out.get(path, ()):
-                if r.prop == prop and (kind is None or self.kind(r.target) == kind) and r.target not in found:
+                if r.prop in props and (kind is None or self.kind(r.target) == kind) and r.target not in found:
                     found.append(r.target)
             self._remember(path, key, found)
         return list(found)
@@ -449,8 +460,9 @@ class Index:
         memo = None if self._updating else self._memo.get(path)
         found = memo.get(key) if memo else None
         if found is None:
+            props = PROPERTY_NAMES.get(prop, (prop,))
             found = sorted({r.source for r in self.inbound.get(path, ())
-                            if r.prop == prop and self.kind(r.source) == kind})
+                            if r.prop in props and self.kind(r.source) == kind})
             self._remember(path, key, found)
         return list(found)
 
@@ -502,7 +514,11 @@ class Index:
         return None, None
 
     def contacts_at(self, company: str) -> list[str]:
-        return self._in_prop(company, "company", CONTACT)
+        """Contacts naming the company in `company`/`org`, and those the company lists in
+        its own `people` (or `contact`)."""
+        found = set(self._in_prop(company, "company", CONTACT))
+        found.update(self._out_prop(company, "contact", CONTACT))
+        return sorted(found)
 
     def interviews_at(self, company: str) -> list[str]:
         found = set(self._in_prop(company, "company", INTERVIEW))

@@ -55,6 +55,7 @@ class SyncReport:
     writes: list[PlannedWrite] = field(default_factory=list)
     written_paths: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    nothing_to_generate: bool = False  # the vault has no contact and no interview
 
     def summary(self, dry_run: bool = False) -> str:
         verb = "would write" if dry_run else "wrote"
@@ -65,7 +66,10 @@ class SyncReport:
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped (changed on disk; the next sync retries)")
         parts.append(plural(len(self.problems), "problem"))
-        return ", ".join(parts)
+        line = ", ".join(parts)
+        if self.nothing_to_generate:
+            line += "\nno contacts or interviews yet: nothing to generate"
+        return line
 
     def as_json(self, dry_run: bool = False) -> dict:
         return {
@@ -74,6 +78,7 @@ class SyncReport:
             "planned": [{"path": w.path, "reason": w.reason, "new": w.expect is None} for w in self.writes],
             "skipped": self.skipped, "conflicts": self.conflicts,
             "problems": [p.as_json() for p in self.problems],
+            "nothing_to_generate": self.nothing_to_generate,
         }
 
 
@@ -81,6 +86,13 @@ def _is_current(rec: NoteRecord, name: str, inner: str, created: dict) -> bool:
     """Whether the note already holds block `name` with content `inner` (a note being
     created never does: its block goes into the text being written)."""
     return rec.path not in created and rec.blocks.get(name) == block_digest(inner)
+
+
+def _parse_variant(cfg: Config) -> str:
+    """What, besides a note's bytes, its record depends on: `[kind_folders]` (see `Cache`)."""
+    if not cfg.kind_folders:
+        return ""
+    return hashlib.sha256(repr(cfg.kind_folders).encode()).hexdigest()[:16]
 
 
 class Session:
@@ -94,7 +106,7 @@ class Session:
         self.readonly = readonly
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
-        self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
+        self.cache = Cache(self.vault / STATE_DIR, readonly=readonly, variant=_parse_variant(self.cfg))
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
         self.ledger: dict[str, str] = {}
@@ -135,7 +147,7 @@ class Session:
             if stat:
                 rec.size, rec.mtime_ns = stat
             return rec
-        return parse_note(path, data, size, mtime_ns)
+        return parse_note(path, data, size, mtime_ns, self.cfg.kind_folders)
 
     def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
         """Scan the vault and bring every record up to date (cache first, then disk)."""
@@ -381,6 +393,8 @@ class Session:
         if rec is None:
             if (self.vault / path).exists() or self.scan_result and path in self.scan_result.notes:
                 return []  # unreadable or debris-named: reported elsewhere
+            if not self.index.has_people():
+                return []  # no clutter in a vault without contacts or interviews
             text = ("# Referral Index\n\nWho introduced you to whom. vaultkit keeps the block below "
                     "current; write anything you like around it.\n\n")
             data = set_block(text, "referrals", inner).encode("utf-8")
@@ -433,7 +447,7 @@ class Session:
             else:
                 report.changed += 1
             new_stats[w.path] = (state.size, state.mtime_ns)
-            rec = parse_note(w.path, w.data, state.size, state.mtime_ns)
+            rec = parse_note(w.path, w.data, state.size, state.mtime_ns, self.cfg.kind_folders)
             before = self.index.records.get(w.path)
             # Our write changed only a managed block, which feeds no link, edge or name:
             # swap the record in rather than updating (and re-deriving) the index. The
@@ -477,6 +491,7 @@ class Session:
                 report.notes = len(stats)
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
+                report.nothing_to_generate = self.cache.get_meta("nothing_to_generate") == "1"
                 return report
         streamed_stats: dict[str, tuple[int, int]] = {}
         caught_up = self._catch_up is not None and self._load_catching_up(report)
@@ -498,6 +513,7 @@ class Session:
                 self._streaming = None
         report.problems.extend(problems)
         report.writes = writes
+        report.nothing_to_generate = not self.index.has_people()
         report.conflicts = list(self._conflicts)
         report.skipped.extend(self._conflicts)
         if dry_run:
@@ -515,6 +531,7 @@ class Session:
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
+            self.cache.set_meta("nothing_to_generate", "1" if report.nothing_to_generate else "")
         else:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()

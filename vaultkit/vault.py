@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from . import kinds as kindmod
 from . import links as linkmod
 from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
@@ -482,9 +483,13 @@ def block_digest(inner: str) -> str:
     return hashlib.sha256(inner.encode()).hexdigest()
 
 
-def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0) -> NoteRecord:
+def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0,
+               kind_folders: tuple[tuple[str, str], ...] = ()) -> NoteRecord:
     """Parse one note's bytes into a NoteRecord. Never raises for bad input: problems are
-    recorded on the record (`ok=False` when the note must not be written)."""
+    recorded on the record (`ok=False` when the note must not be written).
+
+    `kind_folders` (config `[kind_folders]`: (folder, kind) pairs) gives a kind to notes
+    below those folders that have none of their own; the cache is keyed by it too."""
     rec = NoteRecord(path=path, size=len(data) if size is None else size, mtime_ns=mtime_ns)
     rec.sha256 = hashlib.sha256(data).hexdigest()
     rec.name = _stem(path)
@@ -505,7 +510,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
 
     warnings: list[str] = []
     fields, links = _read_properties(path, meta, text, warnings)
-    rec.kind = _kind_of(fields)
+    rec.kind = _kind_of(path, fields, warnings, kind_folders)
     name = fields.pop("name", None)
     if isinstance(name, str) and name.strip():
         rec.name = name.strip()
@@ -642,6 +647,8 @@ def _key_lines(yaml_text: str) -> dict[str, int]:
     return lines
 
 
+# Property names of the Obsidian category convention, read as vaultkit's: the link keeps the
+# name the user wrote (blocks show it), the index reads both (index.PROPERTY_NAMES).
 _LINK_ALIASES = {"org": "company", "people": "contact"}
 _SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
                   "generated_by", "vaultkit_key", "title")
@@ -662,12 +669,13 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         line = key_lines.get(key, 2)
         canon = _LINK_ALIASES.get(key, key)
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
-            for link in linkmod.property_links(key, value, line):
-                links.append(link if canon == key else Link(link.target, link.style, link.line, canon, link.embed))
+            links.extend(linkmod.property_links(key, value, line))
         if canon == "company":
-            fields["company_text"] = _interned(_first_text(value))
-        elif canon == "categories":
-            fields["categories"] = [sys.intern(c.lower()) for c in _texts(value)]
+            if key == "company" or fields.get("company_text") is None:
+                fields["company_text"] = _interned(_first_text(value))
+        elif key == "categories" or key == "category":
+            names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
+            fields["categories"] = fields.get("categories", []) + [n for n in names if n]
         elif key == "name":
             if value is not None and not isinstance(value, (list, dict)):
                 fields["name"] = str(value)
@@ -786,18 +794,24 @@ def as_sent(value) -> str | bool | None:
     return None
 
 
-def _kind_of(fields: dict) -> str:
+def _kind_of(path: str, fields: dict, warnings: list[str], kind_folders: tuple[tuple[str, str], ...]) -> str:
+    """`type` first, then `categories`/`category`, then the note's folder (`[kind_folders]`)."""
     t = fields.get("type")
-    if isinstance(t, str) and t.lower() in (CONTACT, INTERVIEW, COMPANY):
-        return t.lower()
-    cats = fields.get("categories") or []
-    if "[[people]]" in cats:
-        return CONTACT
-    if "[[meetings]]" in cats:
-        return INTERVIEW
-    if "[[companies]]" in cats:
-        return COMPANY
-    return PLAIN
+    kind = kindmod.kind_of_type(t) if isinstance(t, str) else None
+    if kind is None and isinstance(t, str) and kindmod.kind_like(kindmod.category_name(t)):
+        warnings.append(f"type: {t} is not a kind vaultkit knows (contact, person, people; interview, "
+                        "meeting; company, organization, organisation, org)")
+    cats = fields.get("categories") or ()
+    if kind is None:
+        kind = kindmod.kind_of_categories(cats)
+        if kind is None:
+            for name in cats:
+                if kindmod.kind_like(name):
+                    warnings.append(f"categories: [[{name}]] is not a kind vaultkit knows "
+                                    "(People, Meetings, Companies)")
+    if kind is None and kind_folders and fields.get("generated_by") != "vaultkit":
+        kind = kindmod.folder_kind(path, kind_folders)
+    return kind or PLAIN
 
 
 def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:
