@@ -794,12 +794,15 @@ def as_sent(value) -> str | bool | None:
     return None
 
 
+KIND_WARNING = "is not a kind vaultkit knows"
+
+
 def _kind_of(path: str, fields: dict, warnings: list[str], kind_folders: tuple[tuple[str, str], ...]) -> str:
     """`type` first, then `categories`/`category`, then the note's folder (`[kind_folders]`)."""
     t = fields.get("type")
     kind = kindmod.kind_of_type(t) if isinstance(t, str) else None
     if kind is None and isinstance(t, str) and kindmod.kind_like(kindmod.category_name(t)):
-        warnings.append(f"type: {t} is not a kind vaultkit knows (contact, person, people; interview, "
+        warnings.append(f"type: {t} {KIND_WARNING} (contact, person, people; interview, "
                         "meeting; company, organization, organisation, org)")
     cats = fields.get("categories") or ()
     if kind is None:
@@ -807,7 +810,7 @@ def _kind_of(path: str, fields: dict, warnings: list[str], kind_folders: tuple[t
         if kind is None:
             for name in cats:
                 if kindmod.kind_like(name):
-                    warnings.append(f"categories: [[{name}]] is not a kind vaultkit knows "
+                    warnings.append(f"categories: [[{name}]] {KIND_WARNING} "
                                     "(People, Meetings, Companies)")
     if kind is None and kind_folders and fields.get("generated_by") != "vaultkit":
         kind = kindmod.folder_kind(path, kind_folders)
