@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator
 from . import kinds as kindmod
 from . import links as linkmod
 from .errors import Problem
-from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
+from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
 from .files import read_settled
 from .markers import scan_markers
 
@@ -671,8 +671,9 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
             links.extend(linkmod.property_links(key, value, line))
         if canon == "company":
-            if key == "company" or fields.get("company_text") is None:
-                fields["company_text"] = _interned(_first_text(value))
+            text = _first_text(value)
+            if fields.get("company_text") is None or (key == "company" and text is not None):
+                fields["company_text"] = _interned(text)
         elif key == "categories" or key == "category":
             names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
             fields["categories"] = fields.get("categories", []) + [n for n in names if n]
