@@ -216,8 +216,11 @@ def test_doctor_reports_what_concerns_vaultkit(cli, kepano):
     # ... a daily note's link to a note not written yet is an Obsidian placeholder.
     assert "[[Emergence]]" not in out.split("Meeting with Steph")[0] and "Daily/2026-12-01.md" not in out
     assert out.splitlines()[-1].startswith("doctor: ") and "--all shows them" in out.splitlines()[-1]
+    # kepano's `type: [[Authors]]` classifies; the category note need not exist.
+    assert "[[Authors]]" not in out
     every = cli("doctor", "--vault", kepano, "--today", TODAY, "--all").output
     assert "Daily/2026-12-01.md:3: unresolved-link: [[Emergence]]" in every
+    assert "References/Steph Ango.md:4: unresolved-link: [[Authors]] (property `type`)" in every
     only = cli("doctor", "--vault", kepano, "--today", TODAY, "--only", "property").output.splitlines()
     assert only[:-1] == ["References/Pat Persons.md: property: type: persons is not a kind vaultkit knows "
                          "(contact, person, people; interview, meeting; company, organization, organisation, org)"]

@@ -133,7 +133,7 @@ def doctor_summary(report: dict) -> str:
     else:
         line = "doctor: nothing to report — the vault is in good shape"
     if report["outside_scope"]:
-        line += (f" ({plural(report['outside_scope'], 'more finding')} in ordinary notes, such as links "
+        line += (f" ({plural(report['outside_scope'], 'more finding')}, such as links from ordinary notes "
                  "to notes not written yet: --all shows them)")
     return line
 
@@ -143,6 +143,9 @@ def _finding(path: str, kind: str, message: str, line: int | None = None, scope:
     if not scope:
         found["_scope"] = False  # outside doctor's default scope (see `doctor_report`)
     return found
+
+
+_CLASSIFYING = frozenset({"categories", "category", "type", "tags"})
 
 
 def _concerns_vaultkit(rec: NoteRecord) -> bool:
@@ -167,8 +170,11 @@ def _doctor(session: Session) -> list[dict]:
                 continue
             shown = link.target
             where = f" (property `{link.prop}`)" if link.prop else ""
+            # A category or type written as a link (kepano's `type: [[Authors]]`) classifies
+            # the note; a category note not written yet is a placeholder, as in Obsidian.
+            scope = source in ours and link.prop not in _CLASSIFYING
             out.append(_finding(source, "unresolved-link", f"[[{shown}]]{where} does not resolve to any note",
-                                link.line, scope=source in ours))
+                                link.line, scope=scope))
     for source in sorted(ix.records):
         rec = ix.records[source]
         for link in rec.links:
