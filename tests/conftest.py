@@ -23,6 +23,8 @@ TODAY = "2026-11-28"
 CLOCK = os.environ.setdefault("VAULTKIT_TEST_CLOCK", "2039-07-15")
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(ROOT / "tests" / "clockshift"), str(ROOT), os.environ.get("PYTHONPATH")) if p)
+if sys.path[:1] != [str(ROOT)]:
+    sys.path.insert(0, str(ROOT))  # this checkout's vaultkit, also for `python tests/…py`
 runpy.run_path(str(ROOT / "tests" / "clockshift" / "sitecustomize.py"))  # and in this process
 
 

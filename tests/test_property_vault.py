@@ -38,7 +38,7 @@ EXAMPLES = 500 if HEAVY else 30
 
 NAMES = ["Ann", "ann", "Bo", "Cy Lee", "Zoë", "Zoe\u0308", "Acme", "Notes", "CON"]
 FOLDERS = ["", "People/", "Interviews/", "Companies/", "People/x/", "Notes/"]
-GENERATED = ("Interviews/Agendas/", "Thank-yous/", "Follow-ups/", "Referral Index.md")
+GENERATED = ("Interviews/Agendas/", "Thank-yous/", "Follow-ups/", "Reviews/", "Referral Index.md")
 
 BEGIN = "<!-- vaultkit:begin {} -->"
 END = "<!-- vaultkit:end {} -->"

@@ -176,7 +176,7 @@ def test_item33_hostile_names_in_front_matter_make_safe_generated_notes(cli, mak
     for rel, data in before.items():
         assert after[rel].startswith(data), f"{rel}: more than a block was added"
     new = sorted(set(after) - set(before))
-    folders = ("Interviews/Agendas/", "Thank-yous/", "Follow-ups/")
+    folders = ("Interviews/Agendas/", "Thank-yous/", "Follow-ups/", "Reviews/")
     assert all(rel.startswith(folders) or rel == "Referral Index.md" for rel in new), new
     assert len([r for r in new if r.startswith("Interviews/Agendas/")]) == 2 * n
     assert len([r for r in new if r.startswith("Thank-yous/")]) == 2 * n

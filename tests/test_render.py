@@ -19,6 +19,7 @@ from vaultkit.render import (
     CONTACT,
     CONTACTS_BASE,
     FOLLOW_UPS,
+    REVIEW,
     INTERVIEW,
     THANK_YOU,
     THANK_YOU_REFERRAL,
@@ -183,7 +184,7 @@ SPARSE = {
 
 
 def test_packaged_templates_are_all_there():
-    assert template_names() == sorted([AGENDA, CONTACT, FOLLOW_UPS, INTERVIEW, THANK_YOU,
+    assert template_names() == sorted([AGENDA, CONTACT, FOLLOW_UPS, INTERVIEW, REVIEW, THANK_YOU,
                                        THANK_YOU_REFERRAL])
     assert static_names() == [CONTACTS_BASE]
     assert (packaged_dir() / "__init__.py").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tomllib
@@ -24,6 +25,7 @@ class Config:
     agendas_folder: str = "Interviews/Agendas"
     thank_yous_folder: str = "Thank-yous"
     follow_ups_folder: str = "Follow-ups"
+    reviews_folder: str = "Reviews"
     referral_index: str = "Referral Index.md"
     templates_folder: str = "Templates/vaultkit"
     agenda_horizon_days: int = 14
@@ -42,7 +44,7 @@ _TYPES = {f.name: type(getattr(DEFAULTS, f.name)) for f in fields(Config)}
 _TABLES = {"kind_folders": dict}  # the keys that are TOML tables
 _TYPES.update(_TABLES)
 _FOLDER_KEYS = ("contacts_folder", "interviews_folder", "agendas_folder", "thank_yous_folder",
-                "follow_ups_folder", "templates_folder")
+                "follow_ups_folder", "reviews_folder", "templates_folder")
 
 
 def load_config(vault: Path) -> Config:
@@ -106,7 +108,7 @@ def _check_value(key: str, value: object) -> str | None:
         return "key 'rescan_minutes' must be at least 1"
     if isinstance(value, str) and (key in _FOLDER_KEYS or key == "referral_index"):
         parts = value.replace("\\", "/").split("/")
-        if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key != "templates_folder"):
+        if value.startswith("/") or ".." in parts or "\x00" in value or (value == "" and key not in ("templates_folder", "reviews_folder")):
             return f"key {key!r} must be a path inside the vault, not {value!r}"
         if key == "referral_index" and not value.endswith(".md"):
             return f"key 'referral_index' must name a .md note, not {value!r}"
@@ -139,6 +141,14 @@ def _kind_folders(table: dict, problems: list[str]) -> tuple[tuple[str, str], ..
     return None if bad else tuple(sorted(pairs.items()))
 
 
+def parse_variant(cfg: Config) -> str:
+    """What, besides a note's bytes, its record depends on: `[kind_folders]` (the cache
+    keeps records per variant)."""
+    if not cfg.kind_folders:
+        return ""
+    return hashlib.sha256(repr(cfg.kind_folders).encode()).hexdigest()[:16]
+
+
 def _type_word(t: type) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", float: "a number",
             list: "a list", dict: "a table"}.get(t, t.__name__)
@@ -152,6 +162,7 @@ def default_config_text() -> str:
         "agendas_folder": "interview agendas: {date} {contact} - agenda.md",
         "thank_yous_folder": "thank-you drafts",
         "follow_ups_folder": "daily follow-up notes: YYYY-MM-DD.md",
+        "reviews_folder": "weekly reviews: YYYY-Www.md (\"\" turns them off)",
         "referral_index": "the referral index note",
         "templates_folder": "your templates; the packaged ones fill any gap",
         "agenda_horizon_days": "agendas for planned interviews dated today … today + N",

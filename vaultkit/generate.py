@@ -213,6 +213,7 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
         p.create("thank-you-referral.md", key, cfg.thank_yous_folder,
                  fitted_stem("{} - referral of {}", ix.name(edge.referrer), ix.name(edge.referred)), ctx)
     _plan_daily(p)
+    _plan_review(p)
     return p.out
 
 
@@ -283,7 +284,8 @@ def _plan_daily(p: _Planner) -> None:
     f, s = p.f, p.s
     key = f.follow_ups_key()
     path = daily_note_path(s, f)
-    if path is None or path in f.ix.records or (s.vault / path).exists() or not f.ix.has_people():
+    if path is None or path in f.ix.records or (s.vault / path).exists() \
+            or not (f.contacts() or f.interviews()):  # no job search in this vault (yet)
         return
     if s.cfg.daily == "obsidian" and obsidian_daily_settings(s) is not None:
         if key in s.ledger and key not in p.regenerate:
@@ -296,6 +298,31 @@ def _plan_daily(p: _Planner) -> None:
     if not p.due(key):
         return
     p.create("follow-ups.md", key, s.cfg.follow_ups_folder, f.today_iso, {"date": f.today_iso}, path=path)
+
+
+def review_note_path(session: "Session", f: Facts) -> str | None:
+    """This week's review note: the one generated for this week, else where it goes;
+    None when weekly reviews are off (`reviews_folder = ""`)."""
+    from .review import review_key, week_label
+    if not session.cfg.reviews_folder:
+        return None
+    existing = f.generated(review_key(f.today))
+    if existing:
+        return existing
+    return f"{session.cfg.reviews_folder}/{week_label(f.today)}.md"
+
+
+def _plan_review(p: _Planner) -> None:
+    from .review import review_key, week_label
+    f, s = p.f, p.s
+    key = review_key(f.today)
+    path = review_note_path(s, f)
+    if path is None or path in f.ix.records or (s.vault / path).exists() or not p.due(key):
+        return
+    if not f.contacts() and not f.interviews():
+        return  # no job search in this vault (yet): nothing to review
+    week = week_label(f.today)
+    p.create("review.md", key, s.cfg.reviews_folder, week, {"week": week, "date": f.today_iso}, path=path)
 
 
 def _obsidian_template(s: "Session", f: Facts, path: str) -> str:

@@ -11,13 +11,9 @@ import logging
 from typing import Iterable
 
 from .links import Resolver, _add, _discard, _key, _paths, wikilink
-from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
+from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
-
-# The property names that mean each of vaultkit's link properties: links keep the name the
-# user wrote (blocks show it), and every query reads them all.
-PROPERTY_NAMES: dict[str, tuple[str, ...]] = {"company": ("company", "org"), "contact": ("contact", "people")}
 
 
 def _link_keys(link: Link) -> tuple[str, str | None]:
@@ -391,10 +387,8 @@ class Index:
             return set()
         out = set(self._out_prop(rec.path, "company", COMPANY))
         for c in self.contacts_of(rec.path):
-            company = self.company_of(c)
-            if company:
-                out.add(company)
-            out.update(self._in_prop(c, "contact", COMPANY))  # a company listing them in `people`
+            out.update(p for p in (self.company_of(c),) if p)
+            out.update(self._in_prop(c, "contact", COMPANY))  # companies listing them in `people`
         return out
 
     # -- queries ---------------------------------------------------------------------
@@ -429,11 +423,6 @@ class Index:
                 self._kind_memo[kind] = found
         return list(found)
 
-    def has_people(self) -> bool:
-        """Whether the vault holds a contact or an interview: without one, vaultkit has
-        nothing to generate (no referral index, no daily note)."""
-        return bool(self.paths_of_kind(CONTACT) or self.paths_of_kind(INTERVIEW))
-
     def _remember(self, path: str, key: tuple, found: list[str]) -> None:
         # Kept as tuples, with one copy of each key: a 50k-note vault remembers ~100k.
         if not self._updating:
@@ -447,8 +436,7 @@ class Index:
         memo = None if self._updating else self._memo.get(path)
         found = memo.get(key) if memo else None
         if found is None:
-            found = []
-            props = PROPERTY_NAMES.get(prop, (prop,))
+            found, props = [], PROPERTY_NAMES.get(prop, (prop,))
             for r in self.out.get(path, ()):
                 if r.prop in props and (kind is None or self.kind(r.target) == kind) and r.target not in found:
                     found.append(r.target)
@@ -456,11 +444,10 @@ class Index:
         return list(found)
 
     def _in_prop(self, path: str, prop: str, kind: str) -> list[str]:
-        key = ("in", prop, kind)
+        key, props = ("in", prop, kind), PROPERTY_NAMES.get(prop, (prop,))
         memo = None if self._updating else self._memo.get(path)
         found = memo.get(key) if memo else None
         if found is None:
-            props = PROPERTY_NAMES.get(prop, (prop,))
             found = sorted({r.source for r in self.inbound.get(path, ())
                             if r.prop in props and self.kind(r.source) == kind})
             self._remember(path, key, found)
@@ -513,12 +500,8 @@ class Index:
                 return None, name
         return None, None
 
-    def contacts_at(self, company: str) -> list[str]:
-        """Contacts naming the company in `company`/`org`, and those the company lists in
-        its own `people` (or `contact`)."""
-        found = set(self._in_prop(company, "company", CONTACT))
-        found.update(self._out_prop(company, "contact", CONTACT))
-        return sorted(found)
+    def contacts_at(self, company: str) -> list[str]:  # those naming it, and its own `people`
+        return sorted({*self._in_prop(company, "company", CONTACT), *self._out_prop(company, "contact", CONTACT)})
 
     def interviews_at(self, company: str) -> list[str]:
         found = set(self._in_prop(company, "company", INTERVIEW))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from .model import COMPANY, CONTACT, INTERVIEW
+from .model import COMPANY, CONTACT, INTERVIEW, PLAIN
 
 # `type:` values, case-insensitive.
 TYPE_WORDS: dict[str, str] = {
@@ -94,3 +94,26 @@ def folder_kind(path: str, kind_folders: tuple[tuple[str, str], ...]) -> str | N
         if low.startswith(prefix) and (best is None or len(prefix) > best[0]):
             best = (len(prefix), kind)
     return best[1] if best else None
+
+
+KIND_WARNING = "is not a kind vaultkit knows"
+
+
+def kind_of(path: str, fields: dict, warnings: list[str], kind_folders: tuple[tuple[str, str], ...]) -> str:
+    """`type` first, then `categories`/`category`, then the note's folder (`[kind_folders]`)."""
+    t = fields.get("type")
+    kind = kind_of_type(t) if isinstance(t, str) else None
+    if kind is None and isinstance(t, str) and kind_like(category_name(t)):
+        warnings.append(f"type: {t} {KIND_WARNING} (contact, person, people; interview, "
+                        "meeting; company, organization, organisation, org)")
+    cats = fields.get("categories") or ()
+    if kind is None:
+        kind = kind_of_categories(cats)
+        if kind is None:
+            for name in cats:
+                if kind_like(name):
+                    warnings.append(f"categories: [[{name}]] {KIND_WARNING} "
+                                    "(People, Meetings, Companies)")
+    if kind is None and kind_folders and fields.get("generated_by") != "vaultkit":
+        kind = folder_kind(path, kind_folders)
+    return kind or PLAIN

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 from urllib.parse import unquote
 
+from .comments import masked_comments
 from .model import LINK_PROPERTIES, Link
 
 log = logging.getLogger(__name__)
@@ -79,19 +80,15 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     """The body links of `text`, in order; `first_line` is the file line `text` starts on.
 
     Wikilinks and embeds have style `wiki`, Markdown links style `md`. Links inside fenced
-    code, inline code, HTML comments, Obsidian `%% comments %%` and managed blocks are left out, and so are external
-    URLs, links into the same note (`[[#Heading]]`, `[x](#h)`) and empty targets.
+    code, inline code, HTML and `%%` comments and managed blocks are left out, and so are
+    external URLs, links into the same note (`[[#Heading]]`, `[x](#h)`) and empty targets.
     """
     if "[" not in text:
         return []
     # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
     # note, so the one-character test goes first throughout this module.)
-    if "`" in text or _contains(text, "~~~") or _contains(text, "<!--"):
-        text_ = _masked(text)
-    else:
-        text_ = text
-    if _contains(text_, "%%"):
-        text_ = _masked_comments(text_)
+    masked = "`" in text or _contains(text, "~~~") or _contains(text, "<!--")
+    text_ = masked_comments(_masked(text) if masked else text, _MASK)
 
     found: list[tuple[int, str, str, bool]] = []
     for m in _WIKILINK.finditer(text_):
@@ -213,24 +210,6 @@ def _masked(text: str) -> str:
             pieces.append("\n".join(map(_MASK.__mul__, map(len, span.split("\n")))))
         else:
             pieces.append(_MASK * len(span))
-        pos = end
-    pieces.append(text[pos:])
-    return "".join(pieces)
-
-
-def _masked_comments(text: str) -> str:
-    """`text` (code already masked) with Obsidian comments overwritten: `%%` to the next
-    `%%`, inline or across lines; as in Obsidian, an unclosed `%%` runs to the end."""
-    pieces: list[str] = []
-    pos = 0
-    while True:
-        start = text.find("%%", pos)
-        if start < 0:
-            break
-        close = text.find("%%", start + 2)
-        end = len(text) if close < 0 else close + 2
-        pieces.append(text[pos:start])
-        pieces.append("\n".join(_MASK * len(part) for part in text[start:end].split("\n")))
         pos = end
     pieces.append(text[pos:])
     return "".join(pieces)

@@ -46,6 +46,7 @@ AGENDA = "agenda.md"
 THANK_YOU = "thank-you.md"
 THANK_YOU_REFERRAL = "thank-you-referral.md"
 FOLLOW_UPS = "follow-ups.md"
+REVIEW = "review.md"
 CONTACTS_BASE = "Contacts.base"
 
 TEMPLATE_SUFFIXES = (".md", ".j2")  # rendered by Jinja2

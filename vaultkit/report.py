@@ -7,10 +7,9 @@ from pathlib import Path
 
 from .blocks import plural
 from .facts import Facts
-from .index import PROPERTY_NAMES
-from .model import COMPANY, CONTACT, INTERVIEW, NoteRecord
+from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, NoteRecord
 from .sync import Session
-from .vault import KIND_WARNING
+from .kinds import KIND_WARNING
 
 
 def _load(vault: Path, today: dt.date) -> Session:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import gc
 import hashlib
 import json
@@ -20,11 +19,12 @@ from typing import Callable, Iterable
 
 from . import __version__, blocks
 from .cache import Cache
-from .config import Config, load_config
+from .config import Config, load_config, parse_variant
 from .errors import Problem, UnsafePath, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
+from .outcome import SyncReport, diff_of  # noqa: F401 - the pass's report, re-exported
 from .vault import Forked, ScanResult, block_digest, parse_note, read_note_bytes, read_notes, scan
 from .errors import MarkerError
 from .files import read_with_state
@@ -41,58 +41,10 @@ STATE_DIR = ".vaultkit"
 _WRITTEN = FileState(0, 0, "")
 
 
-@dataclass
-class SyncReport:
-    """What a pass did, for the summary line and `--json`."""
-
-    notes: int = 0
-    parsed: int = 0
-    changed: int = 0
-    created: int = 0
-    written: int = 0
-    skipped: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    writes: list[PlannedWrite] = field(default_factory=list)
-    written_paths: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    nothing_to_generate: bool = False  # the vault has no contact and no interview
-
-    def summary(self, dry_run: bool = False) -> str:
-        verb = "would write" if dry_run else "wrote"
-        from .blocks import plural
-        parts = [f"{plural(self.notes, 'note')} read ({self.parsed} parsed)",
-                 f"{self.changed} changed", f"{self.created} created",
-                 f"{verb} {plural(len(self.writes) if dry_run else self.written, 'file')}"]
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped (changed on disk; the next sync retries)")
-        parts.append(plural(len(self.problems), "problem"))
-        line = ", ".join(parts)
-        if self.nothing_to_generate:
-            line += "\nno contacts or interviews yet: nothing to generate"
-        return line
-
-    def as_json(self, dry_run: bool = False) -> dict:
-        return {
-            "notes": self.notes, "parsed": self.parsed, "changed": self.changed, "created": self.created,
-            "written": 0 if dry_run else self.written, "dry_run": dry_run,
-            "planned": [{"path": w.path, "reason": w.reason, "new": w.expect is None} for w in self.writes],
-            "skipped": self.skipped, "conflicts": self.conflicts,
-            "problems": [p.as_json() for p in self.problems],
-            "nothing_to_generate": self.nothing_to_generate,
-        }
-
-
 def _is_current(rec: NoteRecord, name: str, inner: str, created: dict) -> bool:
     """Whether the note already holds block `name` with content `inner` (a note being
     created never does: its block goes into the text being written)."""
     return rec.path not in created and rec.blocks.get(name) == block_digest(inner)
-
-
-def _parse_variant(cfg: Config) -> str:
-    """What, besides a note's bytes, its record depends on: `[kind_folders]` (see `Cache`)."""
-    if not cfg.kind_folders:
-        return ""
-    return hashlib.sha256(repr(cfg.kind_folders).encode()).hexdigest()[:16]
 
 
 class Session:
@@ -106,7 +58,7 @@ class Session:
         self.readonly = readonly
         self.rebuild = rebuild
         self.cfg = cfg or load_config(self.vault)
-        self.cache = Cache(self.vault / STATE_DIR, readonly=readonly, variant=_parse_variant(self.cfg))
+        self.cache = Cache(self.vault / STATE_DIR, readonly=readonly, variant=parse_variant(self.cfg))
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
         self.ledger: dict[str, str] = {}
@@ -230,10 +182,10 @@ class Session:
             # will be put into them before they are written: today's daily note, or a note
             # a user template gave a type with a block.
             kinds = {r.path: r.kind for r in created.records}
-            daily = self._daily_path(f)
+            filled_later = self._global_paths(f)
             report, stats = self._streaming
             for n, w in enumerate(created_writes):
-                if w.path != daily and kinds.get(w.path) not in blocks.BLOCK_OF_KIND:
+                if w.path not in filled_later and kinds.get(w.path) not in blocks.BLOCK_OF_KIND:
                     stats.update(self.write([w], report))
                     created_writes[n] = dataclasses.replace(w, data=b"", streamed=True)
         created_data = {w.path: w for w in created_writes if not w.streamed}
@@ -348,7 +300,8 @@ class Session:
         f = f or self.facts()
         created = created or {}
         problems = problems if problems is not None else []
-        return [*self._referral_index(f, created, problems), *self._daily(f, created, problems)]
+        return [*self._referral_index(f, created, problems), *self._daily(f, created, problems),
+                *self._review(f, created, problems)]
 
     def _block_write(self, rec: NoteRecord, name: str, inner: str, created: dict[str, PlannedWrite],
                      problems: list[Problem], reason: str | None = None) -> PlannedWrite | None:
@@ -391,10 +344,9 @@ class Session:
         inner = blocks.referral_index_block(f)
         rec = self.index.records.get(path)
         if rec is None:
-            if (self.vault / path).exists() or self.scan_result and path in self.scan_result.notes:
-                return []  # unreadable or debris-named: reported elsewhere
-            if not self.index.has_people():
-                return []  # no clutter in a vault without contacts or interviews
+            if (self.vault / path).exists() or self.scan_result and path in self.scan_result.notes \
+                    or not (f.contacts() or f.interviews()):  # unreadable, debris-named, or no job search yet
+                return []
             text = ("# Referral Index\n\nWho introduced you to whom. vaultkit keeps the block below "
                     "current; write anything you like around it.\n\n")
             data = set_block(text, "referrals", inner).encode("utf-8")
@@ -414,6 +366,16 @@ class Session:
             return []
         inner = blocks.follow_ups_block(f)
         w = self._block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
+        return [w] if w else []
+
+    def _review(self, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
+        from .generate import review_note_path
+        from .review import review_block
+        path = review_note_path(self, f)
+        rec = self.index.records.get(path) if path else None
+        if rec is None or not rec.ok or rec.fields.get("generated_by") != "vaultkit":
+            return []
+        w = self._block_write(rec, "review", review_block(f), created, problems, "weekly review")
         return [w] if w else []
 
     # -- writing -----------------------------------------------------------------------
@@ -488,8 +450,7 @@ class Session:
             self._catch_up = None
             fingerprint, stats = self._fingerprint()
             if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
-                report.notes = len(stats)
-                report.parsed = self.parsed
+                report.notes, report.parsed = len(stats), self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 report.nothing_to_generate = self.cache.get_meta("nothing_to_generate") == "1"
                 return report
@@ -513,7 +474,7 @@ class Session:
                 self._streaming = None
         report.problems.extend(problems)
         report.writes = writes
-        report.nothing_to_generate = not self.index.has_people()
+        report.nothing_to_generate = not (self.index.paths_of_kind(CONTACT) or self.index.paths_of_kind(INTERVIEW))
         report.conflicts = list(self._conflicts)
         report.skipped.extend(self._conflicts)
         if dry_run:
@@ -521,9 +482,7 @@ class Session:
             report.created = sum(1 for w in writes if w.expect is None)
             return report
         new_stats = self.write([w for w in writes if not w.streamed], report)
-        stats = dict(result.notes)
-        stats.update(streamed_stats)
-        stats.update(new_stats)
+        stats = {**result.notes, **streamed_stats, **new_stats}
         report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
         # A skipped or failed write must be retried by the next pass: no shortcut then.
         if not report.skipped and not any(p.kind == "write" for p in report.problems):
@@ -610,7 +569,14 @@ class Session:
         return old is None or new is None or (old.name, old.aliases) != (new.name, new.aliases)
 
     def _is_daily(self, paths: set[str]) -> bool:
-        return bool(paths) and self._daily_path() in paths
+        """Whether `paths` hold a note made from the whole vault: today's daily note or
+        this week's review."""
+        return bool(paths) and bool(paths & self._global_paths())
+
+    def _global_paths(self, f: Facts | None = None) -> set[str]:
+        from .generate import review_note_path
+        f = f or self.facts()
+        return {p for p in (self._daily_path(f), review_note_path(self, f)) if p}
 
     def _daily_path(self, f: Facts | None = None) -> str | None:
         from .generate import daily_note_path
@@ -864,11 +830,3 @@ def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: boo
             return session.sync(regenerate=regenerate, progress=progress)
         finally:
             session.close()
-
-
-def diff_of(write: PlannedWrite) -> str:
-    """A unified diff of one planned write, for `--dry-run`."""
-    old = (write.old or b"").decode("utf-8-sig", "replace").splitlines(keepends=True)
-    new = write.data.decode("utf-8-sig", "replace").splitlines(keepends=True)
-    a = "/dev/null" if write.expect is None else f"a/{write.path}"
-    return "".join(difflib.unified_diff(old, new, a, f"b/{write.path}"))

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator
 from . import kinds as kindmod
 from . import links as linkmod
 from .errors import Problem
-from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
+from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, Link, NoteRecord
 from .files import read_settled
 from .markers import scan_markers
 
@@ -486,10 +486,8 @@ def block_digest(inner: str) -> str:
 def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0,
                kind_folders: tuple[tuple[str, str], ...] = ()) -> NoteRecord:
     """Parse one note's bytes into a NoteRecord. Never raises for bad input: problems are
-    recorded on the record (`ok=False` when the note must not be written).
-
-    `kind_folders` (config `[kind_folders]`: (folder, kind) pairs) gives a kind to notes
-    below those folders that have none of their own; the cache is keyed by it too."""
+    recorded on the record (`ok=False` when the note must not be written). `kind_folders`:
+    see `kinds.kind_of` (the cache keeps records per value of it)."""
     rec = NoteRecord(path=path, size=len(data) if size is None else size, mtime_ns=mtime_ns)
     rec.sha256 = hashlib.sha256(data).hexdigest()
     rec.name = _stem(path)
@@ -510,7 +508,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
 
     warnings: list[str] = []
     fields, links = _read_properties(path, meta, text, warnings)
-    rec.kind = _kind_of(path, fields, warnings, kind_folders)
+    rec.kind = kindmod.kind_of(path, fields, warnings, kind_folders)
     name = fields.pop("name", None)
     if isinstance(name, str) and name.strip():
         rec.name = name.strip()
@@ -647,8 +645,6 @@ def _key_lines(yaml_text: str) -> dict[str, int]:
     return lines
 
 
-# Property names of the Obsidian category convention, read as vaultkit's: the link keeps the
-# name the user wrote (blocks show it), the index reads both (index.PROPERTY_NAMES).
 _LINK_ALIASES = {"org": "company", "people": "contact"}
 _SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
                   "generated_by", "vaultkit_key", "title")
@@ -793,29 +789,6 @@ def as_sent(value) -> str | bool | None:
     if isinstance(value, str) and value.strip().lower() in ("yes", "true", "sent"):
         return True
     return None
-
-
-KIND_WARNING = "is not a kind vaultkit knows"
-
-
-def _kind_of(path: str, fields: dict, warnings: list[str], kind_folders: tuple[tuple[str, str], ...]) -> str:
-    """`type` first, then `categories`/`category`, then the note's folder (`[kind_folders]`)."""
-    t = fields.get("type")
-    kind = kindmod.kind_of_type(t) if isinstance(t, str) else None
-    if kind is None and isinstance(t, str) and kindmod.kind_like(kindmod.category_name(t)):
-        warnings.append(f"type: {t} {KIND_WARNING} (contact, person, people; interview, "
-                        "meeting; company, organization, organisation, org)")
-    cats = fields.get("categories") or ()
-    if kind is None:
-        kind = kindmod.kind_of_categories(cats)
-        if kind is None:
-            for name in cats:
-                if kindmod.kind_like(name):
-                    warnings.append(f"categories: [[{name}]] {KIND_WARNING} "
-                                    "(People, Meetings, Companies)")
-    if kind is None and kind_folders and fields.get("generated_by") != "vaultkit":
-        kind = kindmod.folder_kind(path, kind_folders)
-    return kind or PLAIN
 
 
 def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:
