@@ -7,9 +7,9 @@ from pathlib import Path
 
 from .blocks import plural
 from .facts import Facts
+from .kinds import KIND_WARNING
 from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, NoteRecord
 from .sync import Session
-from .kinds import KIND_WARNING
 
 
 def _load(vault: Path, today: dt.date) -> Session:
