@@ -270,7 +270,7 @@ def status(vault, today, as_json) -> None:
 @today_option
 @json_option
 @click.option("--all", "everything", is_flag=True,
-              help="Also report every unresolved link of ordinary notes (Obsidian placeholders).")
+              help="Also report what ordinary notes hold: every unresolved link (Obsidian placeholders) and more.")
 @click.option("--only", "only", multiple=True, metavar="KIND",
               help="Report only findings of this kind (unresolved-link, property, frontmatter, ...); repeatable.")
 def doctor(vault, today, as_json, everything, only) -> None:
