@@ -6,6 +6,7 @@ Pure: every function here works on values already read from front-matter or conf
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 from .model import COMPANY, CONTACT, INTERVIEW, PLAIN
@@ -31,6 +32,8 @@ _WIKI = re.compile(r"!?\[\[([^\]]*)\]\]")
 _MD = re.compile(r"\[[^\]]*\]\(([^)]*)\)")
 
 
+# (Memoised: a vault repeats a few category values in thousands of notes.)
+@lru_cache(maxsize=4096)
 def category_name(text: str) -> str:
     """The name a category value stands for, lower-cased: a link's target base name
     (`[[Categories/People.md#x|Shown]]` -> `people`), else the text itself."""
@@ -58,6 +61,7 @@ def kind_of_categories(names: Iterable[str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def kind_like(name: str) -> bool:
     """Whether an unknown word looks meant as a kind (`persons`, `contcat`, `meetings`):
     one edit away from a kind word of four letters or more."""
