@@ -674,3 +674,13 @@ def test_wikilink_always_reads_back_as_one_link(target: str, shown: str | None) 
     inner = wikilink(target)[2:-2]
     expected = [inner] if inner else []
     assert [link.target for link in extract_links(text)] == expected
+
+
+def test_obsidian_comments_hold_no_links():
+    text = ("a [[A]] %% [[B]] %% [[C]]\n"          # inline
+            "%%\n[[D]]\n\n[[E]]\n%%\n"               # across lines and paragraphs
+            "[[F]] `%%` [[G]]\n"                     # in code, %% is text
+            "```\n%%\n```\n[[H]]\n"
+            "last %% [[I]] never closed\n[[J]]\n")   # an unclosed %% runs to the end
+    got = [(l.target, l.line) for l in extract_links(text)]
+    assert got == [("A", 1), ("C", 1), ("F", 7), ("G", 7), ("H", 11)]

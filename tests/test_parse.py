@@ -31,10 +31,11 @@ def test_property_names_are_case_insensitive():
 def test_categories_convention_and_synonyms():
     rec = parse('---\ncategories: ["[[People]]"]\norg: "[[Acme]]"\n---\n')
     assert rec.kind == CONTACT
-    assert ("Acme", "company") in [(l.target, l.prop) for l in rec.links]
+    # Links keep the property name as written (blocks show it); the index reads both names.
+    assert ("Acme", "org") in [(l.target, l.prop) for l in rec.links]
     rec = parse('---\ncategories:\n  - "[[Meetings]]"\npeople: ["[[Ann]]"]\ndate: 2026-11-30\n---\n', "M.md")
     assert rec.kind == INTERVIEW
-    assert ("Ann", "contact") in [(l.target, l.prop) for l in rec.links]
+    assert ("Ann", "people") in [(l.target, l.prop) for l in rec.links]
     assert parse('---\ncategories: ["[[Companies]]"]\n---\n').kind == COMPANY
 
 
@@ -143,3 +144,52 @@ def test_interview_discussed_points():
     rec = parse("---\ntype: interview\ncontact: Ann\ndate: 2026-11-20\n---\n## Notes\n- Research ops at [[Acme]]\n"
                 "- Portfolio tips\n\n## Other\n- no\n", "I.md")
     assert rec.fields["discussed"] == ["Research ops at Acme", "Portfolio tips"]
+
+
+@pytest.mark.parametrize("front, kind", [
+    ('categories: ["[[People]]"]', CONTACT),
+    ("categories: [[People]]", CONTACT),  # unquoted: YAML reads a nested list
+    ("category: [[People]]", CONTACT),
+    ('category: "[[Categories/People]]"', CONTACT),
+    ('categories:\n  - "[[People|Person]]"', CONTACT),
+    ('categories: ["[[people.md]]"]', CONTACT),
+    ("categories: People", CONTACT),
+    ("categories: [Books, Meetings]", INTERVIEW),
+    ('categories: "[[Companies#Top]]"', COMPANY),
+    ("type: Person", CONTACT), ("type: people", CONTACT), ("type: CONTACT", CONTACT),
+    ("type: meeting", INTERVIEW), ("type: Interview", INTERVIEW),
+    ("type: organization", COMPANY), ("type: Organisation", COMPANY), ("type: org", COMPANY),
+    ('type: ["[[Authors]]"]\ncategories: ["[[People]]"]', CONTACT),  # kepano's sub-type
+    ("type: persons", PLAIN), ('categories: ["[[Books]]"]', PLAIN), ("type: book", PLAIN),
+])
+def test_kind_from_every_common_spelling(front, kind):
+    assert parse(f"---\n{front}\ndate: 2026-11-30\n---\n").kind == kind
+
+
+def test_kind_like_values_are_warned_about_and_others_are_not():
+    warned = parse("---\ntype: persons\n---\n").fields.get("_warnings", [])
+    assert any(w.startswith("type: persons is not a kind vaultkit knows") for w in warned)
+    assert parse("---\ncategories: [[Contcats]]\n---\n").fields.get("_warnings")
+    for quiet in ("type: book", "type: personal", 'categories: ["[[Books]]"]', "type: [[Authors]]"):
+        assert not parse(f"---\n{quiet}\n---\n").fields.get("_warnings"), quiet
+
+
+def test_kind_folders_apply_only_without_a_kind_of_its_own():
+    folders = (("Calls", INTERVIEW), ("People", CONTACT), ("People/Firms", COMPANY))
+    assert parse_note("People/Ann.md", b"Ann\n", kind_folders=folders).kind == CONTACT
+    assert parse_note("people/sub/Ann.md", b"Ann\n", kind_folders=folders).kind == CONTACT
+    assert parse_note("People/Firms/Acme.md", b"", kind_folders=folders).kind == COMPANY  # deepest wins
+    assert parse_note("People/Acme.md", b"---\ntype: company\n---\n", kind_folders=folders).kind == COMPANY
+    assert parse_note("PeopleX/Ann.md", b"Ann\n", kind_folders=folders).kind == PLAIN
+    assert parse_note("People/Ann.md", b"Ann\n").kind == PLAIN
+    generated = b"---\ngenerated_by: vaultkit\nvaultkit_key: x\n---\n"
+    assert parse_note("Calls/Agenda.md", generated, kind_folders=folders).kind == PLAIN
+    # A folder-given interview is checked like any other.
+    assert "date: an interview needs a date (YYYY-MM-DD)" in \
+        parse_note("Calls/x.md", b"Hi\n", kind_folders=folders).fields["_warnings"]
+
+
+def test_company_text_prefers_company_over_org():
+    assert parse("---\norg: Initech\ncompany: Acme\n---\n").fields["company_text"] == "Acme"
+    assert parse("---\norg: Initech\ncompany:\n---\n").fields["company_text"] == "Initech"
+    assert parse('---\norg: ["[[Initech]]"]\n---\n').fields["company_text"] == "Initech"

@@ -57,7 +57,9 @@ date = st.sampled_from(["2026-11-20", "2026-11-28", "2026-11-30", "2026-12-25", 
 
 # Front-matter lines that make a note one of vaultkit's types, or relate it to others.
 typed = st.sampled_from(["type: contact", "type: interview", "type: company", "type: Contact",
-                         "categories: [\"[[People]]\"]", "categories:\n  - \"[[Meetings]]\""])
+                         "categories: [\"[[People]]\"]", "categories:\n  - \"[[Meetings]]\"",
+                         "category: [[People]]", "type: meeting", "type: organisation",
+                         "categories: \"[[Categories/Companies|Firms]]\""])
 good_line = st.one_of(
     st.sampled_from(["status: met", "status: planned", "status: done", "status: cancelled",
                      "status: contacted", "tags: [a, b]", "thank_you_sent: 2026-11-21",
@@ -69,6 +71,7 @@ good_line = st.one_of(
     name.map(lambda n: f"contact: \"[[{n}]]\""),
     name.map(lambda n: f"contact: [[{n}]]"),
     name.map(lambda n: f"people: {n}"),
+    name.map(lambda n: f"people:\n  - \"[[{n}]]\""),
     name.map(lambda n: f"referred_by: [[{n}]]"),
     name.map(lambda n: f"referred_by: \"[[{n}]]\""),
     name.map(lambda n: f"referred_by: {n}"),
@@ -119,7 +122,8 @@ text_piece = st.one_of(
     st.sampled_from(["Some text.\n", "\n", "   \n", "# Heading\n", "## Notes\n", "- a point\n",
                      "trailing spaces   \n", "tab\there\n", "---\n", "***\n", "Ünïcödé ✓ 名前\n",
                      "`inline [[Ann]] code`\n", "<!-- a comment [[Bo]] -->\n",
-                     "<!--\n[[Cy Lee]]\n-->\n", "https://example.com/[[x]]\n", "{{ 7*7 }}\n"]),
+                     "<!--\n[[Cy Lee]]\n-->\n", "https://example.com/[[x]]\n", "{{ 7*7 }}\n",
+                     "%% [[Ann]] %% then\n", "%%\n[[Bo]]\n%%\n"]),
     link.map(lambda l: f"See {l} today.\n"),
 )
 fence_piece = st.sampled_from(["```\n", "```python\n", "~~~\n", "````\n",

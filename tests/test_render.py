@@ -198,8 +198,11 @@ def test_contacts_base_is_a_table_of_contacts_sorted_by_next_follow_up(vault):
     assert 'type == "contact"' in filters and 'link("People")' in filters
     (view,) = base["views"]
     assert view["type"] == "table"
-    assert view["order"] == ["file.name", "note.status", "note.company", "note.role",
+    assert view["order"] == ["file.name", "note.status", "formula.company", "note.role",
                              "note.last_contacted", "note.next_follow_up"]
+    # The company column shows `company`, else `org` (kepano's name for it).
+    assert base["formulas"]["company"] == "if(company, company, org)"
+    assert "category" in filters and 'type == "person"' in filters
     assert view["sort"][0] == {"property": "note.next_follow_up", "direction": "ASC"}
 
 

@@ -18,7 +18,7 @@ from .model import Link, NoteRecord
 
 log = logging.getLogger(__name__)
 
-FORMAT = "5"
+FORMAT = "6"  # 6: links keep the property name as written (`org`, `people`); `relationship`
 CACHE_NAME = "cache.sqlite"
 
 # Records are stored as marshal data: a record holds only str, int, bool, None, lists, tuples
@@ -75,8 +75,11 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
 class Cache:
     """sqlite-backed store of parsed notes (keyed by path, size, mtime_ns) and the ledger."""
 
-    def __init__(self, state_dir: Path, readonly: bool = False):
+    def __init__(self, state_dir: Path, readonly: bool = False, variant: str = ""):
+        """`variant` names the parse settings the records depend on (`[kind_folders]`):
+        records cached under other settings are dropped, as for an old format."""
         self.path = state_dir / CACHE_NAME
+        self.variant = variant
         self.readonly = readonly
         self._stats: dict[str, tuple[int, int]] | None = None
         self.db: sqlite3.Connection | None = None
@@ -104,9 +107,14 @@ class Cache:
             self._open_tables()
             self.readonly = was
 
+    def _format_tag(self) -> str:
+        """What the stored records were made by: this format, this Python's marshal, and
+        the parse settings (`variant`); records under another tag are dropped."""
+        return f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}" + (f":{self.variant}" if self.variant else "")
+
     def _open(self) -> None:
         self._stats = None
-        expected = f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}"
+        expected = self._format_tag()
         if self.readonly:
             # status, doctor and --dry-run write nothing, not even the cache.
             if self.path.exists():
@@ -122,7 +130,7 @@ class Cache:
         self._open_tables()
 
     def _open_tables(self) -> None:
-        expected = f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}"
+        expected = self._format_tag()
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         if self.get_meta("format") != expected:
             # An old format: drop the notes (the ledger's shape has not changed).

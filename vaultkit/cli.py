@@ -332,19 +332,29 @@ def status(vault, today, as_json) -> None:
 @vault_option
 @today_option
 @json_option
+@click.option("--all", "everything", is_flag=True,
+              help="Also report what ordinary notes hold: every unresolved link (Obsidian placeholders) and more.")
+@click.option("--only", "only", multiple=True, metavar="KIND",
+              help="Report only findings of this kind (unresolved-link, property, frontmatter, ...); repeatable.")
 @fatal_errors
-def doctor(vault, today, as_json) -> None:
-    """Check the vault and report what needs fixing. Writes nothing; exit 1 if it finds something."""
-    from .report import doctor_findings
-    findings = _read_only(doctor_findings, vault, today, as_json)
+def doctor(vault, today, as_json, everything, only) -> None:
+    """Check the vault and report what needs fixing. Writes nothing; exit 1 if it finds something.
+
+    By default it reports what concerns vaultkit: contact, interview and company notes and
+    the links from them, markers, front-matter, duplicates and referral cycles."""
+    from functools import partial
+
+    from .report import doctor_report, doctor_summary
+    kinds = tuple(k.strip() for value in only for k in value.split(",") if k.strip())
+    data = _read_only(partial(doctor_report, everything=everything, only=kinds), vault, today, as_json)
+    findings = data["findings"]
     if as_json:
-        click.echo(json.dumps({"findings": findings, "count": len(findings)}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         for item in findings:
             loc = item["path"] + (f":{item['line']}" if item.get("line") else "")
             click.echo(f"{loc}: {item['kind']}: {item['message']}")
-        click.echo(f"doctor: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
-                   if findings else "doctor: nothing to report — the vault is in good shape")
+        click.echo(doctor_summary(data))
     sys.exit(1 if findings else 0)
 
 

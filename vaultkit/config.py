@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -41,10 +42,15 @@ class Config:
     link_style: str = ""
     # `[cadence]`: (tier, ideal days, max days) in the file's order; see cadence.py
     cadence: tuple = ()
+    # `[kind_folders]`: (folder, kind) pairs, sorted; notes below the folder without a kind
+    # of their own have that kind.
+    kind_folders: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULTS = Config()
 _TYPES = {f.name: type(getattr(DEFAULTS, f.name)) for f in fields(Config)}
+_TABLES = {"kind_folders": dict}  # the keys that are TOML tables
+_TYPES.update(_TABLES)
 _FOLDER_KEYS = ("contacts_folder", "interviews_folder", "agendas_folder", "thank_yous_folder",
                 "follow_ups_folder", "reviews_folder", "templates_folder")
 
@@ -88,6 +94,11 @@ def validate(data: dict) -> Config:
         # bool is an int in Python; a `true` where a number is wanted is still wrong.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             problems.append(f"key {key!r} must be {_type_word(expected)}, not {_type_word(type(value))} ({value!r})")
+            continue
+        if key == "kind_folders":
+            pairs = _kind_folders(value, problems)
+            if pairs is not None:
+                values[key] = pairs
             continue
         problem = _check_value(key, value)
         if problem:
@@ -208,6 +219,38 @@ def parse_cadence(value: object) -> tuple[tuple[tuple[str, int, int], ...], list
             else:
                 tiers.append((str(tier), days["ideal"], days["max"]))
     return tuple(tiers), problems
+def _kind_folders(table: dict, problems: list[str]) -> tuple[tuple[str, str], ...] | None:
+    """`[kind_folders]` as sorted (folder, kind) pairs; None (and `problems`) if any is wrong."""
+    from .kinds import TYPE_WORDS  # noqa: PLC0415 - config stays importable on its own
+    pairs: dict[str, str] = {}
+    bad = False
+    for folder, kind in table.items():
+        name = f"kind_folders.{json.dumps(folder, ensure_ascii=False)}"
+        clean = folder.replace("\\", "/").strip("/")
+        parts = clean.split("/")
+        if (not clean or folder.startswith("/") or any(p in ("", ".", "..") or p.startswith(".") for p in parts)
+                or "~" in folder or any(ord(c) < 32 or ord(c) == 127 for c in folder)):
+            problems.append(f"key {name} must be a plain folder inside the vault (like \"People\"), not {folder!r}")
+            bad = True
+            continue
+        if not isinstance(kind, str) or kind.strip().lower() not in TYPE_WORDS:
+            problems.append(f"key {name} must be a kind: \"contact\", \"interview\" or \"company\", not {kind!r}")
+            bad = True
+            continue
+        if clean.casefold() in {f.casefold() for f in pairs}:
+            problems.append(f"key {name}: the folder {clean!r} is given twice")
+            bad = True
+            continue
+        pairs[clean] = TYPE_WORDS[kind.strip().lower()]
+    return None if bad else tuple(sorted(pairs.items()))
+
+
+def parse_variant(cfg: Config) -> str:
+    """What, besides a note's bytes, its record depends on: `[kind_folders]` (the cache
+    keeps records per variant)."""
+    if not cfg.kind_folders:
+        return ""
+    return hashlib.sha256(repr(cfg.kind_folders).encode()).hexdigest()[:16]
 
 
 def _type_word(t: type) -> str:
@@ -243,6 +286,8 @@ def default_config_text() -> str:
     for f in fields(Config):
         if f.name == "cadence":
             continue  # a table: it goes last, as an example
+        if f.name in _TABLES:
+            continue
         value = getattr(DEFAULTS, f.name)
         shown = json.dumps(value) if isinstance(value, str) else str(value)
         lines.append(f"# {notes[f.name]}")
@@ -251,6 +296,8 @@ def default_config_text() -> str:
     lines += ["# Keep-in-touch cadence by tier (a tag of the contact, or its `relationship`):",
               "# due soon after `ideal` days without a touch, overdue after `max`. For example:",
               "# [cadence]", "# referrer = { ideal = 21, max = 42 }", "# interviewee = { ideal = 30, max = 60 }", ""]
+    lines += ["# Optional: give a kind to the notes of a folder that have none of their own.",
+              "# [kind_folders]", '# "People" = "contact"', '# "Calls" = "interview"', ""]
     return "\n".join(lines)
 
 

@@ -62,7 +62,8 @@ def plan_daily(p: "_Planner") -> None:
     key = f.follow_ups_key()
     settings = obsidian_daily_settings(s)
     path = obsidian_note_path(settings, f.today) if settings is not None else daily_note_path(s, f)
-    if path is None or path in f.ix.records or os.path.lexists(s.vault / path):
+    if path is None or path in f.ix.records or os.path.lexists(s.vault / path) \
+            or not (f.contacts() or f.interviews()):  # no job search in this vault (yet)
         return
     if settings is not None:
         if key in s.ledger and key not in p.regenerate:

@@ -10,8 +10,8 @@ import bisect
 import logging
 from typing import Iterable
 
-from .links import Resolver, _add, _discard, _key, _paths, nameable, note_link, wikilink, styled_link
-from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, ResolvedLink
+from .links import Resolver, _add, _discard, _key, _paths, nameable, note_link, styled_link, wikilink
+from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
 
@@ -415,9 +415,8 @@ class Index:
             return set()
         out = set(self._out_prop(rec.path, "company", COMPANY))
         for c in self.contacts_of(rec.path):
-            company = self.company_of(c)
-            if company:
-                out.add(company)
+            out.update(p for p in (self.company_of(c),) if p)
+            out.update(self._in_prop(c, "contact", COMPANY))  # companies listing them in `people`
         return out
 
     # -- queries ---------------------------------------------------------------------
@@ -475,20 +474,20 @@ class Index:
         memo = None if self._updating else self._memo.get(path)
         found = memo.get(key) if memo else None
         if found is None:
-            found = []
+            found, props = [], PROPERTY_NAMES.get(prop, (prop,))
             for r in self.out.get(path, ()):
-                if r.prop == prop and (kind is None or self.kind(r.target) == kind) and r.target not in found:
+                if r.prop in props and (kind is None or self.kind(r.target) == kind) and r.target not in found:
                     found.append(r.target)
             self._remember(path, key, found)
         return list(found)
 
     def _in_prop(self, path: str, prop: str, kind: str) -> list[str]:
-        key = ("in", prop, kind)
+        key, props = ("in", prop, kind), PROPERTY_NAMES.get(prop, (prop,))
         memo = None if self._updating else self._memo.get(path)
         found = memo.get(key) if memo else None
         if found is None:
             found = sorted({r.source for r in self.inbound.get(path, ())
-                            if r.prop == prop and self.kind(r.source) == kind})
+                            if r.prop in props and self.kind(r.source) == kind})
             self._remember(path, key, found)
         return list(found)
 
@@ -546,8 +545,8 @@ class Index:
                 return None, name
         return None, None
 
-    def contacts_at(self, company: str) -> list[str]:
-        return self._in_prop(company, "company", CONTACT)
+    def contacts_at(self, company: str) -> list[str]:  # those naming it, and its own `people`
+        return sorted({*self._in_prop(company, "company", CONTACT), *self._out_prop(company, "contact", CONTACT)})
 
     def interviews_at(self, company: str) -> list[str]:
         found = set(self._in_prop(company, "company", INTERVIEW))
@@ -674,7 +673,7 @@ class Index:
 
 
 # The properties naming an interview's participants (`people`: Obsidian's convention).
-_PARTICIPANT_PROPS = ("contact", "people")
+_PARTICIPANT_PROPS = PROPERTY_NAMES["contact"]
 
 # The keys of `Index._memo`, shared by every note's memo.
 _MEMO_KEYS: dict[tuple, tuple] = {}

@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 from urllib.parse import unquote
 
 from .markers import next_fence
+from .comments import masked_comments
 from .model import LINK_PROPERTIES, Link
 
 log = logging.getLogger(__name__)
@@ -80,17 +81,15 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     """The body links of `text`, in order; `first_line` is the file line `text` starts on.
 
     Wikilinks and embeds have style `wiki`, Markdown links style `md`. Links inside fenced
-    code, inline code, HTML comments and managed blocks are left out, and so are external
-    URLs, links into the same note (`[[#Heading]]`, `[x](#h)`) and empty targets.
+    code, inline code, HTML and `%%` comments and managed blocks are left out, and so are
+    external URLs, links into the same note (`[[#Heading]]`, `[x](#h)`) and empty targets.
     """
     if "[" not in text:
         return []
     # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
     # note, so the one-character test goes first throughout this module.)
-    if "`" in text or _contains(text, "~~~") or _contains(text, "<!--"):
-        text_ = _masked(text)
-    else:
-        text_ = text
+    masked = "`" in text or _contains(text, "~~~") or _contains(text, "<!--")
+    text_ = masked_comments(_masked(text) if masked else text, _MASK)
 
     found: list[tuple[int, str, str, bool]] = []
     for m in _WIKILINK.finditer(text_):

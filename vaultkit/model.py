@@ -20,6 +20,9 @@ INTERVIEW_STATUSES = ("planned", "done", "cancelled")
 
 # Front-matter properties whose values are links even when written as plain text.
 LINK_PROPERTIES = frozenset({"company", "org", "referred_by", "contact", "people", "referrals"})
+# The names each of vaultkit's link properties goes by: a link keeps the name the user wrote
+# (blocks show it), and the index reads them all as one.
+PROPERTY_NAMES: dict[str, tuple[str, ...]] = {"company": ("company", "org"), "contact": ("contact", "people")}
 
 
 class Link(NamedTuple):

@@ -23,6 +23,7 @@ class SyncReport:
     writes: list[PlannedWrite] = field(default_factory=list)
     written_paths: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    nothing_to_generate: bool = False  # the vault has no contact and no interview
 
     def summary(self, dry_run: bool = False) -> str:
         verb = "would write" if dry_run else "wrote"
@@ -32,7 +33,10 @@ class SyncReport:
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped (changed on disk; the next sync retries)")
         parts.append(plural(len(self.problems), "problem"))
-        return ", ".join(parts)
+        line = ", ".join(parts)
+        if self.nothing_to_generate:
+            line += "\nno contacts or interviews yet: nothing to generate"
+        return line
 
     def as_json(self, dry_run: bool = False) -> dict:
         return {
@@ -41,6 +45,7 @@ class SyncReport:
             "planned": [{"path": w.path, "reason": w.reason, "new": w.expect is None} for w in self.writes],
             "skipped": self.skipped, "conflicts": self.conflicts,
             "problems": [p.as_json() for p in self.problems],
+            "nothing_to_generate": self.nothing_to_generate,
         }
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from .blocks import plural
 from .cadence import due as due_by_cadence
 from .facts import Facts
-from .model import CONTACT
+from .kinds import KIND_WARNING
+from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, NoteRecord
 from .sync import Session
 
 
@@ -105,40 +106,94 @@ def status_text(data: dict, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def doctor_findings(vault: Path, today: dt.date) -> list[dict]:
-    """Everything worth fixing, sorted by path and line."""
+def doctor_findings(vault: Path, today: dt.date, everything: bool = False, only: tuple[str, ...] = ()) -> list[dict]:
+    """Everything worth fixing, sorted by path and line (see `doctor_report`)."""
+    return doctor_report(vault, today, everything, only)["findings"]
+
+
+def doctor_report(vault: Path, today: dt.date, everything: bool = False, only: tuple[str, ...] = ()) -> dict:
+    """doctor's findings and their counts by kind.
+
+    By default only what concerns vaultkit: its notes (contacts, interviews, companies,
+    generated notes) and the links from them, every note that cannot be read or has broken
+    markers, a note meant to have a kind that vaultkit does not know, and the vault-wide
+    checks. A link from an ordinary note to a note not yet written is, in Obsidian, a
+    placeholder, not a mistake: `everything` adds those. `only` keeps the findings of those
+    kinds. `outside` counts the findings left out by the scope.
+    """
     session = _load(vault, today)
     try:
-        return _doctor(session)
+        found = _doctor(session)
     finally:
         session.close()
+    if only:
+        found = [d for d in found if d["kind"] in only]
+    kept = [d for d in found if everything or d.get("_scope", True)]
+    for d in found:
+        d.pop("_scope", None)
+    outside = len(found) - len(kept)
+    counts: dict[str, int] = {}
+    for d in kept:
+        counts[d["kind"]] = counts.get(d["kind"], 0) + 1
+    counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return {"findings": kept, "count": len(kept), "counts": counts,
+            "scope": "all" if everything else "vaultkit", "outside_scope": outside}
 
 
-def _finding(path: str, kind: str, message: str, line: int | None = None) -> dict:
-    return {"path": path, "line": line, "kind": kind, "message": message}
+def doctor_summary(report: dict) -> str:
+    """The last line: `doctor: 3 findings — 2 unresolved-link, 1 property`."""
+    n = report["count"]
+    if n:
+        line = f"doctor: {plural(n, 'finding')} — " + ", ".join(f"{c} {k}" for k, c in report["counts"].items())
+    else:
+        line = "doctor: nothing to report — the vault is in good shape"
+    if report["outside_scope"]:
+        line += (f" ({plural(report['outside_scope'], 'more finding')}, such as links from ordinary notes "
+                 "to notes not written yet: --all shows them)")
+    return line
+
+
+def _finding(path: str, kind: str, message: str, line: int | None = None, scope: bool = True) -> dict:
+    found = {"path": path, "line": line, "kind": kind, "message": message}
+    if not scope:
+        found["_scope"] = False  # outside doctor's default scope (see `doctor_report`)
+    return found
+
+
+_CLASSIFYING = frozenset({"categories", "category", "type", "tags"})
+
+
+def _concerns_vaultkit(rec: NoteRecord) -> bool:
+    return rec.kind in (CONTACT, INTERVIEW, COMPANY) or rec.fields.get("generated_by") == "vaultkit"
 
 
 def _doctor(session: Session) -> list[dict]:
     ix = session.index
     out: list[dict] = []
+    ours = {p for p, rec in session.records.items() if _concerns_vaultkit(rec)}
+    ours.add(session.cfg.referral_index)
     for rec in session.records.values():
         if session.excluded(rec.path):
             continue  # a template's placeholders, an archived note: not vaultkit's concern
         for p in rec.problems:
             out.append(_finding(p.path, p.kind, p.message, p.line))
         for w in rec.fields.get("_warnings", ()):
-            out.append(_finding(rec.path, "property", w))
+            out.append(_finding(rec.path, "property", w, scope=rec.path in ours or KIND_WARNING in w))
     for p in session.folder_problems():  # a file where a configured folder should be
-        out.append(_finding(p.path, p.kind, p.message, p.line))
+        out.append(_finding(p.path, p.kind, p.message, p.line, scope=True))
     for source, links in ix.unresolved.items():
         for link in links:
             # A plain-text value is text unless a note matches it; only an interview's
             # contact is worth a warning then (the interview cannot be connected).
-            if link.style == "plain" and link.prop != "contact":
+            if link.style == "plain" and link.prop not in PROPERTY_NAMES["contact"]:
                 continue
             shown = link.target
             where = f" (property `{link.prop}`)" if link.prop else ""
-            out.append(_finding(source, "unresolved-link", f"[[{shown}]]{where} does not resolve to any note", link.line))
+            # A category or type written as a link (kepano's `type: [[Authors]]`) classifies
+            # the note; a category note not written yet is a placeholder, as in Obsidian.
+            scope = source in ours and link.prop not in _CLASSIFYING
+            out.append(_finding(source, "unresolved-link", f"[[{shown}]]{where} does not resolve to any note",
+                                link.line, scope=scope))
     for source in sorted(ix.records):
         rec = ix.records[source]
         for link in rec.links:
@@ -146,7 +201,7 @@ def _doctor(session: Session) -> list[dict]:
                 target = ix.resolver.resolve(link, source)
                 out.append(_finding(source, "ambiguous-link",
                                     f"[[{link.target}]] matches several notes; it resolves to {target} — "
-                                    "use a path like [[folder/Name]] to choose", link.line))
+                                    "use a path like [[folder/Name]] to choose", link.line, scope=source in ours))
     # Duplicate contacts: the same email, or the same name.
     by_email: dict[str, list[str]] = {}
     by_name: dict[str, list[str]] = {}

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 from . import __version__, blocks
 from .cache import Cache
-from .config import Config, blocked_folders, check_day_counts, load_config
+from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
 from .errors import MarkerError, Problem, UnsafePath, VaultkitError, WriteConflict
 from .facts import Facts
 from .index import Index, same_output
@@ -63,7 +63,7 @@ class Session:
         check_day_counts(self.cfg, today)
         self.excluded = exclusion_rule(self.vault, self.cfg.templates_folder)
         self.markdown_links = markdown_link_format(self.vault, self.cfg.link_style)
-        self.cache = Cache(self.vault / STATE_DIR, readonly=readonly)
+        self.cache = Cache(self.vault / STATE_DIR, readonly=readonly, variant=parse_variant(self.cfg))
         self.records: dict[str, NoteRecord] = {}
         self.index: Index | None = None
         self.ledger: dict[str, str] = {}
@@ -135,7 +135,7 @@ class Session:
             if stat:
                 rec.size, rec.mtime_ns = stat
             return rec
-        return parse_note(path, data, size, mtime_ns)
+        return parse_note(path, data, size, mtime_ns, self.cfg.kind_folders)
 
     def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
         """Scan the vault and bring every record up to date (cache first, then disk)."""
@@ -437,7 +437,7 @@ class Session:
             if not w.path.endswith(".md"):
                 continue  # the calendar file: not a note
             new_stats[w.path] = (state.size, state.mtime_ns)
-            rec = parse_note(w.path, w.data, state.size, state.mtime_ns)
+            rec = parse_note(w.path, w.data, state.size, state.mtime_ns, self.cfg.kind_folders)
             before = self.index.records.get(w.path)
             # Our write changed only a managed block, which feeds no link, edge or name:
             # swap the record in rather than updating (and re-deriving) the index. The
@@ -496,6 +496,7 @@ class Session:
                 report.notes = int(self.cache.get_meta("fingerprint_notes") or count_kept(self.excluded, stats))
                 report.parsed = self.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
+                report.nothing_to_generate = self.cache.get_meta("nothing_to_generate") == "1"
                 return report
         streamed_stats: dict[str, tuple[int, int]] = {}
         caught_up = self._catch_up is not None and self._load_catching_up(report)
@@ -522,6 +523,7 @@ class Session:
                 self._streaming = None
         report.problems.extend(problems)
         report.writes = writes
+        report.nothing_to_generate = not (self.index.paths_of_kind(CONTACT) or self.index.paths_of_kind(INTERVIEW))
         report.conflicts = list(self._conflicts)
         report.skipped.extend(self._conflicts)
         if dry_run:
@@ -547,6 +549,7 @@ class Session:
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
             self.cache.set_meta("fingerprint_notes", str(count_kept(self.excluded, stats)))
+            self.cache.set_meta("nothing_to_generate", "1" if report.nothing_to_generate else "")
         else:
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from . import kinds as kindmod
 from . import links as linkmod
 from .errors import Problem
-from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
+from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, Link, NoteRecord
 from .files import read_settled
 from .folders import HANDLES
 from .markers import scan_markers, ticked_lines
@@ -604,9 +605,11 @@ def block_digest(inner: str) -> str:
     return hashlib.sha256(inner.encode()).hexdigest()
 
 
-def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0) -> NoteRecord:
+def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 0,
+               kind_folders: tuple[tuple[str, str], ...] = ()) -> NoteRecord:
     """Parse one note's bytes into a NoteRecord. Never raises for bad input: problems are
-    recorded on the record (`ok=False` when the note must not be written)."""
+    recorded on the record (`ok=False` when the note must not be written). `kind_folders`:
+    see `kinds.kind_of` (the cache keeps records per value of it)."""
     rec = NoteRecord(path=path, size=len(data) if size is None else size, mtime_ns=mtime_ns)
     rec.sha256 = hashlib.sha256(data).hexdigest()
     rec.name = _stem(path)
@@ -627,7 +630,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
 
     warnings: list[str] = []
     fields, links = _read_properties(path, meta, text, warnings)
-    rec.kind = _kind_of(fields)
+    rec.kind = kindmod.kind_of(path, fields, warnings, kind_folders)
     name = fields.pop("name", None)
     if isinstance(name, str) and name.strip():
         rec.name = name.strip()
@@ -789,12 +792,14 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         line = key_lines.get(key, 2)
         canon = _LINK_ALIASES.get(key, key)
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
-            for link in linkmod.property_links(key, value, line):
-                links.append(link if canon == key else Link(link.target, link.style, link.line, canon, link.embed))
+            links.extend(linkmod.property_links(key, value, line))
         if canon == "company":
-            fields["company_text"] = _interned(_first_text(value))
-        elif canon == "categories":
-            fields["categories"] = [sys.intern(c.lower()) for c in _texts(value)]
+            text = _first_text(value)
+            if fields.get("company_text") is None or (key == "company" and text is not None):
+                fields["company_text"] = _interned(text)
+        elif key == "categories" or key == "category":
+            names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
+            fields["categories"] = fields.get("categories", []) + [n for n in names if n]
         elif key == "name":
             if value is not None and not isinstance(value, (list, dict)):
                 fields["name"] = str(value)
@@ -910,20 +915,6 @@ def as_sent(value) -> str | bool | None:
     if isinstance(value, str) and value.strip().lower() in ("yes", "true", "sent"):
         return True
     return None
-
-
-def _kind_of(fields: dict) -> str:
-    t = fields.get("type")
-    if isinstance(t, str) and t.lower() in (CONTACT, INTERVIEW, COMPANY):
-        return t.lower()
-    cats = fields.get("categories") or []
-    if "[[people]]" in cats:
-        return CONTACT
-    if "[[meetings]]" in cats:
-        return INTERVIEW
-    if "[[companies]]" in cats:
-        return COMPANY
-    return PLAIN
 
 
 def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:

@@ -34,8 +34,9 @@ def referral_index(s: Session, f: Facts, created: dict, problems: list[Problem])
     inner = blocks.referral_index_block(f, path)
     rec = s.index.records.get(path)
     if rec is None:
-        if os.path.lexists(s.vault / path) or s.scan_result and path in s.scan_result.notes:
-            return []  # unreadable or debris-named: reported elsewhere
+        if os.path.lexists(s.vault / path) or s.scan_result and path in s.scan_result.notes \
+                or not (f.contacts() or f.interviews()):  # unreadable, debris-named, or no job search yet
+            return []
         text = ("# Referral Index\n\nWho introduced you to whom. vaultkit keeps the block below "
                 "current; write anything you like around it.\n\n")
         data = set_block(text, "referrals", inner).encode("utf-8")
