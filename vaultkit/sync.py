@@ -219,8 +219,9 @@ class Session:
         writes: list[PlannedWrite] = []
         created = plan_generated(self, f, set(regenerate), only)
         problems.extend(created.problems)
+        touched_by_new: set[str] = set()  # notes whose blocks show the new notes (backlinks…)
         if created.records:
-            self.index.update({r.path: r for r in created.records})
+            touched_by_new = self.index.update({r.path: r for r in created.records})
             f = self.facts()
         created_writes = list(created.writes)
         if self._streaming is not None:
@@ -236,7 +237,7 @@ class Session:
                     created_writes[n] = dataclasses.replace(w, data=b"", streamed=True)
         created_data = {w.path: w for w in created_writes if not w.streamed}
 
-        targets = self.records.keys() if only is None else (only | set(created_data))
+        targets = self.records.keys() if only is None else (only | set(created_data) | touched_by_new)
         jobs = []  # (path, block name, render); the record is looked up when it is used,
         # so that the one a streamed write replaces is not kept
         for path in sorted(targets):
