@@ -18,6 +18,17 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def days_ago(n: int) -> str:
+    """A day count in words: "today", "yesterday", "2 days ago", "tomorrow", "in 2 days"."""
+    if n == 0:
+        return "today"
+    if n == 1:
+        return "yesterday"
+    if n == -1:
+        return "tomorrow"
+    return f"{n} days ago" if n > 0 else f"in {-n} days"
+
+
 def _lines(title: str, items: list[str]) -> list[str]:
     if not items:
         return []
@@ -66,7 +77,9 @@ def _backlink_lines(f: Facts, path: str, shown: set[str]) -> tuple[list[str], li
         else:
             props.setdefault(r.source, set()).add(r.prop)
     key = ix._name_sort
-    body_items = [ix.link(s) for s in sorted(body, key=key)]
+    # A note that names this one in a property and links it in its text is listed once,
+    # under the properties (which say more: the property names).
+    body_items = [ix.link(s) for s in sorted(body, key=key) if s not in props]
     prop_items = [f"{ix.link(s)} ({', '.join(f'`{p}`' for p in sorted(props[s]))})" for s in sorted(props, key=key)]
     return body_items, prop_items
 
@@ -237,7 +250,7 @@ def follow_ups_block(f: Facts) -> str:
     items = []
     for o in f.owed():
         what = f"interview {o.since}" if o.interview else f"referral of {ix.link(o.referral.referred)}"
-        days = f" — {f.days_between(o.since)} days ago" if o.since else ""
+        days = f" — {days_ago(f.days_between(o.since))}" if o.since else ""
         draft = f" · draft {ix.link(o.draft)}" if o.draft else ""
         items.append(f"[ ] thank {ix.link(o.to)} for the {what}{days}{draft}")
     lines += ["**Thank-yous owed**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
@@ -253,7 +266,7 @@ def follow_ups_block(f: Facts) -> str:
 
     items = []
     for c, last in f.quiet():
-        since = f"last interaction {last} ({f.days_between(last)} days)" if last else "no interaction recorded"
+        since = f"last interaction {last} ({days_ago(f.days_between(last))})" if last else "no interaction recorded"
         items.append(f"{ix.link(c)} — {since}")
     lines += [f"**Quiet contacts** (more than {cfg.quiet_days} days)"]
     lines += [f"- {x}" for x in items] or [f"- {_NONE}"]

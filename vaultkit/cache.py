@@ -18,7 +18,7 @@ from .model import Link, NoteRecord
 
 log = logging.getLogger(__name__)
 
-FORMAT = "4"
+FORMAT = "5"
 CACHE_NAME = "cache.sqlite"
 
 # Records are stored as marshal data: a record holds only str, int, bool, None, lists, tuples

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import unicodedata
 from typing import Iterable
 
 from .links import Resolver, _add, _discard, _key, _paths, wikilink
@@ -501,6 +502,15 @@ class Index:
                 return None, name
         return None, None
 
+    def interviews_at_name(self, company: str | None) -> list[str]:
+        """Interviews whose company (their own, else their contact's; a note or plain text)
+        is this one by name, compared as `company_key` does: plain-text companies connect."""
+        key = company_key(company)
+        if not key:
+            return []
+        found = [i for i in self.paths_of_kind(INTERVIEW) if company_key(self.interview_company(i)[1]) == key]
+        return sorted(found, key=self._interview_sort)
+
     def contacts_at(self, company: str) -> list[str]:
         return self._in_prop(company, "company", CONTACT)
 
@@ -626,6 +636,14 @@ class Index:
 
     def ambiguous(self) -> list[tuple[str, list[str]]]:
         return self.resolver.ambiguous_names()
+
+
+def company_key(name: str | None) -> str:
+    """A company name as compared across notes: Unicode-normalised (NFKC), case-folded,
+    runs of white space as one space ("ACME  Corp" and "Acme Corp" are one company)."""
+    if not name:
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 # The keys of `Index._memo`, shared by every note's memo.

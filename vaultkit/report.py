@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .blocks import plural
+from .blocks import days_ago, plural
 from .facts import Facts
 from .model import CONTACT
 from .sync import Session
@@ -71,12 +71,12 @@ def status_text(data: dict, color: bool = False) -> str:
         ("Thank-yous owed", data["thank_yous_owed"],
          lambda o: f"{o['to']['name']} — " + (f"interview {o['since']}" if o["for"] == "interview"
                                               else f"referral of {o['referred']['name']}")
-                   + (f", {o['days']} days ago" if o["days"] is not None else "")),
+                   + (f", {days_ago(o['days'])}" if o["days"] is not None else "")),
         ("Referrals not yet contacted", data["referrals_not_contacted"],
          lambda r: f"{r['contact']['name']} (referred by {', '.join(p['name'] for p in r['referred_by'])})"),
         ("Follow-ups due", data["follow_ups_due"], lambda d: f"{d['contact']['name']} — due {d['due']}"),
         (f"Quiet contacts (> {data['quiet_days']} days)", data["quiet"],
-         lambda q: f"{q['contact']['name']} — " + (f"last interaction {q['last_interaction']} ({q['days']} days)"
+         lambda q: f"{q['contact']['name']} — " + (f"last interaction {q['last_interaction']} ({days_ago(q['days'])})"
                                                    if q["last_interaction"] else "no interaction recorded")),
     ]
     for title, items, fmt in sections:

@@ -644,7 +644,7 @@ def _key_lines(yaml_text: str) -> dict[str, int]:
 
 _LINK_ALIASES = {"org": "company", "people": "contact"}
 _SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
-                  "generated_by", "vaultkit_key", "title")
+                  "generated_by", "vaultkit_key", "title", "first_name")
 _DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
 
 
@@ -813,22 +813,41 @@ def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:
             warnings.append("date: an interview needs a date (YYYY-MM-DD)")
 
 
+_BULLET = re.compile(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?")
+
+
 def _discussed(body: str) -> list[str]:
-    """Up to three points from the interview note's `## Notes` section."""
+    """Up to three points from the interview note's `## Notes` section, each a whole bullet
+    or paragraph: the continuation lines of a wrapped one are joined with a space."""
     m = _NOTES_HEADING.search(body)
     if not m:
         return []
     points: list[str] = []
+    current: list[str] | None = None
+
+    def close() -> None:
+        if current:
+            text = " ".join(current)
+            text = re.sub(r"\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", text).strip()
+            if text and text not in points:
+                points.append(text)
+
     for line in body[m.end():].splitlines():
         s = line.strip()
-        if s.startswith("#") or s.startswith("<!-- vaultkit:"):
+        if s.startswith("#") or s.startswith("<!-- vaultkit:") or s.startswith("```") or s.startswith("~~~"):
             break
         if not s:
-            continue
-        s = re.sub(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?", "", s)
-        s = re.sub(r"\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", s).strip()
-        if s:
-            points.append(s)
-        if len(points) == 3:
+            close()
+            current = None
+        elif _BULLET.match(s):
+            close()
+            current = [_BULLET.sub("", s)]
+        elif current is None:
+            current = [s]
+        else:
+            current.append(s)
+        if len(points) >= 3:
             break
-    return points
+    if len(points) < 3:
+        close()
+    return points[:3]
