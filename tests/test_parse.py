@@ -58,7 +58,7 @@ def test_item12_yaml11_oddities_read_defensively():
     assert rec.ok
     assert rec.fields["time"] == "12:30"  # YAML 1.1 reads it as 750
     assert rec.fields["status"] == "false"  # a bool, kept as text, reported by doctor
-    assert any("unknown interview status" in w for w in rec.fields["_warnings"])
+    assert any("unknown interview status" in w for _, w in rec.fields["_warnings"])
     assert as_time(750) == "12:30" and as_time("09:05") == "09:05" and as_time(None) is None
 
 
@@ -68,7 +68,7 @@ def test_item13_dates_datetimes_and_strings():
     assert rec.fields["next_follow_up"] == "2026-12-01"
     rec = parse("---\ntype: contact\nnext_follow_up: soon\n---\n")
     assert rec.fields["next_follow_up"] is None
-    assert any("not a date" in w for w in rec.fields["_warnings"])
+    assert any("not a date" in w for _, w in rec.fields["_warnings"])
 
 
 @pytest.mark.parametrize("fm", ["- a\n- b\n"])

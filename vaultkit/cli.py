@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -219,7 +220,9 @@ def new_interview(contact, vault, date, time_, medium, today) -> None:
     try:
         day = dt.date.fromisoformat(date)
     except ValueError:
-        raise click.UsageError(f"--date: {date!r} is not a date (YYYY-MM-DD)") from None
+        shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", date.strip())
+        raise click.UsageError(f"--date: no such day: {date}" if shaped else
+                               f"--date: {date!r} is not a date (YYYY-MM-DD)") from None
     if time_ is not None and not _valid_time(time_):
         raise click.UsageError(f"--time: {time_!r} is not a time (HH:MM)")
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .blocks import days_ago, plural
 from .facts import Facts
-from .model import CONTACT
+from .model import CONTACT, INTERVIEW
 from .sync import Session
 
 
@@ -108,8 +108,15 @@ def _doctor(session: Session) -> list[dict]:
     for rec in session.records.values():
         for p in rec.problems:
             out.append(_finding(p.path, p.kind, p.message, p.line))
-        for w in rec.fields.get("_warnings", ()):
-            out.append(_finding(rec.path, "property", w))
+        for line, w in rec.fields.get("_warnings", ()):
+            out.append(_finding(rec.path, "property", w, line))
+    today = session.today.isoformat()
+    for i in ix.paths_of_kind(INTERVIEW):
+        fields = ix.records[i].fields
+        if fields.get("status") == "done" and (fields.get("date") or "") > today:
+            out.append(_finding(i, "property", f"status: done, but the interview is dated {fields['date']}, "
+                                               "after today — fix the date, or set `status: planned`",
+                                _property_line(session.vault, i, "status")))
     for source, links in ix.unresolved.items():
         for link in links:
             # A plain-text value is text unless a note matches it; only an interview's
@@ -150,6 +157,21 @@ def _doctor(session: Session) -> list[dict]:
                                                    "delete it (vaultkit ignores it)"))
     out.sort(key=lambda d: (d["path"], d["line"] or 0, d["kind"], d["message"]))
     return out
+
+
+def _property_line(vault: Path, path: str, key: str) -> int | None:
+    """The line of a front-matter property, read from the note (records keep no lines)."""
+    try:
+        text = (vault / path).read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = text.splitlines()
+    for n, line in enumerate(lines[1:], 2):
+        if line.rstrip() in ("---", "..."):
+            break
+        if line.split(":", 1)[0].strip().lower() == key and ":" in line:
+            return n
+    return None
 
 
 def referral_cycles(session: Session) -> list[list[str]]:

@@ -45,8 +45,24 @@ def _yaml():
             loader = yaml.SafeLoader
         _SIMPLE_UNSAFE = re.compile(_SIMPLE_UNSAFE_CHARS)
         _SIMPLE = _simple_yaml_setup(yaml, loader)
-        _YAML = (yaml, YAMLHandler(), loader)
+        _YAML = (yaml, YAMLHandler(), _lenient_loader(yaml, loader))
     return _YAML
+
+def _lenient_loader(yaml, loader):
+    """The safe loader, except that a date-shaped value that is no day (`2026-02-30`) loads
+    as its text: the note is still read, and that one property is reported at its line."""
+    from yaml.constructor import SafeConstructor
+
+    def timestamp(constructor, node):
+        try:
+            return SafeConstructor.construct_yaml_timestamp(constructor, node)
+        except (ValueError, OverflowError):
+            return constructor.construct_scalar(node)
+
+    lenient = type("LenientLoader", (loader,), {})
+    lenient.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    return lenient
+
 
 # An alias bomb loads fast but explodes when walked: cap the size and the node count.
 MAX_FRONTMATTER_BYTES = 64 * 1024
@@ -449,7 +465,10 @@ def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
             return None  # libyaml's limit on a simple key's length
         if key[0] in _SIMPLE[0] and _plain(key) is not key:
             return None  # `on:`, `null:`…: a key PyYAML reads as a bool or None
-        key_lines.setdefault(key.lower(), i + 2)
+        folded = key.lower()
+        if folded in key_lines:  # YAML keeps the last value of a repeated key
+            key_lines.setdefault("__repeated__", []).append((folded, key_lines[folded], i + 2))
+        key_lines[folded] = i + 2
         rest = line[m.end():].strip(" ")
         i += 1
         if rest:
@@ -498,13 +517,23 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     rec.bom = bom
     nl = text.find("\n")
     rec.crlf = nl > 0 and text[nl - 1] == "\r"
+    warnings: list[tuple[int, str]] = []
+    cr_only = nl < 0 and "\r" in text
+    if cr_only:
+        # Old Mac line endings: read as lines; the note is not written (see below).
+        text = text.replace("\r", "\n")
 
     meta, body, body_line, problem = split_frontmatter(path, text)
     if problem is not None:
         return _broken(rec, problem)
+    scalar = meta.pop("__scalar__", None)
+    if scalar is not None:
+        warnings.append((2, f"the front-matter is a single value ({scalar}), not properties — it is read "
+                            "as text; write `key: value` lines, or begin the note with something other "
+                            "than `---`"))
 
-    warnings: list[str] = []
     fields, links = _read_properties(path, meta, text, warnings)
+    key_lines = fields.pop("_lines", {})
     rec.kind = _kind_of(fields)
     name = fields.pop("name", None)
     if isinstance(name, str) and name.strip():
@@ -518,8 +547,13 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
         discussed = _discussed(body)
         if discussed:
             fields["discussed"] = discussed
-    _check_fields(rec.kind, fields, warnings)
+    _check_fields(rec.kind, fields, warnings, key_lines)
     rec.fields = fields
+    if cr_only:
+        rec.marker_error = "CR-only line endings"
+        rec.problems = (Problem(path, "the note's lines end in CR only (old Mac line endings) — it is read "
+                                      "but left untouched; save it with LF or CRLF line endings",
+                                "line-endings", 1),)
 
     if "<" in text and "<!-- vaultkit:" in text:
         # One scan for both `check_markers` and `block_spans` of write.py.
@@ -611,8 +645,10 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
         meta["__lines__"] = _key_lines(yaml_text)
         return meta, body, body_line, None
     if isinstance(meta, (str, int, float, dt.date)):
-        # `---\nIntro\n\n---` is a horizontal rule, not front-matter: keep every line as body.
-        return {}, text, 1, None
+        # `---\nIntro\n\n---` is a horizontal rule, not front-matter: keep every line as body
+        # (the caller reports the single value: Obsidian reads the lines as front-matter).
+        shown = " ".join(str(meta).split())
+        return {"__scalar__": shown if len(shown) <= 40 else shown[:39] + "…"}, text, 1, None
     return {}, text, 1, Problem(path, f"front-matter is a {type(meta).__name__}, not a mapping of "
                                       "properties — write `key: value` lines", "frontmatter", 2)
 
@@ -635,10 +671,22 @@ def _node_count(value, budget: int) -> int:
 
 
 def _key_lines(yaml_text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
+    """The line of each top-level property (lower-cased), in the whole note: the last one
+    when a key is repeated (YAML keeps the last value). Repeated keys are listed under
+    `__repeated__` as (key, line) pairs."""
+    lines: dict = {}
+    repeated = []
+    line = 2
+    pos = 0
     for m in _KEY_LINE.finditer(yaml_text):
+        line += yaml_text.count("\n", pos, m.start())
+        pos = m.start()
         key = m.group(1).strip().lower()
-        lines.setdefault(key, yaml_text.count("\n", 0, m.start()) + 2)
+        if key in lines:
+            repeated.append((key, lines[key], line))
+        lines[key] = line
+    if repeated:
+        lines["__repeated__"] = repeated
     return lines
 
 
@@ -651,7 +699,10 @@ _DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
 def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> tuple[dict, list[Link]]:
     """Normalise the properties vaultkit uses; collect every link in front-matter values."""
     key_lines = meta.pop("__lines__", {})
-    fields: dict = {}
+    fields: dict = {"_lines": key_lines}
+    for key, first, line in key_lines.pop("__repeated__", ()):
+        warnings.append((line, f"{key}: repeated key (also on line {first}) — only this last value is "
+                               "used; remove the other"))
     links: list[Link] = []
     for raw_key, value in meta.items():
         if not isinstance(raw_key, str):
@@ -661,6 +712,10 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         key = sys.intern(raw_key.strip().lower())
         line = key_lines.get(key, 2)
         canon = _LINK_ALIASES.get(key, key)
+        if canon in ("company", "contact", "referred_by", "referrals") and not _link_shaped(value):
+            warnings.append((line, f"{raw_key}: {_shown(value)} is not a name or a link — write "
+                                   f"{raw_key}: \"[[Name]]\" (or a list of those)"))
+            value = None
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
             for link in linkmod.property_links(key, value, line):
                 links.append(link if canon == key else Link(link.target, link.style, link.line, canon, link.embed))
@@ -679,15 +734,61 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         elif key in _DATE_FIELDS:
             d = as_date(value)
             if d is None and value not in (None, ""):
-                warnings.append(f"{raw_key}: {value!r} is not a date (YYYY-MM-DD)")
+                warnings.append((line, f"{raw_key}: {_date_trouble(value)}"))
+                fields.setdefault("_bad", []).append(key)
             fields[key] = _interned(d)
         elif key == "time":
-            fields["time"] = _interned(as_time(value))
+            t = as_time(value)
+            if t is not None and not _TIME.fullmatch(t):
+                shown = _raw_value(text, line) or t
+                warnings.append((line, f"{raw_key}: not a time of day: {shown} — write HH:MM, 00:00 to 23:59"))
+                t = None
+            fields["time"] = _interned(t)
         elif key == "thank_you_sent" or key == "sent":
-            fields[key] = _interned(as_sent(value))
+            sent = as_sent(value)
+            if sent is None and isinstance(value, str) and _DATE_PREFIX.match(value.strip()):
+                warnings.append((line, f"{raw_key}: {_date_trouble(value)}"))
+            fields[key] = _interned(sent)
         elif key in ("goals", "tags"):
             fields[key] = [sys.intern(t) for t in _texts(value) if t]
     return fields, links
+
+
+_TIME_PART = re.compile(r"(\d{1,2}):(\d{2})")
+_TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
+
+
+def _date_trouble(value) -> str:
+    """Why a date property's value is no date: "no such day: 2026-02-30", or not date-shaped."""
+    if isinstance(value, str) and _DATE_PREFIX.match(value.strip()):
+        return f"no such day: {value.strip()}"
+    return f"not a date: {_shown(value)} — write YYYY-MM-DD"
+
+
+def _shown(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    text = " ".join(_scalar(value).split()) if not isinstance(value, list) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _link_shaped(value) -> bool:
+    """Whether a link property's value can name a note: text, or a list of texts (a nested
+    one-text list is YAML's reading of an unquoted `[[Name]]`)."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, list):
+        return all(_link_shaped(v) for v in value)
+    return False
+
+
+def _raw_value(text: str, line: int) -> str | None:
+    """The value as written on a front-matter line (an unquoted `25:99` loads as a number)."""
+    lines = text.split("\n", line)
+    if len(lines) < line:
+        return None
+    _, sep, rest = lines[line - 1].partition(":")
+    return rest.strip().strip("'\"") or None if sep else None
 
 
 def _interned(value):
@@ -753,6 +854,9 @@ def as_date(value) -> str | None:
     if isinstance(value, str):
         m = _DATE_PREFIX.match(value.strip())
         if m:
+            t = _TIME_PART.match(value.strip(), m.end())
+            if t and (int(t.group(1)) > 23 or int(t.group(2)) > 59):
+                return None  # `2026-01-01T25:00`: no such time, so no such moment
             try:
                 return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
             except ValueError:
@@ -800,17 +904,21 @@ def _kind_of(fields: dict) -> str:
     return PLAIN
 
 
-def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:
+def _check_fields(kind: str, fields: dict, warnings: list, lines: dict | None = None) -> None:
+    lines = lines or {}
+    bad = fields.pop("_bad", ())
     status = fields.get("status")
     if status is not None:
         fields["status"] = status = status.lower()
     if kind == CONTACT and status is not None and status not in CONTACT_STATUSES:
-        warnings.append(f"status: unknown contact status {status!r} (one of {', '.join(CONTACT_STATUSES)})")
+        warnings.append((lines.get("status", 2),
+                         f"status: unknown contact status {status!r} (one of {', '.join(CONTACT_STATUSES)})"))
     if kind == INTERVIEW:
         if status is not None and status not in INTERVIEW_STATUSES:
-            warnings.append(f"status: unknown interview status {status!r} (one of {', '.join(INTERVIEW_STATUSES)})")
-        if not fields.get("date"):
-            warnings.append("date: an interview needs a date (YYYY-MM-DD)")
+            warnings.append((lines.get("status", 2), f"status: unknown interview status {status!r} "
+                                                     f"(one of {', '.join(INTERVIEW_STATUSES)})"))
+        if not fields.get("date") and "date" not in bad:
+            warnings.append((lines.get("date", 2), "date: an interview needs a date (YYYY-MM-DD)"))
 
 
 _BULLET = re.compile(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?")
