@@ -178,6 +178,18 @@ class Cache:
                         log.debug("cache entry for %s unusable (%s)", path, exc)
         return out
 
+    def last_record(self, path: str) -> NoteRecord | None:
+        """The record stored for `path`, whatever the note's stat now (its last good state
+        when the note has since stopped parsing)."""
+        if not self._usable_notes:
+            return None
+        for size, mtime_ns, data in self._query("SELECT size, mtime_ns, data FROM notes WHERE path=?", (path,)):
+            try:
+                return record_from_blob(path, size, mtime_ns, data)
+            except Exception as exc:  # noqa: BLE001 - a damaged entry is just not used
+                log.debug("cache entry for %s unusable (%s)", path, exc)
+        return None
+
     def save_records(self, records: list[NoteRecord], removed: list[str],
                      blobs: dict[str, bytes] | None = None) -> None:
         """Store `records` (`blobs` may hold some of them already encoded) and drop `removed`."""
