@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .facts import Facts
+from .index import is_phantom
 from .model import CONTACT, INTERVIEW
 
 _NONE = "_none_"
@@ -27,6 +28,23 @@ def days_ago(n: int) -> str:
     if n == -1:
         return "tomorrow"
     return f"{n} days ago" if n > 0 else f"in {-n} days"
+
+
+def _shell_quoted(text: str) -> str:
+    """`text` in double quotes for a POSIX shell (`"`, `\\`, `$` and backquotes escaped)."""
+    for c in ("\\", '"', "$", "`"):
+        text = text.replace(c, "\\" + c)
+    return f'"{text}"'
+
+
+def create_command(f: Facts, person: str) -> str:
+    """The command that makes the note of a person named in a referral who has none yet."""
+    ix = f.ix
+    cmd = f"vaultkit new contact {_shell_quoted(ix.name(person))}"
+    referrers = [r for r in ix.referrers_of(person) if not is_phantom(r)]
+    if referrers:
+        cmd += f" --referred-by {_shell_quoted(ix.name(referrers[0]))}"
+    return f"`{cmd}`" if "`" not in cmd else f"`` {cmd} ``"
 
 
 def _lines(title: str, items: list[str]) -> list[str]:
@@ -213,9 +231,16 @@ def referral_index_block(f: Facts) -> str:
     if pending:
         for e in pending:
             by = ", ".join(ix.link(r) for r in ix.referrers_of(e.referred))
-            lines.append(f"- {ix.link(e.referred)} — referred by {by}")
+            new = f" · no note yet: {create_command(f, e.referred)}" if is_phantom(e.referred) else ""
+            lines.append(f"- {ix.link(e.referred)} — referred by {by}{new}")
     else:
         lines.append(_NONE)
+    nobody = sorted((p for p in children if is_phantom(p)), key=key)
+    if nobody:  # referrers named by a `referred_by` that no note answers to
+        lines += ["", "## Referrers without a note", ""]
+        for p in nobody:
+            whom = ", ".join(ix.link(k) for k in children[p])
+            lines.append(f"- {ix.link(p)} — referred you to {whom} · {create_command(f, p)}")
 
     lines += ["", "## Graph", "", "```mermaid", "flowchart LR"]
     ids = {p: f"p{n}" for n, p in enumerate(sorted(people, key=key))}
@@ -252,13 +277,15 @@ def follow_ups_block(f: Facts) -> str:
         what = f"interview {o.since}" if o.interview else f"referral of {ix.link(o.referral.referred)}"
         days = f" — {days_ago(f.days_between(o.since))}" if o.since else ""
         draft = f" · draft {ix.link(o.draft)}" if o.draft else ""
-        items.append(f"[ ] thank {ix.link(o.to)} for the {what}{days}{draft}")
+        new = f" · no note yet: {create_command(f, o.to)}" if is_phantom(o.to) else ""
+        items.append(f"[ ] thank {ix.link(o.to)} for the {what}{days}{draft}{new}")
     lines += ["**Thank-yous owed**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
     items = []
     for e in f.uncontacted_referrals():
         by = ", ".join(ix.link(r) for r in ix.referrers_of(e.referred))
-        items.append(f"[ ] contact {ix.link(e.referred)} (referred by {by})")
+        new = f" · no note yet: {create_command(f, e.referred)}" if is_phantom(e.referred) else ""
+        items.append(f"[ ] contact {ix.link(e.referred)} (referred by {by}){new}")
     lines += ["**Referrals not yet contacted**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
     items = [f"[ ] {ix.link(c)} — follow-up due {due}" for c, due in f.follow_ups_due()]

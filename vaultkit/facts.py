@@ -166,7 +166,8 @@ class Facts:
         return max(dates) if dates else None
 
     def contact_status(self, contact: str) -> str:
-        status = self.ix.records[contact].fields.get("status")
+        rec = self.ix.records.get(contact)  # (none for a person named in a referral without a note)
+        status = rec.fields.get("status") if rec is not None else None
         return status if isinstance(status, str) and status else "prospect"
 
     def uncontacted_referrals(self) -> list[Referral]:

@@ -46,6 +46,8 @@ def first_name(name: str, given: object = None) -> str:
 
 def _person(f: Facts, path: str | None, fallback: str | None = None) -> dict:
     ix = f.ix
+    if path is not None and path not in ix.records:  # a person without a note yet
+        path, fallback = None, ix.name(path)
     if path is None:
         name = fallback or ""
         return {"name": name, "first_name": first_name(name), "target": safe_filename(fallback or "unnamed"),

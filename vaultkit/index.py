@@ -17,6 +17,16 @@ from .model import COMPANY, CONTACT, INTERVIEW, Link, NoteRecord, Referral, Reso
 log = logging.getLogger(__name__)
 
 
+# A person named in a referral who has no note yet (`referrals: ["[[Cara Diaz]]"]`, or a
+# `referred_by` naming nobody) is a node of the referral graph all the same: its "path" is
+# this prefix and the name as written. It is never in `records`; blocks show it as a name.
+PHANTOM = "\x00"
+
+
+def is_phantom(path: str) -> bool:
+    return path.startswith(PHANTOM)
+
+
 def _link_keys(link: Link) -> tuple[str, str | None]:
     """The lookup keys (`links._key`: lower case, NFC) of the names whose appearance or
     disappearance can change this link's target: its base name, and for a plain-text
@@ -401,10 +411,17 @@ class Index:
 
     def name(self, path: str) -> str:
         rec = self.records.get(path)
-        return rec.name if rec else path.rsplit("/", 1)[-1].removesuffix(".md")
+        if rec is not None:
+            return rec.name
+        if path.startswith(PHANTOM):
+            return path[1:]
+        return path.rsplit("/", 1)[-1].removesuffix(".md")
 
     def link(self, path: str) -> str:
-        """A wikilink to the note that resolves back to it, showing its display name."""
+        """A wikilink to the note that resolves back to it, showing its display name (a
+        person without a note: the name alone)."""
+        if path.startswith(PHANTOM):
+            return path[1:]
         found = None if self._updating else self._links.get(path)
         if found is None:
             target = self.resolver.link_target_for(path)
@@ -415,6 +432,8 @@ class Index:
         return found
 
     def target(self, path: str) -> str:
+        if path.startswith(PHANTOM):
+            return path[1:]  # (a link to the note that `vaultkit new contact` would make)
         return self.resolver.link_target_for(path)
 
     def paths_of_kind(self, kind: str) -> list[str]:
@@ -543,13 +562,23 @@ class Index:
         if rec is None or not rec.ok:
             return ()
         if rec.kind == CONTACT:
-            return tuple((referrer, path, None) for referrer in self._out_prop(path, "referred_by", CONTACT)
-                         if referrer != path)
+            referrers = self._out_prop(path, "referred_by", CONTACT) + self._nobody(path, "referred_by")
+            return tuple((referrer, path, None) for referrer in referrers if referrer != path)
         if rec.kind == INTERVIEW:
-            referred = self._out_prop(path, "referrals", CONTACT)
+            referred = self._out_prop(path, "referrals", CONTACT) + self._nobody(path, "referrals")
             if referred:
                 return tuple((a, b, path) for a in self.contacts_of(path) for b in referred if b != a)
         return ()
+
+    def _nobody(self, path: str, prop: str) -> list[str]:
+        """The people a property names who have no note (its unresolved links), as phantoms."""
+        found: list[str] = []
+        for link in self.unresolved.get(path, ()):
+            if link.prop == prop:
+                name = " ".join(link.target.rsplit("/", 1)[-1].split())
+                if name and PHANTOM + name not in found:
+                    found.append(PHANTOM + name)
+        return found
 
     def _set_edge_parts(self, paths: Iterable[str]) -> set[str]:
         """Redo what these notes record, then the pairs it touches (all the old parts go

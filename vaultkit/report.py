@@ -30,7 +30,7 @@ def _status(f: Facts) -> dict:
     ix = f.ix
 
     def person(path: str) -> dict:
-        return {"name": ix.name(path), "path": path}
+        return {"name": ix.name(path), "path": path if path in ix.records else None}
 
     upcoming = []
     for i in f.upcoming(f.cfg.upcoming_days):
