@@ -44,6 +44,10 @@ def test_people_without_a_note_are_listed_by_name_with_the_command(cli, make_vau
     assert "Dear Ann,\n" in cara and "introduction to Cara Diaz" in cara
     zed = (vaultkit_file := vault / "Thank-yous/Zed Quinn - referral of Bo.md").read_text()
     assert vaultkit_file.exists() and "Dear Zed,\n" in zed
+    ann_thanks = (vault / "Thank-yous/2026-11-20 Ann Lee - thank-you.md").read_text()
+    assert "suggesting that I talk with Cara Diaz." in ann_thanks
+    interview = block_inner((vault / "Interviews/2026-11-20 Ann Lee.md").read_text(), "links")
+    assert "**Referrals from this interview:** Cara Diaz" in interview
     status = cli("status", "--vault", vault, "--today", TODAY).output
     assert "Cara Diaz (referred by Ann Lee)" in status
 

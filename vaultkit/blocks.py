@@ -164,7 +164,7 @@ def interview_block(f: Facts, path: str) -> str:
         if referrers:
             who = ", ".join(ix.link(r) for r in referrers)
             lines.append(f"**{ix.name(c)} was referred by:** {who}")
-    referred = ix._out_prop(path, "referrals", CONTACT)
+    referred = ix._out_prop(path, "referrals", CONTACT) + ix._nobody(path, "referrals")
     if referred:
         lines.append("**Referrals from this interview:** " + ", ".join(ix.link(r) for r in sorted(referred, key=ix._name_sort)))
     return _finish(lines, "")

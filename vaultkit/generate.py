@@ -197,7 +197,8 @@ def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set
             if p.due(key):
                 fields = ix.records[i].fields
                 referrals = [{"name": ix.name(r), "target": ix.target(r)}
-                             for r in sorted(ix._out_prop(i, "referrals", CONTACT), key=ix._name_sort)]
+                             for r in sorted(ix._out_prop(i, "referrals", CONTACT) + ix._nobody(i, "referrals"),
+                                             key=ix._name_sort)]
                 iv = _interview(f, i)
                 ctx = {"interview": {k: iv[k] for k in ("target", "date", "company", "medium")},
                        "contact": _person(f, contact, name), "referrals": referrals,
