@@ -25,6 +25,8 @@ from .errors import Problem
 from .model import COMPANY, CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, PLAIN, Link, NoteRecord
 from .files import read_settled
 from .markers import scan_markers
+from .values import (TIME, TIME_PART, date_trouble, discussed_points, lenient_loader, link_shaped, raw_value,
+                     shown)
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +47,8 @@ def _yaml():
             loader = yaml.SafeLoader
         _SIMPLE_UNSAFE = re.compile(_SIMPLE_UNSAFE_CHARS)
         _SIMPLE = _simple_yaml_setup(yaml, loader)
-        _YAML = (yaml, YAMLHandler(), _lenient_loader(yaml, loader))
+        _YAML = (yaml, YAMLHandler(), lenient_loader(loader))
     return _YAML
-
-def _lenient_loader(yaml, loader):
-    """The safe loader, except that a date-shaped value that is no day (`2026-02-30`) loads
-    as its text: the note is still read, and that one property is reported at its line."""
-    from yaml.constructor import SafeConstructor
-
-    def timestamp(constructor, node):
-        try:
-            return SafeConstructor.construct_yaml_timestamp(constructor, node)
-        except (ValueError, OverflowError):
-            return constructor.construct_scalar(node)
-
-    lenient = type("LenientLoader", (loader,), {})
-    lenient.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
-    return lenient
 
 
 # An alias bomb loads fast but explodes when walked: cap the size and the node count.
@@ -335,7 +322,6 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
 # Parsing
 
 _KEY_LINE = re.compile(r"^([^\s#:'\"\[{-][^:\n]*?)\s*:(?:\s|$)", re.M)
-_NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[ T])")
 # The line that closes front-matter: `---` or `...`, then only whitespace (str.isspace),
 # found from the newline before it (a pattern that starts with a literal is searched fast).
@@ -544,7 +530,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     rec.links = tuple(links)
 
     if rec.kind == INTERVIEW:
-        discussed = _discussed(body)
+        discussed = discussed_points(body)
         if discussed:
             fields["discussed"] = discussed
     _check_fields(rec.kind, fields, warnings, key_lines)
@@ -670,7 +656,7 @@ def _node_count(value, budget: int) -> int:
     return count
 
 
-def _key_lines(yaml_text: str) -> dict[str, int]:
+def _key_lines(yaml_text: str) -> dict:
     """The line of each top-level property (lower-cased), in the whole note: the last one
     when a key is repeated (YAML keeps the last value). Repeated keys are listed under
     `__repeated__` as (key, line) pairs."""
@@ -696,7 +682,8 @@ _SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status
 _DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
 
 
-def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> tuple[dict, list[Link]]:
+def _read_properties(path: str, meta: dict, text: str,
+                     warnings: list[tuple[int, str]]) -> tuple[dict, list[Link]]:
     """Normalise the properties vaultkit uses; collect every link in front-matter values."""
     key_lines = meta.pop("__lines__", {})
     fields: dict = {"_lines": key_lines}
@@ -712,8 +699,8 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         key = sys.intern(raw_key.strip().lower())
         line = key_lines.get(key, 2)
         canon = _LINK_ALIASES.get(key, key)
-        if canon in ("company", "contact", "referred_by", "referrals") and not _link_shaped(value):
-            warnings.append((line, f"{raw_key}: {_shown(value)} is not a name or a link — write "
+        if canon in ("company", "contact", "referred_by", "referrals") and not link_shaped(value):
+            warnings.append((line, f"{raw_key}: {shown(value)} is not a name or a link — write "
                                    f"{raw_key}: \"[[Name]]\" (or a list of those)"))
             value = None
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
@@ -734,61 +721,24 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         elif key in _DATE_FIELDS:
             d = as_date(value)
             if d is None and value not in (None, ""):
-                warnings.append((line, f"{raw_key}: {_date_trouble(value)}"))
+                warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
                 fields.setdefault("_bad", []).append(key)
             fields[key] = _interned(d)
         elif key == "time":
             t = as_time(value)
-            if t is not None and not _TIME.fullmatch(t):
-                shown = _raw_value(text, line) or t
-                warnings.append((line, f"{raw_key}: not a time of day: {shown} — write HH:MM, 00:00 to 23:59"))
+            if t is not None and not TIME.fullmatch(t):
+                written = raw_value(text, line) or t
+                warnings.append((line, f"{raw_key}: not a time of day: {written} — write HH:MM, 00:00 to 23:59"))
                 t = None
             fields["time"] = _interned(t)
         elif key == "thank_you_sent" or key == "sent":
             sent = as_sent(value)
             if sent is None and isinstance(value, str) and _DATE_PREFIX.match(value.strip()):
-                warnings.append((line, f"{raw_key}: {_date_trouble(value)}"))
+                warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
             fields[key] = _interned(sent)
         elif key in ("goals", "tags"):
             fields[key] = [sys.intern(t) for t in _texts(value) if t]
     return fields, links
-
-
-_TIME_PART = re.compile(r"(\d{1,2}):(\d{2})")
-_TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
-
-
-def _date_trouble(value) -> str:
-    """Why a date property's value is no date: "no such day: 2026-02-30", or not date-shaped."""
-    if isinstance(value, str) and _DATE_PREFIX.match(value.strip()):
-        return f"no such day: {value.strip()}"
-    return f"not a date: {_shown(value)} — write YYYY-MM-DD"
-
-
-def _shown(value) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    text = " ".join(_scalar(value).split()) if not isinstance(value, list) else str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _link_shaped(value) -> bool:
-    """Whether a link property's value can name a note: text, or a list of texts (a nested
-    one-text list is YAML's reading of an unquoted `[[Name]]`)."""
-    if value is None or isinstance(value, str):
-        return True
-    if isinstance(value, list):
-        return all(_link_shaped(v) for v in value)
-    return False
-
-
-def _raw_value(text: str, line: int) -> str | None:
-    """The value as written on a front-matter line (an unquoted `25:99` loads as a number)."""
-    lines = text.split("\n", line)
-    if len(lines) < line:
-        return None
-    _, sep, rest = lines[line - 1].partition(":")
-    return rest.strip().strip("'\"") or None if sep else None
 
 
 def _interned(value):
@@ -854,7 +804,7 @@ def as_date(value) -> str | None:
     if isinstance(value, str):
         m = _DATE_PREFIX.match(value.strip())
         if m:
-            t = _TIME_PART.match(value.strip(), m.end())
+            t = TIME_PART.match(value.strip(), m.end())
             if t and (int(t.group(1)) > 23 or int(t.group(2)) > 59):
                 return None  # `2026-01-01T25:00`: no such time, so no such moment
             try:
@@ -904,7 +854,7 @@ def _kind_of(fields: dict) -> str:
     return PLAIN
 
 
-def _check_fields(kind: str, fields: dict, warnings: list, lines: dict | None = None) -> None:
+def _check_fields(kind: str, fields: dict, warnings: list[tuple[int, str]], lines: dict | None = None) -> None:
     lines = lines or {}
     bad = fields.pop("_bad", ())
     status = fields.get("status")
@@ -919,43 +869,3 @@ def _check_fields(kind: str, fields: dict, warnings: list, lines: dict | None = 
                                                      f"(one of {', '.join(INTERVIEW_STATUSES)})"))
         if not fields.get("date") and "date" not in bad:
             warnings.append((lines.get("date", 2), "date: an interview needs a date (YYYY-MM-DD)"))
-
-
-_BULLET = re.compile(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?")
-
-
-def _discussed(body: str) -> list[str]:
-    """Up to three points from the interview note's `## Notes` section, each a whole bullet
-    or paragraph: the continuation lines of a wrapped one are joined with a space."""
-    m = _NOTES_HEADING.search(body)
-    if not m:
-        return []
-    points: list[str] = []
-    current: list[str] | None = None
-
-    def close() -> None:
-        if current:
-            text = " ".join(current)
-            text = re.sub(r"\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", text).strip()
-            if text and text not in points:
-                points.append(text)
-
-    for line in body[m.end():].splitlines():
-        s = line.strip()
-        if s.startswith("#") or s.startswith("<!-- vaultkit:") or s.startswith("```") or s.startswith("~~~"):
-            break
-        if not s:
-            close()
-            current = None
-        elif _BULLET.match(s):
-            close()
-            current = [_BULLET.sub("", s)]
-        elif current is None:
-            current = [s]
-        else:
-            current.append(s)
-        if len(points) >= 3:
-            break
-    if len(points) < 3:
-        close()
-    return points[:3]
