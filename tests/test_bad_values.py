@@ -105,16 +105,20 @@ def test_a_done_interview_in_the_future_is_reported(cli, make_vault):
 def test_front_matter_that_is_a_single_value_is_reported(cli, make_vault):
     vault = make_vault({"People/Ann.md": ANN, "Notes/N.md": "---\ntype contact\n---\nAbout [[Ann]]\n"})
     out = _doctor(cli, vault)
-    assert "Notes/N.md:2: property: the front-matter is a single value (type contact)" in out
+    assert "Notes/N.md:2: frontmatter: the front-matter is a single value (type contact)" in out
 
 
-def test_cr_only_line_endings_are_read_as_lines(cli, make_vault):
+def test_cr_only_line_endings_are_read_as_lines_and_kept(cli, make_vault):
     bo = "---\rtype: contact\rreferred_by: \"[[Ann]]\"\r---\rNotes\r"
     vault = make_vault({"People/Ann.md": ANN, "People/Bo.md": bo.encode()})
-    _sync(cli, vault, code=1)
-    # Bo is a contact referred by Ann; his note is left as it was.
+    _sync(cli, vault)
+    # Bo is a contact referred by Ann, and his block is written with his line endings.
     assert "**Referred you to**\n- [[Bo]]" in block_inner((vault / "People/Ann.md").read_text(), "connections")
-    assert (vault / "People/Bo.md").read_bytes() == bo.encode()
+    data = (vault / "People/Bo.md").read_bytes()
+    assert data.startswith(bo.encode()) and b"\n" not in data
+    assert "**Referred by**\r- [[Ann]]\r" in data.decode()
+    _sync(cli, vault)
+    assert (vault / "People/Bo.md").read_bytes() == data  # and nothing more to do
     out = _doctor(cli, vault)
     assert "People/Bo.md:1: line-endings: the note's lines end in CR only" in out
 

@@ -229,7 +229,7 @@ def test_item16_leading_horizontal_rule_keeps_its_text(cli, make_vault):
         assert "[[Rule]]" in inner, who
     # Obsidian reads those lines as front-matter: doctor says so, once, at its line.
     doctor = cli("doctor", "--vault", vault, "--today", TODAY)
-    assert doctor.output.count("Rule.md") == 1 and "Rule.md:2: property: the front-matter is a single value" in doctor.output
+    assert doctor.output.count("Rule.md") == 1 and "Rule.md:2: frontmatter: the front-matter is a single value" in doctor.output
 
 
 # --- 17 ----------------------------------------------------------------------------------

@@ -108,8 +108,8 @@ def _doctor(session: Session) -> list[dict]:
     for rec in session.records.values():
         for p in rec.problems:
             out.append(_finding(p.path, p.kind, p.message, p.line))
-        for line, w in rec.fields.get("_warnings", ()):
-            out.append(_finding(rec.path, "property", w, line))
+        for line, w, *kind in rec.fields.get("_warnings", ()):
+            out.append(_finding(rec.path, kind[0] if kind else "property", w, line))
     today = session.today.isoformat()
     for i in ix.paths_of_kind(INTERVIEW):
         fields = ix.records[i].fields

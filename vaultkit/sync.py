@@ -394,11 +394,14 @@ class Session:
                 return None
             bom = old_bytes.startswith(b"\xef\xbb\xbf")
             text = old_bytes.decode("utf-8-sig")
+        cr_only = "\n" not in text and "\r" in text  # old Mac line endings: kept as they are
         try:
-            new_text = set_block(text, name, inner)
+            new_text = set_block(text.replace("\r", "\n") if cr_only else text, name, inner)
         except MarkerError as exc:
             problems.append(Problem(rec.path, exc.message, "markers", exc.line))
             return None
+        if cr_only:
+            new_text = new_text.replace("\n", "\r")
         data = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
         if old_bytes is not None and data == old_bytes:
             return None

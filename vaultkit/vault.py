@@ -503,11 +503,12 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     rec.bom = bom
     nl = text.find("\n")
     rec.crlf = nl > 0 and text[nl - 1] == "\r"
-    warnings: list[tuple[int, str]] = []
-    cr_only = nl < 0 and "\r" in text
-    if cr_only:
-        # Old Mac line endings: read as lines; the note is not written (see below).
+    warnings: list[tuple] = []  # (line, message[, kind])
+    if nl < 0 and "\r" in text:
+        # Old Mac line endings: read as lines (the writer keeps them; doctor mentions them).
         text = text.replace("\r", "\n")
+        warnings.append((1, "the note's lines end in CR only (old Mac line endings) — vaultkit reads and "
+                            "keeps them, but other tools may not: save it with LF line endings", "line-endings"))
 
     meta, body, body_line, problem = split_frontmatter(path, text)
     if problem is not None:
@@ -516,7 +517,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     if scalar is not None:
         warnings.append((2, f"the front-matter is a single value ({scalar}), not properties — it is read "
                             "as text; write `key: value` lines, or begin the note with something other "
-                            "than `---`"))
+                            "than `---`", "frontmatter"))
 
     fields, links = _read_properties(path, meta, text, warnings)
     key_lines = fields.pop("_lines", {})
@@ -535,11 +536,6 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
             fields["discussed"] = discussed
     _check_fields(rec.kind, fields, warnings, key_lines)
     rec.fields = fields
-    if cr_only:
-        rec.marker_error = "CR-only line endings"
-        rec.problems = (Problem(path, "the note's lines end in CR only (old Mac line endings) — it is read "
-                                      "but left untouched; save it with LF or CRLF line endings",
-                                "line-endings", 1),)
 
     if "<" in text and "<!-- vaultkit:" in text:
         # One scan for both `check_markers` and `block_spans` of write.py.
