@@ -66,36 +66,12 @@ class _Scan:
     open_fence: int | None = None
 
 
-# The lines that open and close front-matter: `---` first, then `---` or `...`, each with
-# nothing but blanks after it (the note parser reads front-matter the same way).
-_FRONTMATTER_CLOSE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
-
-
-def body_start(text: str) -> int:
-    """Where the note's body starts: just after its front-matter, else 0.
-
-    Front-matter is text, not structure: a marker or a fence-like line inside a YAML value
-    is neither a block nor a fence, so every scan of markers and fences starts here.
-    """
-    if not text.startswith("---"):
-        return 0
-    first_end = text.find("\n")
-    if first_end < 0 or text[3:first_end].strip():
-        return 0
-    close = _FRONTMATTER_CLOSE.search(text, first_end)
-    if close is None:
-        return 0
-    end = text.find("\n", close.start() + 1)
-    return len(text) if end < 0 else end + 1
-
-
 def scan_markers(text: str, fences: bool = False) -> _Scan:
-    """Every marker of every name in the note's body, outside fenced code. `fences=True`
-    also reports a code fence left open at the end (needed only before appending a block)."""
+    """Every marker of every name, outside fenced code. `fences=True` also reports a
+    code fence left open at the end (needed only before appending a block)."""
     result = _Scan()
     if not fences and "vaultkit:" not in text:
         return result
-    body = body_start(text)
 
     def fail(message: str, line: int) -> None:
         if result.problem is None:
@@ -106,7 +82,7 @@ def scan_markers(text: str, fences: bool = False) -> _Scan:
     last_begin: tuple[str, int] | None = None  # the previous marker, if it was a begin
     first_line: dict[str, int] = {}
     lineno, counted = 1, 0
-    for start in _candidate_lines(text, body):
+    for start in _candidate_lines(text):
         lineno += text.count("\n", counted, start)
         counted = start
         nl = text.find("\n", start)
@@ -164,13 +140,12 @@ def scan_markers(text: str, fences: bool = False) -> _Scan:
     return result
 
 
-def _candidate_lines(text: str, body: int = 0) -> list[int]:
-    """Start offsets of the lines from `body` on that can be a marker or a fence, in order:
-    only these change the scan's state, and finding them with str.find keeps long notes
-    cheap."""
+def _candidate_lines(text: str) -> list[int]:
+    """Start offsets of the lines that can be a marker or a fence, in order: only these
+    change the scan's state, and finding them with str.find keeps long notes cheap."""
     starts = set()
     for needle in ("vaultkit:", "```", "~~~"):
-        i = text.find(needle, body)
+        i = text.find(needle)
         while i >= 0:
             starts.add(text.rfind("\n", 0, i) + 1)
             nl = text.find("\n", i)
