@@ -52,6 +52,10 @@ def test_a_typo_rewrites_no_other_note_and_neither_does_its_fix(cli, make_vault)
     assert snapshot(vault) == {**after, "People/Ann Lee.md": BROKEN.encode()}
     doctor = cli("doctor", "--vault", vault, "--today", TODAY)
     assert "People/Ann Lee.md:4:" in doctor.output and "using its last good version" in doctor.output
+    # --rebuild reads every note again, and still keeps her last good record.
+    rebuilt = cli("sync", "--vault", vault, "--today", TODAY, "--rebuild")
+    assert rebuilt.exit_code == 1 and "using its last good version" in rebuilt.output
+    assert snapshot(vault) == {**after, "People/Ann Lee.md": BROKEN.encode()}
     # Fixed: her own block is as before, nothing else is touched.
     _write(ann, good)
     assert cli("sync", "--vault", vault, "--today", TODAY).exit_code == 0
