@@ -61,6 +61,17 @@ def test_impossible_time_is_reported_and_not_shown(cli, make_vault, written):
     assert "Interviews/Soon.md:5: property: time: not a time of day: 25:99" in out
 
 
+@pytest.mark.parametrize("written, shown", [("9:05", "09:05"), ("\"14:30\"", "14:30"), ("2:30 pm", "2:30 pm")])
+def test_a_time_of_day_is_not_reported(cli, make_vault, written, shown):
+    vault = make_vault({
+        "People/Ann.md": ANN,
+        "Interviews/Soon.md": f"---\ntype: interview\ncontact: \"[[Ann]]\"\ndate: 2026-11-30\ntime: {written}\n---\n",
+    })
+    _sync(cli, vault)
+    assert shown in (vault / "Interviews/Agendas/2026-11-30 Ann - agenda.md").read_text()
+    assert cli("doctor", "--vault", vault, "--today", TODAY).exit_code == 0
+
+
 def test_repeated_key_is_reported_at_its_line(cli, make_vault):
     vault = make_vault({
         "People/Ann.md": "---\ntype: contact\nstatus: met\nrole: Lead\nstatus: contacted\n---\n",
