@@ -87,7 +87,7 @@ def test_quiet_contacts_restart_too_without_cadence(cli, make_vault):
     assert "- [[Ann]]" not in text.split("**Quiet contacts**")[1]
     (vault / "Meetings/Lunch.md").unlink()
     text = follow_ups(cli, vault)
-    assert "- [[Ann]] — last interaction 2026-09-01 (88 days)" in text.split("**Quiet contacts**")[1]
+    assert "- [[Ann]] — last interaction 2026-09-01 (88 days ago)" in text.split("**Quiet contacts**")[1]
 
 
 def test_bad_cadence_tables_are_configuration_errors(cli, make_vault):

@@ -182,7 +182,7 @@ def test_daily_note_sections(cli, make_vault):
     assert "contact [[Bo]] (referred by [[Ann]])" in inner
     assert "[[Cy]] — follow-up due 2026-11-28" in inner
     quiet = inner.split("**Quiet contacts**")[1]
-    assert "[[Ann]] — last interaction 2026-10-01 (58 days)" in quiet and "[[Dee]]" not in quiet
+    assert "[[Ann]] — last interaction 2026-10-01 (58 days ago)" in quiet and "[[Dee]]" not in quiet
 
 
 def test_the_day_after_gets_a_new_note_and_yesterdays_is_never_touched(cli, make_vault):

@@ -72,7 +72,7 @@ def test_referral_thank_you_opens_as_an_email(cli, make_vault):
     assert to == "ann+jobs@acme.example"
     assert fields["subject"] == [subject] == ["Thank you for introducing me to Bo Chen"]
     assert fields["body"] == [letter.replace("\n", "\r\n")]
-    assert letter.startswith("Dear Ann Lee,\n\n") and letter.endswith("[Your name]")
+    assert letter.startswith("Dear Ann,\n\n") and letter.endswith("[Your name]")
 
 
 def test_without_an_email_the_draft_says_which_property_to_add(cli, make_vault):
@@ -82,7 +82,7 @@ def test_without_an_email_the_draft_says_which_property_to_add(cli, make_vault):
     assert "mailto:" not in text and "- **To:**" not in text
     assert "- **Send:** no email address for Cy Diaz yet — add `email:` to their contact note" in text
     assert 'vaultkit sync --regenerate "thank-you:' in text
-    assert "\n\nDear Cy Diaz,\n" in text
+    assert "\n\nDear Cy,\n" in text
 
 
 def test_an_imported_email_reaches_the_thank_you(cli, make_vault, tmp_path):

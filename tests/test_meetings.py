@@ -67,7 +67,7 @@ def test_a_done_meeting_with_two_people_thanks_each_in_his_or_her_own_draft(cli,
     bo = front_matter(vault / "Thank-yous/2026-11-20 Bo Chen - thank-you.md")
     assert (ann["to"], ann["vaultkit_key"]) == ("[[Ann Lee]]", "thank-you:2026-11-20:Ann Lee")
     assert (bo["to"], bo["vaultkit_key"]) == ("[[Bo Chen]]", "thank-you:2026-11-20:Bo Chen")
-    assert "Dear Bo Chen," in (vault / "Thank-yous/2026-11-20 Bo Chen - thank-you.md").read_text("utf-8")
+    assert "Dear Bo," in (vault / "Thank-yous/2026-11-20 Bo Chen - thank-you.md").read_text("utf-8")
 
     # Each block shows the meeting and links the person's own draft, never the other's.
     for me, other in (("Ann Lee", "Bo Chen"), ("Bo Chen", "Ann Lee")):
@@ -275,7 +275,7 @@ def test_a_prospect_met_forty_days_ago_is_a_quiet_contact(cli, make_vault):
     assert [(q["contact"]["name"], q["last_interaction"], q["days"]) for q in quiet] == \
         [("Ann Lee", "2026-10-19", 40)]
     daily = block(vault, f"Follow-ups/{TODAY}.md", "follow-ups")
-    assert "[[Ann Lee]] — last interaction 2026-10-19 (40 days)" in daily
+    assert "[[Ann Lee]] — last interaction 2026-10-19 (40 days ago)" in daily
     company = block(vault, "Companies/Acme.md")
     assert "[[Ann Lee]] · met" in company
     assert "[[Bo Chen]] · prospect" in company  # planned: not raised

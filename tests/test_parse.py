@@ -59,7 +59,7 @@ def test_item12_yaml11_oddities_read_defensively():
     assert rec.ok
     assert rec.fields["time"] == "12:30"  # YAML 1.1 reads it as 750
     assert rec.fields["status"] == "false"  # a bool, kept as text, reported by doctor
-    assert any("unknown interview status" in w for w in rec.fields["_warnings"])
+    assert any("unknown interview status" in w for _, w in rec.fields["_warnings"])
     assert as_time(750) == "12:30" and as_time("09:05") == "09:05" and as_time(None) is None
 
 
@@ -69,7 +69,7 @@ def test_item13_dates_datetimes_and_strings():
     assert rec.fields["next_follow_up"] == "2026-12-01"
     rec = parse("---\ntype: contact\nnext_follow_up: soon\n---\n")
     assert rec.fields["next_follow_up"] is None
-    assert any("not a date" in w for w in rec.fields["_warnings"])
+    assert any("not a date" in w for _, w in rec.fields["_warnings"])
 
 
 @pytest.mark.parametrize("fm", ["- a\n- b\n"])
@@ -168,7 +168,7 @@ def test_kind_from_every_common_spelling(front, kind):
 
 def test_kind_like_values_are_warned_about_and_others_are_not():
     warned = parse("---\ntype: persons\n---\n").fields.get("_warnings", [])
-    assert any(w.startswith("type: persons is not a kind vaultkit knows") for w in warned)
+    assert any(w[1].startswith("type: persons is not a kind vaultkit knows") and w[0] == 2 for w in warned)
     assert parse("---\ncategories: [[Contcats]]\n---\n").fields.get("_warnings")
     for quiet in ("type: book", "type: personal", 'categories: ["[[Books]]"]', "type: [[Authors]]"):
         assert not parse(f"---\n{quiet}\n---\n").fields.get("_warnings"), quiet
@@ -185,7 +185,7 @@ def test_kind_folders_apply_only_without_a_kind_of_its_own():
     generated = b"---\ngenerated_by: vaultkit\nvaultkit_key: x\n---\n"
     assert parse_note("Calls/Agenda.md", generated, kind_folders=folders).kind == PLAIN
     # A folder-given interview is checked like any other.
-    assert "date: an interview needs a date (YYYY-MM-DD)" in \
+    assert (2, "date: an interview needs a date (YYYY-MM-DD)") in \
         parse_note("Calls/x.md", b"Hi\n", kind_folders=folders).fields["_warnings"]
 
 

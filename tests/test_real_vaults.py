@@ -96,7 +96,7 @@ def test_every_spelling_of_a_kind_is_recognised(cli, kepano):
 
 def test_doctor_names_a_kind_it_does_not_know(cli, kepano):
     out = cli("doctor", "--vault", kepano, "--today", TODAY).output
-    assert "References/Pat Persons.md: property: type: persons is not a kind vaultkit knows" in out
+    assert "References/Pat Persons.md:2: property: type: persons is not a kind vaultkit knows" in out
     # kepano's own `type: [[Authors]]` beside a category is not a kind word: no finding.
     assert "Steph Ango.md: property" not in out
 
@@ -222,7 +222,7 @@ def test_doctor_reports_what_concerns_vaultkit(cli, kepano):
     assert "Daily/2026-12-01.md:3: unresolved-link: [[Emergence]]" in every
     assert "References/Steph Ango.md:4: unresolved-link: [[Authors]] (property `type`)" in every
     only = cli("doctor", "--vault", kepano, "--today", TODAY, "--only", "property").output.splitlines()
-    assert only[:-1] == ["References/Pat Persons.md: property: type: persons is not a kind vaultkit knows "
+    assert only[:-1] == ["References/Pat Persons.md:2: property: type: persons is not a kind vaultkit knows "
                          "(contact, person, people; interview, meeting; company, organization, organisation, org)"]
     assert only[-1] == "doctor: 1 finding — 1 property"
     data = json.loads(cli("doctor", "--vault", kepano, "--today", TODAY, "--json").output)

@@ -9,12 +9,41 @@ from __future__ import annotations
 import datetime as dt
 
 from .facts import Facts
+from .index import is_phantom
 from .outcome import plural
 from .model import CONTACT, INTERVIEW
 
 _NONE = "_none_"
 
 
+
+
+def days_ago(n: int) -> str:
+    """A day count in words: "today", "yesterday", "2 days ago", "tomorrow", "in 2 days"."""
+    if n == 0:
+        return "today"
+    if n == 1:
+        return "yesterday"
+    if n == -1:
+        return "tomorrow"
+    return f"{n} days ago" if n > 0 else f"in {-n} days"
+
+
+def _shell_quoted(text: str) -> str:
+    """`text` in double quotes for a POSIX shell (`"`, `\\`, `$` and backquotes escaped)."""
+    for c in ("\\", '"', "$", "`"):
+        text = text.replace(c, "\\" + c)
+    return f'"{text}"'
+
+
+def create_command(f: Facts, person: str) -> str:
+    """The command that makes the note of a person named in a referral who has none yet."""
+    ix = f.ix
+    cmd = f"vaultkit new contact {_shell_quoted(ix.name(person))}"
+    referrers = [r for r in ix.referrers_of(person) if not is_phantom(r)]
+    if referrers:
+        cmd += f" --referred-by {_shell_quoted(ix.name(referrers[0]))}"
+    return f"`{cmd}`" if "`" not in cmd else f"`` {cmd} ``"
 
 
 def _lines(title: str, items: list[str]) -> list[str]:
@@ -73,7 +102,9 @@ def _backlink_lines(f: Facts, path: str, shown: set[str]) -> tuple[list[str], li
         else:
             props.setdefault(r.source, set()).add(r.prop)
     key = ix._name_sort
-    body_items = [ix.link(s, holder) for s in sorted(body, key=key)]
+    # A note that names this one in a property and links it in its text is listed once,
+    # under the properties (which say more: the property names).
+    body_items = [ix.link(s, holder) for s in sorted(body, key=key) if s not in props]
     prop_items = [f"{ix.link(s, holder)} ({', '.join(f'`{p}`' for p in sorted(props[s]))})" for s in sorted(props, key=key)]
     return body_items, prop_items
 
@@ -147,7 +178,7 @@ def interview_block(f: Facts, path: str) -> str:
         if referrers:
             who = ", ".join(ix.link(r, holder) for r in referrers)
             lines.append(f"**{ix.name(c)} was referred by:** {who}")
-    referred = ix._out_prop(path, "referrals", CONTACT)
+    referred = ix._out_prop(path, "referrals", CONTACT) + ix._nobody(path, "referrals")
     if referred:
         lines.append("**Referrals from this interview:** " + ", ".join(ix.link(r, holder) for r in sorted(referred, key=ix._name_sort)))
     return _finish(lines, "")
@@ -229,9 +260,16 @@ def referral_index_block(f: Facts, holder: str | None = None) -> str:
     if pending:
         for e in pending:
             by = ", ".join(ix.link(r, holder) for r in ix.referrers_of(e.referred))
-            lines.append(f"- {ix.link(e.referred, holder)} — referred by {by}")
+            new = f" · no note yet: {create_command(f, e.referred)}" if is_phantom(e.referred) else ""
+            lines.append(f"- {ix.link(e.referred, holder)} — referred by {by}{new}")
     else:
         lines.append(_NONE)
+    nobody = sorted((p for p in children if is_phantom(p)), key=key)
+    if nobody:  # referrers named by a `referred_by` that no note answers to
+        lines += ["", "## Referrers without a note", ""]
+        for p in nobody:
+            whom = ", ".join(ix.link(k, holder) for k in children[p])
+            lines.append(f"- {ix.link(p, holder)} — referred you to {whom} · {create_command(f, p)}")
 
     lines += ["", "## Graph", "", "```mermaid", "flowchart LR"]
     ids = {p: f"p{n}" for n, p in enumerate(sorted(people, key=key))}
@@ -251,8 +289,7 @@ def _cadence_lines(f: Facts, holder: str) -> list[str]:
     for title, items in (("Keep in touch: overdue", overdue), ("Keep in touch: due soon", soon)):
         lines.append(f"**{title}**")
         for d in items:
-            since = (f"last touch {d.last_touch} ({plural(d.days, 'day')} ago)" if d.last_touch
-                     else "no touch recorded")
+            since = f"last touch {d.last_touch} ({days_ago(d.days)})" if d.last_touch else "no touch recorded"
             lines.append(f"- [ ] {f.ix.link(d.contact, holder)} ({d.tier}: every {d.ideal}–{d.max} days) — {since}")
         if not items:
             lines.append(f"- {_NONE}")
@@ -284,15 +321,17 @@ def follow_ups_block(f: Facts, holder: str = "") -> str:
     items = []
     for o in f.owed():
         what = f"interview {o.since}" if o.interview else f"referral of {ix.link(o.referral.referred, holder)}"
-        days = f" — {f.days_between(o.since)} days ago" if o.since else ""
+        days = f" — {days_ago(f.days_between(o.since))}" if o.since else ""
         draft = f" · draft {ix.link(o.draft, holder)}" if o.draft else ""
-        items.append(f"[ ] thank {ix.link(o.to, holder)} for the {what}{days}{draft}")
+        new = f" · no note yet: {create_command(f, o.to)}" if is_phantom(o.to) else ""
+        items.append(f"[ ] thank {ix.link(o.to, holder)} for the {what}{days}{draft}{new}")
     lines += ["**Thank-yous owed**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
     items = []
     for e in f.uncontacted_referrals():
         by = ", ".join(ix.link(r, holder) for r in ix.referrers_of(e.referred))
-        items.append(f"[ ] contact {ix.link(e.referred, holder)} (referred by {by})")
+        new = f" · no note yet: {create_command(f, e.referred)}" if is_phantom(e.referred) else ""
+        items.append(f"[ ] contact {ix.link(e.referred, holder)} (referred by {by}){new}")
     lines += ["**Referrals not yet contacted**"] + ([f"- {x}" for x in items] or [f"- {_NONE}"]) + [""]
 
     items = [f"[ ] {ix.link(c, holder)} — follow-up due {due}" for c, due in f.follow_ups_due()]
@@ -306,9 +345,9 @@ def follow_ups_block(f: Facts, holder: str = "") -> str:
         if not last:
             since = "no interaction recorded"
         elif last == f.last_interaction(c):
-            since = f"last interaction {last} ({f.days_between(last)} days)"
+            since = f"last interaction {last} ({days_ago(f.days_between(last))})"
         else:
-            since = f"last linked in a note dated {last} ({f.days_between(last)} days)"
+            since = f"last linked in a note dated {last} ({days_ago(f.days_between(last))})"
         items.append(f"{ix.link(c, holder)} — {since}")
     lines += [f"**Quiet contacts** (more than {cfg.quiet_days} days)"]
     lines += [f"- {x}" for x in items] or [f"- {_NONE}"]

@@ -18,7 +18,7 @@ from .model import Link, NoteRecord
 
 log = logging.getLogger(__name__)
 
-FORMAT = "6"  # 6: links keep the property name as written (`org`, `people`); `relationship`
+FORMAT = "7"  # 7: links keep the property name as written; `relationship`; bad values as warnings
 CACHE_NAME = "cache.sqlite"
 
 # Records are stored as marshal data: a record holds only str, int, bool, None, lists, tuples
@@ -224,6 +224,18 @@ class Cache:
                     except Exception as exc:  # noqa: BLE001 - a damaged entry is just not used
                         log.debug("cache entry for %s unusable (%s)", path, exc)
         return out
+
+    def last_record(self, path: str) -> NoteRecord | None:
+        """The record stored for `path`, whatever the note's stat now (its last good state
+        when the note has since stopped parsing)."""
+        if not self._usable_notes:
+            return None
+        for size, mtime_ns, data in self._query("SELECT size, mtime_ns, data FROM notes WHERE path=?", (path,)):
+            try:
+                return record_from_blob(path, size, mtime_ns, data)
+            except Exception as exc:  # noqa: BLE001 - a damaged entry is just not used
+                log.debug("cache entry for %s unusable (%s)", path, exc)
+        return None
 
     def save_records(self, records: list[NoteRecord], removed: list[str],
                      blobs: dict[str, bytes] | None = None) -> None:

@@ -203,7 +203,8 @@ class Facts:
         return found
 
     def _find_last_interaction(self, contact: str) -> str | None:
-        f = self.ix.records[contact].fields
+        rec = self.ix.records.get(contact)  # (none for a person named in a referral without a note)
+        f = rec.fields if rec is not None else {}
         dates = [f.get("last_contacted")] if f.get("last_contacted") else []
         dates += [self.date_of(i) for i in self.ix.interviews_of(contact)
                   if self.status_of(i) == "done" and self.date_of(i) and self.date_of(i) <= self.today_iso]
@@ -211,7 +212,8 @@ class Facts:
         return max(dates) if dates else None
 
     def stored_status(self, contact: str) -> str:
-        status = self.ix.records[contact].fields.get("status")
+        rec = self.ix.records.get(contact)  # (none for a person named in a referral without a note)
+        status = rec.fields.get("status") if rec is not None else None
         return status if isinstance(status, str) and status else "prospect"
 
     def contact_status(self, contact: str) -> str:
@@ -237,7 +239,8 @@ class Facts:
     def _dated_interaction(self, contact: str) -> bool:
         """`last_contacted` or a thank-you sent with a date, on or before today (a planned
         interview, or a note linking the contact, is no interaction)."""
-        last = self.ix.records[contact].fields.get("last_contacted")
+        rec = self.ix.records.get(contact)  # (none for a person named in a referral without a note)
+        last = rec.fields.get("last_contacted") if rec is not None else None
         if last and last <= self.today_iso:
             return True
         return any(d <= self.today_iso for d in self.sent_dates_to(contact))

@@ -38,15 +38,28 @@ class Generated:
     problems: list[Problem] = field(default_factory=list)
 
 
+def first_name(name: str, given: object = None) -> str:
+    """What a letter's greeting calls a person: `first_name` when set, else the first word
+    of the name ("Marcus Oyelaran" -> "Marcus")."""
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    words = name.split()
+    return words[0] if words else name
+
+
 def _person(f: Facts, path: str | None, fallback: str | None = None) -> dict:
     ix = f.ix
+    if path is not None and path not in ix.records:  # a person without a note yet
+        path, fallback = None, ix.name(path)
     if path is None:
-        return {"name": fallback or "", "target": safe_filename(fallback or "unnamed"), "company": None,
-                "role": None, "field": None, "email": None, "linkedin": None}
+        name = fallback or ""
+        return {"name": name, "first_name": first_name(name), "target": safe_filename(fallback or "unnamed"),
+                "company": None, "role": None, "field": None, "email": None, "linkedin": None}
     fields = ix.records[path].fields
-    return {"name": ix.name(path), "target": ix.target(path), "company": ix.company_name(path),
-            "role": fields.get("role"), "field": fields.get("field"), "email": fields.get("email"),
-            "linkedin": fields.get("linkedin")}
+    name = ix.name(path)
+    return {"name": name, "first_name": first_name(name, fields.get("first_name")), "target": ix.target(path),
+            "company": ix.company_name(path), "role": fields.get("role"), "field": fields.get("field"),
+            "email": fields.get("email"), "linkedin": fields.get("linkedin")}
 
 
 def _interview(f: Facts, i: str) -> dict:
@@ -82,9 +95,10 @@ def _earlier(f: Facts, interview: str, contacts: list[str]) -> list[dict]:
     found: set[str] = set()
     for contact in contacts:
         found.update(ix.interviews_of(contact))
-    company_path, _ = ix.interview_company(interview)
+    company_path, company = ix.interview_company(interview)
     if company_path:
         found |= set(ix.interviews_at(company_path))
+    found |= set(ix.interviews_at_name(company))  # plain-text companies too
     out = []
     for i in sorted(found, key=ix._interview_sort):
         if i == interview or (f.date_of(i) or "") >= date:
@@ -319,7 +333,8 @@ def _plan_thank_you(p: _Planner, i: str, contact: str | None, key: str) -> None:
     fields = ix.records[i].fields
     name = ix.name(contact) if contact else f.contact_name_of(i) or ""
     referrals = [{"name": ix.name(r), "target": ix.target(r)}
-                 for r in sorted(ix._out_prop(i, "referrals", CONTACT), key=ix._name_sort)]
+                 for r in sorted(ix._out_prop(i, "referrals", CONTACT) + ix._nobody(i, "referrals"),
+                                 key=ix._name_sort)]
     iv = _interview(f, i)
     ctx = {"interview": {k: iv[k] for k in ("target", "date", "company", "medium")},
            "contact": _person(f, contact, name), "referrals": referrals,

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import bisect
 import logging
+import unicodedata
 from typing import Iterable
 
 from .links import Resolver, _add, _discard, _key, _paths, nameable, note_link, styled_link, wikilink
 from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
+
+
+# A person named in a referral who has no note yet (`referrals: ["[[Cara Diaz]]"]`, or a
+# `referred_by` naming nobody) is a node of the referral graph all the same: its "path" is
+# this prefix and the name as written. It is never in `records`; blocks show it as a name.
+PHANTOM = "\x00"
+
+
+def is_phantom(path: str) -> bool:
+    return path.startswith(PHANTOM)
 
 
 def _link_keys(link: Link) -> tuple[str, str | None]:
@@ -427,7 +438,11 @@ class Index:
 
     def name(self, path: str) -> str:
         rec = self.records.get(path)
-        return rec.name if rec else path.rsplit("/", 1)[-1].removesuffix(".md")
+        if rec is not None:
+            return rec.name
+        if path.startswith(PHANTOM):
+            return path[1:]
+        return path.rsplit("/", 1)[-1].removesuffix(".md")
 
     # None: wikilinks; else the Markdown link format (shortest, relative, absolute)
     markdown_links: str | None = None
@@ -435,7 +450,10 @@ class Index:
     def link(self, path: str, source: str | None = None) -> str:
         """A link to the note that resolves back to it, showing its display name: a
         wikilink, or for a file name no wikilink can spell (`C#D.md`) a Markdown link
-        relative to `source`, the note that holds the link."""
+        relative to `source`, the note that holds the link (a person without a note: the
+        name alone)."""
+        if path.startswith(PHANTOM):
+            return path[1:]
         if self.markdown_links is not None:  # Obsidian set to Markdown links: always those
             return styled_link(path, self.resolver.link_target_for(path), self.name(path), source,
                                self.markdown_links)
@@ -451,6 +469,8 @@ class Index:
         return found
 
     def target(self, path: str) -> str:
+        if path.startswith(PHANTOM):
+            return path[1:]  # (a link to the note that `vaultkit new contact` would make)
         return self.resolver.link_target_for(path)
 
     def paths_of_kind(self, kind: str) -> list[str]:
@@ -545,6 +565,15 @@ class Index:
                 return None, name
         return None, None
 
+    def interviews_at_name(self, company: str | None) -> list[str]:
+        """Interviews whose company (their own, else their contact's; a note or plain text)
+        is this one by name, compared as `company_key` does: plain-text companies connect."""
+        key = company_key(company)
+        if not key:
+            return []
+        found = [i for i in self.paths_of_kind(INTERVIEW) if company_key(self.interview_company(i)[1]) == key]
+        return sorted(found, key=self._interview_sort)
+
     def contacts_at(self, company: str) -> list[str]:  # those naming it, and its own `people`
         return sorted({*self._in_prop(company, "company", CONTACT), *self._out_prop(company, "contact", CONTACT)})
 
@@ -577,13 +606,23 @@ class Index:
         if rec is None or not rec.ok:
             return ()
         if rec.kind == CONTACT:
-            return tuple((referrer, path, None) for referrer in self._out_prop(path, "referred_by", CONTACT)
-                         if referrer != path)
+            referrers = self._out_prop(path, "referred_by", CONTACT) + self._nobody(path, "referred_by")
+            return tuple((referrer, path, None) for referrer in referrers if referrer != path)
         if rec.kind == INTERVIEW:
-            referred = self._out_prop(path, "referrals", CONTACT)
+            referred = self._out_prop(path, "referrals", CONTACT) + self._nobody(path, "referrals")
             if referred:
                 return tuple((a, b, path) for a in self.contacts_of(path) for b in referred if b != a)
         return ()
+
+    def _nobody(self, path: str, prop: str) -> list[str]:
+        """The people a property names who have no note (its unresolved links), as phantoms."""
+        found: list[str] = []
+        for link in self.unresolved.get(path, ()):
+            if link.prop == prop:
+                name = " ".join(link.target.rsplit("/", 1)[-1].split())
+                if name and PHANTOM + name not in found:
+                    found.append(PHANTOM + name)
+        return found
 
     def _set_edge_parts(self, paths: Iterable[str]) -> set[str]:
         """Redo what these notes record, then the pairs it touches (all the old parts go
@@ -674,6 +713,15 @@ class Index:
 
 # The properties naming an interview's participants (`people`: Obsidian's convention).
 _PARTICIPANT_PROPS = PROPERTY_NAMES["contact"]
+
+
+def company_key(name: str | None) -> str:
+    """A company name as compared across notes: Unicode-normalised (NFKC), case-folded,
+    runs of white space as one space ("ACME  Corp" and "Acme Corp" are one company)."""
+    if not name:
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
 
 # The keys of `Index._memo`, shared by every note's memo.
 _MEMO_KEYS: dict[tuple, tuple] = {}

@@ -103,21 +103,24 @@ def folder_kind(path: str, kind_folders: tuple[tuple[str, str], ...]) -> str | N
 KIND_WARNING = "is not a kind vaultkit knows"
 
 
-def kind_of(path: str, fields: dict, warnings: list[str], kind_folders: tuple[tuple[str, str], ...]) -> str:
-    """`type` first, then `categories`/`category`, then the note's folder (`[kind_folders]`)."""
+def kind_of(path: str, fields: dict, warnings: list[tuple], kind_folders: tuple[tuple[str, str], ...],
+            lines: dict | None = None) -> str:
+    """`type` first, then `categories`/`category`, then the note's folder (`[kind_folders]`).
+    A kind-like value vaultkit does not know goes to `warnings` as (line, message)."""
+    lines = lines or {}
     t = fields.get("type")
     kind = kind_of_type(t) if isinstance(t, str) else None
     if kind is None and isinstance(t, str) and kind_like(category_name(t)):
-        warnings.append(f"type: {t} {KIND_WARNING} (contact, person, people; interview, "
-                        "meeting; company, organization, organisation, org)")
+        warnings.append((lines.get("type", 2), f"type: {t} {KIND_WARNING} (contact, person, people; "
+                                               "interview, meeting; company, organization, organisation, org)"))
     cats = fields.get("categories") or ()
     if kind is None:
         kind = kind_of_categories(cats)
         if kind is None:
             for name in cats:
                 if kind_like(name):
-                    warnings.append(f"categories: [[{name}]] {KIND_WARNING} "
-                                    "(People, Meetings, Companies)")
+                    line = lines.get("categories", lines.get("category", 2))
+                    warnings.append((line, f"categories: [[{name}]] {KIND_WARNING} (People, Meetings, Companies)"))
     if kind is None and kind_folders and fields.get("generated_by") != "vaultkit":
         kind = folder_kind(path, kind_folders)
     return kind or PLAIN

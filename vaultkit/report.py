@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .blocks import plural
+from .blocks import days_ago, plural
 from .cadence import due as due_by_cadence
 from .facts import Facts
 from .kinds import KIND_WARNING
@@ -32,7 +32,7 @@ def _status(f: Facts) -> dict:
     ix = f.ix
 
     def person(path: str) -> dict:
-        return {"name": ix.name(path), "path": path}
+        return {"name": ix.name(path), "path": path if path in ix.records else None}
 
     upcoming = []
     for i in f.upcoming(f.cfg.upcoming_days):
@@ -78,7 +78,7 @@ def status_text(data: dict, color: bool = False) -> str:
         ("Thank-yous owed", data["thank_yous_owed"],
          lambda o: f"{o['to']['name']} — " + (f"interview {o['since']}" if o["for"] == "interview"
                                               else f"referral of {o['referred']['name']}")
-                   + (f", {o['days']} days ago" if o["days"] is not None else "")),
+                   + (f", {days_ago(o['days'])}" if o["days"] is not None else "")),
         ("Referrals not yet contacted", data["referrals_not_contacted"],
          lambda r: f"{r['contact']['name']} (referred by {', '.join(p['name'] for p in r['referred_by'])})"),
         ("Follow-ups due", data["follow_ups_due"], lambda d: f"{d['contact']['name']} — due {d['due']}"),
@@ -89,7 +89,7 @@ def status_text(data: dict, color: bool = False) -> str:
           for title, name in (("Keep in touch: overdue", "overdue"), ("Keep in touch: due soon", "due_soon"))
           if data["keep_in_touch"]["overdue"] or data["keep_in_touch"]["due_soon"]],
         (f"Quiet contacts (> {data['quiet_days']} days)", data["quiet"],
-         lambda q: f"{q['contact']['name']} — " + (f"last interaction {q['last_interaction']} ({q['days']} days)"
+         lambda q: f"{q['contact']['name']} — " + (f"last interaction {q['last_interaction']} ({days_ago(q['days'])})"
                                                    if q["last_interaction"] else "no interaction recorded")),
     ]
     for title, items, fmt in sections:
@@ -177,10 +177,19 @@ def _doctor(session: Session) -> list[dict]:
             continue  # a template's placeholders, an archived note: not vaultkit's concern
         for p in rec.problems:
             out.append(_finding(p.path, p.kind, p.message, p.line))
-        for w in rec.fields.get("_warnings", ()):
-            out.append(_finding(rec.path, "property", w, scope=rec.path in ours or KIND_WARNING in w))
+        for line, w, *kind in rec.fields.get("_warnings", ()):
+            # (a front-matter that is no mapping, like a read problem, concerns every note)
+            out.append(_finding(rec.path, kind[0] if kind else "property", w, line,
+                                scope=rec.path in ours or KIND_WARNING in w or kind[:1] == ["frontmatter"]))
     for p in session.folder_problems():  # a file where a configured folder should be
         out.append(_finding(p.path, p.kind, p.message, p.line, scope=True))
+    today = session.today.isoformat()
+    for i in ix.paths_of_kind(INTERVIEW):
+        fields = ix.records[i].fields
+        if fields.get("status") == "done" and (fields.get("date") or "") > today:
+            out.append(_finding(i, "property", f"status: done, but the interview is dated {fields['date']}, "
+                                               "after today — fix the date, or set `status: planned`",
+                                _property_line(session.vault, i, "status")))
     for source, links in ix.unresolved.items():
         for link in links:
             # A plain-text value is text unless a note matches it; only an interview's
@@ -230,6 +239,21 @@ def _doctor(session: Session) -> list[dict]:
                                                    "delete it (vaultkit ignores it)"))
     out.sort(key=lambda d: (d["path"], d["line"] or 0, d["kind"], d["message"]))
     return out
+
+
+def _property_line(vault: Path, path: str, key: str) -> int | None:
+    """The line of a front-matter property, read from the note (records keep no lines)."""
+    try:
+        text = (vault / path).read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = text.splitlines()
+    for n, line in enumerate(lines[1:], 2):
+        if line.rstrip() in ("---", "..."):
+            break
+        if line.split(":", 1)[0].strip().lower() == key and ":" in line:
+            return n
+    return None
 
 
 def referral_cycles(session: Session) -> list[list[str]]:

@@ -49,6 +49,12 @@ def _is_current(rec: NoteRecord, name: str, inner: str, created: dict) -> bool:
     return rec.path not in created and rec.blocks.get(name) == block_digest(inner)
 
 
+# Problems after which a note keeps its last good record; the marker that says it is kept
+# (as a broken marker does, it keeps vaultkit from writing the note).
+_KEPT_KINDS = ("frontmatter", "encoding")
+LAST_GOOD = "kept its last good version"
+
+
 class Session:
     """One vault's state across passes: configuration, cache, records and the index."""
 
@@ -124,7 +130,30 @@ class Session:
             self._folders = None
 
     def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
-        """Read and parse one note; None if it vanished or leads out of the vault."""
+        """Read and parse one note (its last good state if it stopped parsing); None if it vanished."""
+        return self.keep_last_good(self._read_raw(path, stat))
+
+    def keep_last_good(self, rec: NoteRecord | None) -> NoteRecord | None:
+        """A note whose front-matter stopped parsing keeps its last good record, so that one
+        typo rewrites no other note (and fixing it none either): the record it had (this
+        session's, else the cache's) with the note's new stat and hash, never written to,
+        reported with its problem. Without an earlier good record it stays broken."""
+        if rec is None or rec.ok or not rec.problems or rec.problems[0].kind not in _KEPT_KINDS:
+            return rec
+        prev = self.records.get(rec.path)
+        if prev is None or not prev.ok:
+            prev = self.cache.last_record(rec.path)
+        if prev is None or not prev.ok:
+            return rec
+        problem = rec.problems[0]
+        kept = Problem(problem.path, f"{problem.message} — using its last good version until it parses "
+                                     "again", problem.kind, problem.line)
+        return NoteRecord(rec.path, rec.size, rec.mtime_ns, prev.kind, prev.name, prev.aliases, prev.fields,
+                          prev.links, prev.blocks, marker_error=LAST_GOOD, ok=True, problems=(kept,),
+                          bom=rec.bom, crlf=rec.crlf, sha256=rec.sha256)
+
+    def _read_raw(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
+        """Read and parse one note as it is; None if it vanished or leads out of the vault."""
         try:
             data, size, mtime_ns = self.folders().read(path)
         except (FileNotFoundError, NotInVault):
@@ -161,7 +190,12 @@ class Session:
                 cached = self.cache.load_records({p: st for p, st in stats.items() if self._under_unreadable(p)})
             records: dict[str, NoteRecord] = {}
             todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
-            fresh, blobs = read_notes(self.read_note, todo, stats, progress)
+            fresh, blobs = read_notes(self._read_raw, todo, stats, progress)
+            for n, rec in enumerate(fresh):
+                if not rec.ok:  # (here, not in `read_notes`: its second process has no cache)
+                    kept = fresh[n] = self.keep_last_good(rec)
+                    if kept is not rec:
+                        blobs.pop(rec.path, None)
             if read_ahead:
                 fresh = sorted([*fresh, *(r for p, r in read_ahead.items() if p in stats and p not in cached)],
                                key=lambda r: r.path)
@@ -378,11 +412,14 @@ class Session:
                 return None
             bom = old_bytes.startswith(b"\xef\xbb\xbf")
             text = old_bytes.decode("utf-8-sig")
+        cr_only = "\n" not in text and "\r" in text  # old Mac line endings: kept as they are
         try:
-            new_text = set_block(text, name, inner)
+            new_text = set_block(text.replace("\r", "\n") if cr_only else text, name, inner)
         except MarkerError as exc:
             problems.append(Problem(rec.path, exc.message, "markers", exc.line))
             return None
+        if cr_only:
+            new_text = new_text.replace("\n", "\r")
         data = (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
         if old_bytes is not None and data == old_bytes:
             return None

@@ -28,6 +28,8 @@ from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, Lin
 from .files import read_settled
 from .folders import HANDLES
 from .markers import scan_markers, ticked_lines
+from .values import (TIME, TIME_PART, date_trouble, discussed_points, lenient_loader, link_shaped, raw_value,
+                     shown)
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,9 @@ def _yaml():
             loader = yaml.SafeLoader
         _SIMPLE_UNSAFE = re.compile(_SIMPLE_UNSAFE_CHARS)
         _SIMPLE = _simple_yaml_setup(yaml, loader)
-        _YAML = (yaml, YAMLHandler(), loader)
+        _YAML = (yaml, YAMLHandler(), lenient_loader(loader))
     return _YAML
+
 
 # An alias bomb loads fast but explodes when walked: cap the size and the node count.
 MAX_FRONTMATTER_BYTES = 64 * 1024
@@ -442,7 +445,6 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
 # Parsing
 
 _KEY_LINE = re.compile(r"^([^\s#:'\"\[{-][^:\n]*?)\s*:(?:\s|$)", re.M)
-_NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[ T])")
 # The line that closes front-matter: `---` or `...`, then only whitespace (str.isspace),
 # found from the newline before it (a pattern that starts with a literal is searched fast).
@@ -572,7 +574,10 @@ def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
             return None  # libyaml's limit on a simple key's length
         if key[0] in _SIMPLE[0] and _plain(key) is not key:
             return None  # `on:`, `null:`…: a key PyYAML reads as a bool or None
-        key_lines.setdefault(key.lower(), i + 2)
+        folded = key.lower()
+        if folded in key_lines:  # YAML keeps the last value of a repeated key
+            key_lines.setdefault("__repeated__", []).append((folded, key_lines[folded], i + 2))
+        key_lines[folded] = i + 2
         rest = line[m.end():].strip(" ")
         i += 1
         if rest:
@@ -623,14 +628,25 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     rec.bom = bom
     nl = text.find("\n")
     rec.crlf = nl > 0 and text[nl - 1] == "\r"
+    warnings: list[tuple] = []  # (line, message[, kind])
+    if nl < 0 and "\r" in text:
+        # Old Mac line endings: read as lines (the writer keeps them; doctor mentions them).
+        text = text.replace("\r", "\n")
+        warnings.append((1, "the note's lines end in CR only (old Mac line endings) — vaultkit reads and "
+                            "keeps them, but other tools may not: save it with LF line endings", "line-endings"))
 
     meta, body, body_line, problem = split_frontmatter(path, text)
     if problem is not None:
         return _broken(rec, problem)
+    scalar = meta.pop("__scalar__", None)
+    if scalar is not None:
+        warnings.append((2, f"the front-matter is a single value ({scalar}), not properties — it is read "
+                            "as text; write `key: value` lines, or begin the note with something other "
+                            "than `---`", "frontmatter"))
 
-    warnings: list[str] = []
     fields, links = _read_properties(path, meta, text, warnings)
-    rec.kind = kindmod.kind_of(path, fields, warnings, kind_folders)
+    key_lines = fields.pop("_lines", {})
+    rec.kind = kindmod.kind_of(path, fields, warnings, kind_folders, key_lines)
     name = fields.pop("name", None)
     if isinstance(name, str) and name.strip():
         rec.name = name.strip()
@@ -640,10 +656,10 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     rec.links = tuple(links)
 
     if rec.kind == INTERVIEW:
-        discussed = _discussed(body)
+        discussed = discussed_points(body)
         if discussed:
             fields["discussed"] = discussed
-    _check_fields(rec.kind, fields, warnings)
+    _check_fields(rec.kind, fields, warnings, key_lines)
     rec.fields = fields
 
     if "<" in text and "<!-- vaultkit:" in text:
@@ -741,8 +757,10 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
         meta["__lines__"] = _key_lines(yaml_text)
         return meta, body, body_line, None
     if isinstance(meta, (str, int, float, dt.date)):
-        # `---\nIntro\n\n---` is a horizontal rule, not front-matter: keep every line as body.
-        return {}, text, 1, None
+        # `---\nIntro\n\n---` is a horizontal rule, not front-matter: keep every line as body
+        # (the caller reports the single value: Obsidian reads the lines as front-matter).
+        shown = " ".join(str(meta).split())
+        return {"__scalar__": shown if len(shown) <= 40 else shown[:39] + "…"}, text, 1, None
     return {}, text, 1, Problem(path, f"front-matter is a {type(meta).__name__}, not a mapping of "
                                       "properties — write `key: value` lines", "frontmatter", 2)
 
@@ -764,24 +782,40 @@ def _node_count(value, budget: int) -> int:
     return count
 
 
-def _key_lines(yaml_text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
+def _key_lines(yaml_text: str) -> dict:
+    """The line of each top-level property (lower-cased), in the whole note: the last one
+    when a key is repeated (YAML keeps the last value). Repeated keys are listed under
+    `__repeated__` as (key, line) pairs."""
+    lines: dict = {}
+    repeated = []
+    line = 2
+    pos = 0
     for m in _KEY_LINE.finditer(yaml_text):
+        line += yaml_text.count("\n", pos, m.start())
+        pos = m.start()
         key = m.group(1).strip().lower()
-        lines.setdefault(key, yaml_text.count("\n", 0, m.start()) + 2)
+        if key in lines:
+            repeated.append((key, lines[key], line))
+        lines[key] = line
+    if repeated:
+        lines["__repeated__"] = repeated
     return lines
 
 
 _LINK_ALIASES = {"org": "company", "people": "contact"}
 _SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
-                  "relationship", "generated_by", "vaultkit_key", "title")
+                  "relationship", "generated_by", "vaultkit_key", "title", "first_name")
 _DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
 
 
-def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> tuple[dict, list[Link]]:
+def _read_properties(path: str, meta: dict, text: str,
+                     warnings: list[tuple[int, str]]) -> tuple[dict, list[Link]]:
     """Normalise the properties vaultkit uses; collect every link in front-matter values."""
     key_lines = meta.pop("__lines__", {})
-    fields: dict = {}
+    fields: dict = {"_lines": key_lines}
+    for key, first, line in key_lines.pop("__repeated__", ()):
+        warnings.append((line, f"{key}: repeated key (also on line {first}) — only this last value is "
+                               "used; remove the other"))
     links: list[Link] = []
     for raw_key, value in meta.items():
         if not isinstance(raw_key, str):
@@ -791,6 +825,10 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         key = sys.intern(raw_key.strip().lower())
         line = key_lines.get(key, 2)
         canon = _LINK_ALIASES.get(key, key)
+        if canon in ("company", "contact", "referred_by", "referrals") and not link_shaped(value):
+            warnings.append((line, f"{raw_key}: {shown(value)} is not a name or a link — write "
+                                   f"{raw_key}: \"[[Name]]\" (or a list of those)"))
+            value = None
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
             links.extend(linkmod.property_links(key, value, line))
         if canon == "company":
@@ -811,12 +849,21 @@ def _read_properties(path: str, meta: dict, text: str, warnings: list[str]) -> t
         elif key in _DATE_FIELDS:
             d = as_date(value)
             if d is None and value not in (None, ""):
-                warnings.append(f"{raw_key}: {value!r} is not a date (YYYY-MM-DD)")
+                warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
+                fields.setdefault("_bad", []).append(key)
             fields[key] = _interned(d)
         elif key == "time":
-            fields["time"] = _interned(as_time(value))
+            t = as_time(value)
+            if t is not None and not TIME.fullmatch(t):
+                written = raw_value(text, line) or t
+                warnings.append((line, f"{raw_key}: not a time of day: {written} — write HH:MM, 00:00 to 23:59"))
+                t = None
+            fields["time"] = _interned(t)
         elif key == "thank_you_sent" or key == "sent":
-            fields[key] = _interned(as_sent(value))
+            sent = as_sent(value)
+            if sent is None and isinstance(value, str) and _DATE_PREFIX.match(value.strip()):
+                warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
+            fields[key] = _interned(sent)
         elif key in ("goals", "tags"):
             fields[key] = [sys.intern(t) for t in _texts(value) if t]
     return fields, links
@@ -884,6 +931,9 @@ def as_date(value) -> str | None:
     if isinstance(value, str):
         m = _DATE_PREFIX.match(value.strip())
         if m:
+            t = TIME_PART.match(value.strip(), m.end())
+            if t and (int(t.group(1)) > 23 or int(t.group(2)) > 59):
+                return None  # `2026-01-01T25:00`: no such time, so no such moment
             try:
                 return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
             except ValueError:
@@ -917,35 +967,18 @@ def as_sent(value) -> str | bool | None:
     return None
 
 
-def _check_fields(kind: str, fields: dict, warnings: list[str]) -> None:
+def _check_fields(kind: str, fields: dict, warnings: list[tuple[int, str]], lines: dict | None = None) -> None:
+    lines = lines or {}
+    bad = fields.pop("_bad", ())
     status = fields.get("status")
     if status is not None:
         fields["status"] = status = status.lower()
     if kind == CONTACT and status is not None and status not in CONTACT_STATUSES:
-        warnings.append(f"status: unknown contact status {status!r} (one of {', '.join(CONTACT_STATUSES)})")
+        warnings.append((lines.get("status", 2),
+                         f"status: unknown contact status {status!r} (one of {', '.join(CONTACT_STATUSES)})"))
     if kind == INTERVIEW:
         if status is not None and status not in INTERVIEW_STATUSES:
-            warnings.append(f"status: unknown interview status {status!r} (one of {', '.join(INTERVIEW_STATUSES)})")
-        if not fields.get("date"):
-            warnings.append("date: an interview needs a date (YYYY-MM-DD)")
-
-
-def _discussed(body: str) -> list[str]:
-    """Up to three points from the interview note's `## Notes` section."""
-    m = _NOTES_HEADING.search(body)
-    if not m:
-        return []
-    points: list[str] = []
-    for line in body[m.end():].splitlines():
-        s = line.strip()
-        if s.startswith("#") or s.startswith("<!-- vaultkit:"):
-            break
-        if not s:
-            continue
-        s = re.sub(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?", "", s)
-        s = linkmod.shown_text(s).strip()
-        if s:
-            points.append(s)
-        if len(points) == 3:
-            break
-    return points
+            warnings.append((lines.get("status", 2), f"status: unknown interview status {status!r} "
+                                                     f"(one of {', '.join(INTERVIEW_STATUSES)})"))
+        if not fields.get("date") and "date" not in bad:
+            warnings.append((lines.get("date", 2), "date: an interview needs a date (YYYY-MM-DD)"))

@@ -1,0 +1,108 @@
+"""Reading single property values and the interview's notes: what the note parser uses to
+tell a bad value (and say why, at its line) and to quote the user's notes whole. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+TIME_PART = re.compile(r"(\d{1,2}):(\d{2})")
+# A time of day: `14:30`, `9:05`, or the 12-hour `9am`, `2:30 pm` (kept as written).
+TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d|(0?[1-9]|1[0-2])(:[0-5]\d)?\s*[ap]\.?m\.?", re.I)
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[ T])")
+_NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
+_BULLET = re.compile(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?")
+_WIKILINK_SHOWN = re.compile(r"\[\[([^\]|]*\|)?([^\]]*)\]\]")
+
+
+def lenient_loader(loader):
+    """The safe loader, except that a date-shaped value that is no day (`2026-02-30`) loads
+    as its text: the note is still read, and that one property is reported at its line."""
+    from yaml.constructor import SafeConstructor
+
+    def timestamp(constructor, node):
+        try:
+            return SafeConstructor.construct_yaml_timestamp(constructor, node)
+        except (ValueError, OverflowError):
+            return constructor.construct_scalar(node)
+
+    lenient = type("LenientLoader", (loader,), {})
+    lenient.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    return lenient
+
+
+def date_trouble(value) -> str:
+    """Why a date property's value is no date: "no such day: 2026-02-30", or not date-shaped."""
+    if isinstance(value, str) and _DATE_SHAPE.match(value.strip()):
+        return f"no such day: {value.strip()}"
+    return f"not a date: {shown(value)} — write YYYY-MM-DD"
+
+
+def shown(value) -> str:
+    """A value as a message quotes it: one line, at most 40 characters."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dt.date):
+        text = value.isoformat()
+    else:
+        text = " ".join(str(value).split())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def link_shaped(value) -> bool:
+    """Whether a link property's value can name a note: text, or a list of texts (a nested
+    one-text list is YAML's reading of an unquoted `[[Name]]`)."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, list):
+        return all(link_shaped(v) for v in value)
+    return False
+
+
+def raw_value(text: str, line: int) -> str | None:
+    """The value as written on a front-matter line (an unquoted `25:99` loads as a number)."""
+    lines = text.split("\n", line)
+    if len(lines) < line:
+        return None
+    _, sep, rest = lines[line - 1].partition(":")
+    if not sep:
+        return None
+    return rest.strip().strip("'\"") or None
+
+
+def discussed_points(body: str) -> list[str]:
+    """Up to three points from the interview note's `## Notes` section, each a whole bullet
+    or paragraph (the lines of a wrapped one joined with a space), each once."""
+    m = _NOTES_HEADING.search(body)
+    if not m:
+        return []
+    points: list[str] = []
+    current: list[str] | None = None
+
+    def close() -> None:
+        if current:
+            text = _WIKILINK_SHOWN.sub(r"\2", " ".join(current)).strip()
+            if text and text not in points:
+                points.append(text)
+
+    for line in body[m.end():].splitlines():
+        s = line.strip()
+        if s.startswith(("#", "<!-- vaultkit:", "```", "~~~")):
+            break
+        if not s:
+            close()
+            current = None
+        elif _BULLET.match(s):
+            close()
+            current = [_BULLET.sub("", s)]
+        elif current is None:
+            current = [s]
+        else:
+            current.append(s)  # a wrapped line (indented or not) continues the point
+        if len(points) >= 3:
+            break
+    if len(points) < 3:
+        close()
+    return points[:3]
