@@ -4,7 +4,7 @@
 
 or, from Python, ``generate(Path(out), n, seed)``. The same (n, seed) always gives the same
 bytes. About 30 % of the notes are contacts, 20 % interviews, 5 % companies and the rest
-plain notes, spread over nested folders. The vault exercises every link form of SPEC §3,
+plain notes, spread over nested folders. The vault exercises every link form of docs/links.md,
 non-links (code fences, inline code, HTML comments, external URLs), unresolved links,
 duplicate base names, referral chains (recorded through ``referred_by`` and through
 interviews' ``referrals``) with a few cycles, and interview dates within a year either

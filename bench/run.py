@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE))
 import genvault  # noqa: E402
 
 TODAY = "2026-11-28"
-EXIT_OK = (0, 1)  # 1 = done, but some notes had problems (SPEC §5): still a finished sync
+EXIT_OK = (0, 1)  # 1 = done, but some notes had problems: still a finished sync
 
 
 # -- running one process ---------------------------------------------------------------------

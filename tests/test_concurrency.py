@@ -1,4 +1,4 @@
-"""Concurrent edits (SPEC §6.2; RELIABILITY 20, 26): a user keeps saving a contact note
+"""Concurrent edits: a user keeps saving a contact note
 while `vaultkit sync` or `vaultkit watch` works on a large vault.
 
 Another process rewrites one contact note hundreds of times — atomically (a temporary file

@@ -1,4 +1,4 @@
-"""Crash safety (SPEC §6.2; RELIABILITY 21): `vaultkit sync` killed with SIGKILL mid-run.
+"""Crash safety: `vaultkit sync` killed with SIGKILL mid-run.
 
 A generated vault (bench/genvault.py) whose managed blocks all need writing is synced by a
 real `python -m vaultkit sync` subprocess, which is killed with SIGKILL once a chosen

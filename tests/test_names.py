@@ -1,4 +1,4 @@
-"""File names from people's names (SPEC §6.4, RELIABILITY 33), on real temp folders."""
+"""File names from people's names, on real temp folders."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parsing notes (vault.parse_note): front-matter cases of RELIABILITY 11-19, pure."""
+"""Parsing notes (vault.parse_note): every front-matter case, pure."""
 
 from __future__ import annotations
 

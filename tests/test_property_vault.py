@@ -1,7 +1,7 @@
-"""Property-based: random vaults synced twice (SPEC §4.1, §6.1, §6.3; RELIABILITY 11-19, 25).
+"""Property-based: random vaults synced twice.
 
 Hypothesis builds small vaults of real files: front-matter that is a mapping, a list, a
-scalar, empty or unclosed, with the YAML 1.1 oddities of RELIABILITY 12-16 (`no`, `0755`,
+scalar, empty or unclosed, with the YAML 1.1 oddities (`no`, `0755`,
 `12:30`, unquoted `[[X]]`, `tags: #x`, `title: a: b`, tabs, python tags, aliases), a
 leading `---` rule, a BOM, CRLF; bodies with links, code fences, inline code, comments and
 vaultkit markers, well-formed and broken, and now and then invalid UTF-8. Each vault is
@@ -81,7 +81,7 @@ good_line = st.one_of(
     name.map(lambda n: f"org: {n}"),
     name.map(lambda n: f"related: [[{n}]]"),
 )
-# YAML 1.1 oddities that load (RELIABILITY 12-14), and lines that break the YAML (14, 18, 19).
+# YAML 1.1 oddities that load, and lines that break the YAML.
 odd_line = st.sampled_from([
     "status: no", "mode: 0755", "version: 1.10", "time: 12:30", "tags: #x", "thank_you_sent: no",
     "sent: yes", "n: 1e3", "generated_by: vaultkit", "vaultkit_key: agenda:2026-11-30:Ann",
@@ -276,7 +276,7 @@ def edits(draw, files: dict[str, bytes]):
 @given(data=st.data())
 def test_watch_batches_leave_the_vault_as_a_full_sync_would(data):
     """`Session.apply` (one watcher batch) re-plans only what an edit affects; after any
-    edits, a full sync must find nothing left to write (SPEC §5 watch, issue 4)."""
+    edits, a full sync must find nothing left to write."""
     import datetime as dt
     import time
 

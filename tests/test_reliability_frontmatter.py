@@ -1,4 +1,4 @@
-"""RELIABILITY 11-19 (front-matter), each tried against the real CLI on real files.
+"""Front-matter, each tried against the real CLI on real files.
 
 The pure parsing of each case is in test_parse.py (`test_item12_…` … `test_item19_…`);
 here the same inputs go through `vaultkit sync` (and `status`/`doctor`/`new` where they

@@ -1,4 +1,4 @@
-"""RELIABILITY 33 (file names from people's names), tried through `vaultkit new contact`,
+"""File names made from people's names, tried through `vaultkit new contact`,
 `vaultkit new interview` and the agendas and thank-yous `vaultkit sync` generates.
 
 `safe_filename` and `unique_note_path` alone are tested in test_names.py. Here hostile

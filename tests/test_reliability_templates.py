@@ -1,4 +1,4 @@
-"""RELIABILITY 27-32 (templates), each tried through `vaultkit sync` / `vaultkit new` with a
+"""Templates, each tried through `vaultkit sync` / `vaultkit new` with a
 hostile or broken user template in the vault's templates folder.
 
 The renderer's unit tests are in test_render.py (the same escapes, limits and filters on

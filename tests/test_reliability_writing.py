@@ -1,4 +1,5 @@
-"""RELIABILITY 20-26 (writing), each tried against the real CLI, the real watcher glue or
+"""Writing (the safe writer, the lock, the watcher's writes), each tried against the real
+CLI, the real watcher glue or
 the real writer on real files.
 
 The writer's own unit tests are in test_write.py; the crash and concurrency cases at scale

@@ -1,4 +1,4 @@
-"""The template sandbox and the packaged templates (SPEC §4.3, §6.5; RELIABILITY 27–32)."""
+"""The template sandbox and the packaged templates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`vaultkit sync` end to end on real temp vaults: safety rules of SPEC §6, exit codes, cache."""
+"""`vaultkit sync` end to end on real temp vaults: the safety rules (SECURITY.md), exit codes, cache."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`vaultkit watch` with a real observer and real file edits (SPEC §5, §6.6-6.7; RELIABILITY 1-10).
+"""`vaultkit watch` with a real observer and real file edits.
 
 Two levels: `vaultkit watch` as a real subprocess on a temp vault (what users get), and
 the `Watcher` in a thread with recording callbacks (exact batches, supervision). Every
@@ -156,7 +156,7 @@ def test_new_referral_shows_in_both_contacts_blocks(watching):
     add_property(vault / "People/Bo.md", 'referred_by: "[[Ann]]"')
     wait_for(lambda: "[[Bo]]" in section(block(vault, "People/Ann.md"), "Referred you to"),
              "Ann's block to name Bo as referred")
-    # Bo's own block is written once the just-saved note has settled (RELIABILITY 26).
+    # Bo's own block is written once the just-saved note has settled.
     wait_for(lambda: "[[Ann]]" in section(block(vault, "People/Bo.md"), "Referred by"),
              "Bo's block to name Ann as referrer")
     assert "[[Bo]]" in (vault / "Referral Index.md").read_text("utf-8")
@@ -182,7 +182,7 @@ def test_deleted_note_disappears_from_backlinks(watching):
 
 
 def vim_save(note: Path, text: str) -> None:
-    """What vim does with `backupcopy=no` on `:w` (RELIABILITY 1)."""
+    """What vim does with `backupcopy=no` on `:w`."""
     probe = note.parent / "4913"
     probe.write_bytes(b"")
     probe.unlink()
@@ -195,7 +195,7 @@ def vim_save(note: Path, text: str) -> None:
 
 
 def jetbrains_save(note: Path, text: str) -> None:
-    """A JetBrains "safe write" (RELIABILITY 2)."""
+    """A JetBrains "safe write"."""
     tmp = note.with_name(note.name + "___jb_tmp___")
     old = note.with_name(note.name + "___jb_old___")
     tmp.write_text(text, encoding="utf-8")
@@ -261,7 +261,7 @@ def test_folder_moved_and_folder_created(watching, tmp_path):
     outside = tmp_path / "outside" / "Fresh"
     write_files(outside, {"Fresh Note.md": "# Fresh\n\nMet [[Bo]].\n", "Deep/Deeper.md": "[[Bo]] again\n"})
     os.rename(outside, vault / "Fresh")
-    # ... and one made and filled at once, before a watch on it can exist (RELIABILITY 9).
+    # ... and one made and filled at once, before a watch on it can exist.
     (vault / "Made/Sub").mkdir(parents=True)
     edit(vault / "Made/Sub/Quick.md", "# Quick\n\n[[Bo]]\n")
     want = {"[[Fresh Note]]", "[[Deeper]]", "[[Quick]]"}

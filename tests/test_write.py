@@ -1,4 +1,4 @@
-"""Managed blocks, the safe writer and the vault lock (SPEC §4.1, §6; RELIABILITY 20-26).
+"""Managed blocks, the safe writer and the vault lock.
 
 Everything runs on real files under pytest's tmp_path. The only thing replaced is the
 module attributes `write._link`, `write._replace` and `lock.fcntl`: seams the module

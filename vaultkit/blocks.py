@@ -116,7 +116,7 @@ def _backlink_sections(f: Facts, path: str, shown: set[str]) -> list[str]:
 
 
 def contact_block(f: Facts, path: str) -> str:
-    """Block `connections` of a contact note (SPEC §4.1)."""
+    """Block `connections` of a contact note."""
     ix = f.ix
     holder = path
     lines: list[str] = []

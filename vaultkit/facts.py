@@ -1,6 +1,6 @@
 """Facts derived from the index for one "today": statuses, keys, interactions, dues.
 
-Pure. Every date rule of SPEC §2 and §4.3–§4.4 lives here, so blocks, generated notes,
+Pure. Every date rule (statuses by date, what is owed and due, the windows) lives here, so blocks, generated notes,
 `status` and the daily note agree.
 """
 
@@ -17,7 +17,7 @@ from .model import CONTACT, INTERVIEW, Referral
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-# How far each contact status goes; `dormant` and `closed` stand apart (SPEC §7.1: the
+# How far each contact status goes; `dormant` and `closed` stand apart (the
 # notes raise a status along this line, and a stored status ahead of them wins).
 STATUS_ORDER = ("prospect", "contacted", "scheduled", "met")
 
@@ -152,7 +152,7 @@ class Facts:
         return min(dates) if dates else None
 
     def in_window(self, trigger: str | None) -> bool:
-        """Whether a thank-you triggered on this day is still owed (SPEC §7: the window);
+        """Whether a thank-you triggered on this day is still owed (the thank-you window);
         one with no date to go by stays owed."""
         return trigger is None or trigger >= self.window_start
 

@@ -1,4 +1,4 @@
-"""Generated notes (SPEC §4.3–§4.4): agendas, thank-you drafts, the daily follow-up note.
+"""Generated notes: agendas, thank-you drafts, the daily follow-up note.
 
 Each is rendered from a template once, carries `generated_by: vaultkit` and a stable
 `vaultkit_key`, and is remembered in the ledger; after that it is the user's. This module

@@ -586,7 +586,7 @@ class Index:
         return sorted(found, key=self._interview_sort)
 
     def edges(self) -> list[Referral]:
-        """Every referral edge referrer -> referred, from both ways of recording it (SPEC §2),
+        """Every referral edge referrer -> referred, from both ways of recording it,
         by (referrer, referred) path.
 
         One Referral per (referrer, referred) pair; `via` is the earliest interview that

@@ -1,4 +1,4 @@
-"""Extracting links from notes and resolving them the way Obsidian does (SPEC §2, §3).
+"""Extracting links from notes and resolving them the way Obsidian does.
 
 Pure: text and names in, `Link`s and vault paths out; no disk, no third-party imports.
 
@@ -491,7 +491,7 @@ def _paths(index: dict[str, str | set[str]], key: str) -> tuple[str] | set[str] 
 
 
 class Resolver:
-    """Resolves links to note paths like Obsidian does (SPEC §3), updated incrementally.
+    """Resolves links to note paths like Obsidian does, updated incrementally.
 
     `notes` are `(path, name, aliases)`: a vault-relative POSIX path ending in `.md`, the
     display name and the aliases. `attachments` are the vault's other files (`img/a.png`),

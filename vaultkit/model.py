@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-# Note kinds (SPEC §2).
+# Note kinds.
 CONTACT = "contact"
 INTERVIEW = "interview"
 COMPANY = "company"

@@ -1,4 +1,4 @@
-"""File names made from people's names (SPEC §6.4, RELIABILITY 33).
+"""File names made from people's names.
 
 A name from a note (`../../x`, `A/B: C?`, `CON`, 300 CJK characters) becomes a file stem
 that is safe on Windows, macOS and Linux and as an Obsidian link target. The real name is

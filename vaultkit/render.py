@@ -1,4 +1,4 @@
-"""Templates: the Jinja2 sandbox that renders the notes vaultkit creates (SPEC §4.3, §6.5).
+"""Templates: the Jinja2 sandbox that renders the notes vaultkit creates.
 
 Templates are looked up in the vault's templates folder first (a file there overrides the
 packaged default of the same name), then in the packaged `vault_templates/`. They run in
@@ -250,7 +250,7 @@ class _Folder:
         return path
 
     def resolve(self, path: Path) -> Path:
-        """The real file behind `path`; refuses one outside this folder (RELIABILITY 31)."""
+        """The real file behind `path`; refuses one outside this folder."""
         resolved = path.resolve()
         inside = resolved.is_relative_to(self.root.resolve())
         if inside and self.vault is not None:

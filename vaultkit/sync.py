@@ -711,7 +711,7 @@ class Session:
         """Bring the given paths (notes or folders, vault-relative) up to date and write only
         what they affect. Returns the report and the paths to look at again later: notes
         modified less than `settle_seconds` ago are read, but not written to yet, since an
-        editor may still be saving them (RELIABILITY 3, 26)."""
+        editor may still be saving them."""
         import time as _time
         self._conflicts = []
         self._unwritable, self._unwritten = set(), False  # per pass: a folder may be fixed meanwhile

@@ -697,7 +697,7 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
     """(properties, body, first line of the body, problem) for a decoded note.
 
     The front-matter is never re-dumped: we only read it. A leading `---` horizontal rule
-    whose "YAML" is not a mapping is a note without front-matter (RELIABILITY 16).
+    whose "YAML" is not a mapping is a note without front-matter.
     """
     if not text.startswith("---"):
         return {}, text, 1, None

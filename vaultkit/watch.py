@@ -1,9 +1,9 @@
 """Following a vault's file-system events: watchdog, debounce, batching, supervision.
 
 The only user of watchdog. It knows nothing of notes: it is handed an `ignore` rule and
-callbacks, and turns a storm of events into a few batches of vault-relative paths
-(SPEC §6.7, RELIABILITY 1-10). The event handler only records paths; the loop, in the
-calling thread, waits for a quiet period and hands the batch to `on_batch`.
+callbacks, and turns a storm of events into a few batches of vault-relative paths.
+The event handler only records paths; the loop, in the calling thread, waits for a
+quiet period and hands the batch to `on_batch`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ OVERFLOW_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify"
 
 
 class _OverflowAlarm(logging.Filter):
-    """Turns watchdog's "queue overflowed" warning into an immediate rescan (RELIABILITY 8);
+    """Turns watchdog's "queue overflowed" warning into an immediate rescan;
     the periodic rescan covers the case where that warning is not logged at all."""
 
     def __init__(self, watcher: Watcher):
@@ -82,7 +82,7 @@ class _OverflowAlarm(logging.Filter):
 
 class _Recorder(FileSystemEventHandler):
     """Runs in watchdog's thread: records paths and wakes the loop. Never raises, since
-    an exception here would silently kill the observer thread (RELIABILITY 6)."""
+    an exception here would silently kill the observer thread."""
 
     def __init__(self, watcher: Watcher):
         self.watcher = watcher
