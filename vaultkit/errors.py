@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-class VaultkitError(Exception):
-    """An error that stops a command (usage, configuration, lock): exit code 2."""
+class _Located(Exception):
+    """An error with a message and, where known, the file and line it is about."""
 
     def __init__(self, message: str, path: str | None = None, line: int | None = None):
         super().__init__(message)
@@ -16,6 +16,10 @@ class VaultkitError(Exception):
 
     def __str__(self) -> str:
         return format_location(self.path, self.line, self.message)
+
+
+class VaultkitError(_Located):
+    """An error that stops a command (usage, configuration, lock): exit code 2."""
 
 
 class ConfigError(VaultkitError):
@@ -28,19 +32,10 @@ class LockError(VaultkitError):
     busy = False
 
 
-class NoteError(Exception):
+class NoteError(_Located):
     """Something wrong with one note, template or write: reported (a `Problem`) and
     skipped while the rest of the work goes on. Only a command that exists to make that
     one note (`vaultkit new`) stops on it."""
-
-    def __init__(self, message: str, path: str | None = None, line: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.path = path
-        self.line = line
-
-    def __str__(self) -> str:
-        return format_location(self.path, self.line, self.message)
 
 
 class TemplateProblem(NoteError):
