@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 from conftest import ROOT, TODAY, snapshot
 

@@ -18,7 +18,7 @@ def _broken(text: str) -> str:
 def _vault(make_vault):
     files = {"People/Ann Lee.md": ANN}
     for who in ("Bo", "Cy", "Dee"):
-        files[f"People/{who}.md"] = f"---\ntype: contact\nreferred_by: \"[[Ann Lee]]\"\n---\n"
+        files[f"People/{who}.md"] = "---\ntype: contact\nreferred_by: \"[[Ann Lee]]\"\n---\n"
     files["Interviews/2026-11-20 Bo.md"] = ("---\ntype: interview\ncontact: \"[[Bo]]\"\ndate: 2026-11-20\n"
                                             "status: done\n---\n")
     return make_vault(files)

@@ -132,7 +132,8 @@ def main() -> None:
 @fatal_errors
 def sync(vault, today, dry_run, rebuild, regenerate, as_json, quiet, verbose) -> None:
     """One full pass: scan, index, write managed blocks and generated notes."""
-    from .sync import diff_of, run_sync
+    from .outcome import diff_of
+    from .sync import run_sync
     _setup_logging(verbose, quiet or as_json)
     vault = _vault(vault)
     day = _today(today)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from .errors import Problem, TemplateProblem, UnsafePath
-from .daily import daily_note_path, plan_daily  # noqa: F401 - daily_note_path: callers import it here
+from .daily import plan_daily
 from .facts import Facts
 from .markers import FRONTMATTER_CLOSE
 from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite

@@ -24,7 +24,7 @@ from .facts import Facts
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .obsidian import markdown_link_format
-from .outcome import SyncReport, diff_of  # noqa: F401 - the pass's report, re-exported
+from .outcome import SyncReport
 from .vault import (Forked, ScanResult, bad_name_problem, block_digest, is_note_path, parse_note,
                     read_notes, scan, utf8_name)
 from .files import sha256_hex
