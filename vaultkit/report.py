@@ -84,7 +84,7 @@ def status_text(data: dict, color: bool = False) -> str:
         ("Follow-ups due", data["follow_ups_due"], lambda d: f"{d['contact']['name']} — due {d['due']}"),
         *[(title, data["keep_in_touch"][name],
            lambda d: f"{d['contact']['name']} ({d['tier']}: every {d['ideal']}–{d['max']} days) — "
-                     + (f"last touch {d['last_touch']}, {plural(d['days'], 'day')} ago" if d["last_touch"]
+                     + (f"last touch {d['last_touch']}, {days_ago(d['days'])}" if d["last_touch"]
                         else "no touch recorded"))
           for title, name in (("Keep in touch: overdue", "overdue"), ("Keep in touch: due soon", "due_soon"))
           if data["keep_in_touch"]["overdue"] or data["keep_in_touch"]["due_soon"]],
