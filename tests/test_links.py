@@ -9,7 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultkit.links import Resolver, extract_links, property_links, wikilink
+from vaultkit.links import extract_links, property_links, wikilink
+from vaultkit.resolve import Resolver
 from vaultkit.model import Link
 
 

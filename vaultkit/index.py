@@ -11,7 +11,8 @@ import logging
 import unicodedata
 from typing import Iterable
 
-from .links import Resolver, _add, _discard, _key, _paths, nameable, note_link, styled_link, wikilink
+from .links import nameable, note_link, styled_link, wikilink
+from .resolve import Resolver, bucket_add, bucket_discard, bucket_paths, name_key
 from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
@@ -28,11 +29,11 @@ def is_phantom(path: str) -> bool:
 
 
 def _link_keys(link: Link) -> tuple[str, str | None]:
-    """The lookup keys (`links._key`: lower case, NFC) of the names whose appearance or
+    """The lookup keys (`resolve.name_key`: lower case, NFC) of the names whose appearance or
     disappearance can change this link's target: its base name, and for a plain-text
     property value its whole text too (else None)."""
     target = link.target
-    target = target.lower() if target.isascii() else _key(target)
+    target = target.lower() if target.isascii() else name_key(target)
     base = target.rsplit("/", 1)[-1]
     if base.endswith(".md"):
         base = base[:-3]
@@ -51,7 +52,7 @@ class Index:
         # bytes; a link written twice on one line is there twice, as in `out`)
         self.inbound: dict[str, list[ResolvedLink]] = {}
         # lower-cased name -> notes with a link that name can capture (a str for one note,
-        # else a set: see links._add). Only `update` needs it, and only when names come or
+        # else a set: see resolve.bucket_add). Only `update` needs it, and only when names come or
         # go: made by `track_names` for a long-lived index (watch).
         self._by_key: dict[str, str | set[str]] | None = None
         self._stale: set[str] | None = None  # what the last `update` made stale (None: all)
@@ -152,7 +153,7 @@ class Index:
         found: set[str] = set()
         if self._by_key is not None:
             for key in keys:
-                found.update(_paths(self._by_key, key) or ())
+                found.update(bucket_paths(self._by_key, key) or ())
             return found
         for path, rec in self.records.items():  # one pass over every link
             for link in rec.links:
@@ -167,9 +168,9 @@ class Index:
         path = rec.path
         for link in rec.links:
             base, whole = _link_keys(link)
-            _add(by_key, base, path)
+            bucket_add(by_key, base, path)
             if whole is not None:
-                _add(by_key, whole, path)
+                bucket_add(by_key, whole, path)
 
     def _unlink_out(self, path: str) -> set[str]:
         old_targets: set[str] = set()
@@ -187,7 +188,7 @@ class Index:
             for link in rec.links:
                 for key in _link_keys(link):
                     if key is not None:
-                        _discard(self._by_key, key, path)
+                        bucket_discard(self._by_key, key, path)
         return old_targets
 
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
@@ -764,4 +765,4 @@ def _unlist(index: dict[str, list[str]], key: str, value: str) -> None:
 
 def _names_of(rec: NoteRecord) -> set[str]:
     stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
-    return {_key(stem), _key(rec.name), _key(rec.path.removesuffix(".md"))} | {_key(a) for a in rec.aliases}
+    return {name_key(stem), name_key(rec.name), name_key(rec.path.removesuffix(".md"))} | {name_key(a) for a in rec.aliases}
