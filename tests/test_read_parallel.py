@@ -1,4 +1,4 @@
-"""Reading many notes in two processes (vault.read_notes) gives what one process gives.
+"""Reading many notes in two processes (parallel.read_notes) gives what one process gives.
 
 From `PARALLEL_MIN_NOTES` notes on, a forked child parses part of them and hands its
 records back; the tests lower that threshold to run the forked path on a small vault of
@@ -17,10 +17,12 @@ import pytest
 import datetime as dt
 
 from conftest import ROOT, TODAY, write_files
-from vaultkit import vault as vaultmod
+from vaultkit import parallel as vaultmod
 from vaultkit.cache import record_from_blob
 from vaultkit.sync import Session, run_sync
-from vaultkit.vault import parse_note, read_note_bytes, read_notes, scan
+from vaultkit.parallel import read_notes
+from vaultkit.scan import scan
+from vaultkit.vault import parse_note, read_note_bytes
 
 sys.path.insert(0, str(ROOT / "bench"))
 from genvault import generate  # noqa: E402

@@ -28,7 +28,8 @@ from test_names import assert_safe
 from vaultkit.index import Index
 from vaultkit.links import extract_links
 from vaultkit.model import Link
-from vaultkit.vault import parse_note, scan
+from vaultkit.scan import scan
+from vaultkit.vault import parse_note
 from vaultkit.markers import block_inner, block_spans
 
 CONTACT = "---\ntype: contact\n---\n"

@@ -21,7 +21,7 @@ from .errors import LockError, Problem
 from . import clock
 from .model import NoteRecord
 from .sync import Session, SyncReport
-from .vault import excluded_dir, is_debris
+from .scan import excluded_dir, is_debris
 from .watch import Watcher
 from .lock import VaultLock, WatchLock
 from .write import cleanup_temp_files

@@ -25,8 +25,9 @@ from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .obsidian import markdown_link_format
 from .outcome import SyncReport
-from .vault import (Forked, ScanResult, bad_name_problem, block_digest, is_note_path, parse_note,
-                    read_notes, scan, utf8_name)
+from .parallel import Forked, read_notes
+from .scan import ScanResult, bad_name_problem, is_note_path, scan, utf8_name
+from .vault import block_digest, parse_note
 from .files import sha256_hex
 from .folders import FolderRefused, Folders, NotInVault
 from .lock import VaultLock
