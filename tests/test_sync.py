@@ -363,9 +363,9 @@ def test_typing_inside_the_obsidian_daily_notes_block_is_undone_by_the_next_sync
 def test_an_upgrade_is_not_taken_for_no_change(make_vault, monkeypatch):
     """The fingerprint carries vaultkit's version: after an upgrade (which may render
     blocks differently) the next sync makes a full pass."""
-    import vaultkit.sync as sync_module
+    import vaultkit.fingerprint as fingerprint
     vault = make_vault({"People/Ann.md": CONTACT})
     _session_sync(vault)
     assert _session_sync(vault)[1] == ""
-    monkeypatch.setattr(sync_module, "__version__", "99.0")
+    monkeypatch.setattr(fingerprint, "__version__", "99.0")
     assert _session_sync(vault)[1] == "full"
