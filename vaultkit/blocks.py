@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .facts import Facts
-from .index import is_phantom
+from .referrals import is_phantom
 from .outcome import plural
 from .model import CONTACT, INTERVIEW
 
