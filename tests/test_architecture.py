@@ -22,7 +22,7 @@ STAGE = {
     "resolve": 2, "referrals": 3, "index": 3, "cadence": 3,
     "facts": 4, "scope": 4,
     "blocks": 5, "sandbox": 5, "review": 5, "icsfeed": 5, "ticks": 5, "render": 5, "generate": 5, "daily": 5,
-    "write": 6, "lock": 6, "wholevault": 6, "fingerprint": 6,
+    "write": 6, "lock": 6, "wholevault": 6, "fingerprint": 6, "planning": 6,
     "sync": 7,
     "watch": 8, "live": 8, "create": 8, "report": 8, "importer": 9,
     "cli": 9, "__main__": 10,
@@ -35,7 +35,7 @@ OWNERS = {"click": {"cli"}, "watchdog": {"watch"}, "frontmatter": {"vault"},
 MAX_LINES = 500
 # Modules that were larger than MAX_LINES when this test was written; each may not grow,
 # and the number goes down as they are split.
-LARGER = {"index": 629, "links": 537, "sync": 838, "vault": 593}
+LARGER = {"index": 629, "links": 537, "sync": 634, "vault": 593}
 
 
 def _imports(path: Path) -> tuple[set[str], set[str]]:
