@@ -122,11 +122,9 @@ def _check_value(key: str, value: object) -> str | None:
     if key == "link_style" and value not in ("", "wikilink", "markdown"):
         return f"key 'link_style' must be \"wikilink\" or \"markdown\" (or \"\": as Obsidian is set), not {value!r}"
     if key == "calendar" and value:
-        parts = value.replace("\\", "/").split("/")
-        if (not value.endswith(".ics") or value.startswith(("/", "~")) or ".." in parts
-                or any(p.startswith(".") or not p for p in parts) or any(ord(ch) < 32 for ch in value)):
-            return (f"key 'calendar' must name a .ics file in a visible folder inside the vault "
-                    f"(like \"interviews.ics\"), not {value!r}")
+        if not value.endswith(".ics"):
+            return f"key 'calendar' must name a .ics file (like \"interviews.ics\"), not {value!r}"
+        return _path_problem(key, value)
     if isinstance(value, str) and (key in _FOLDER_KEYS or key == "referral_index"):
         problem = _path_problem(key, value)
         if problem:
@@ -139,8 +137,8 @@ def _check_value(key: str, value: object) -> str | None:
 def _path_problem(key: str, value: str) -> str | None:
     """Why a configured output path is not a visible plain path inside the vault, or None."""
     where = f"key {key!r} must be a visible folder path inside the vault"
-    if key == "referral_index":
-        where = "key 'referral_index' must be a visible note path inside the vault"
+    if key in ("referral_index", "calendar"):
+        where = f"key {key!r} must be a visible file path inside the vault"
     if value == "":
         return None if key in ("templates_folder", "reviews_folder") else f"{where}, not empty"
     if any(ord(c) < 32 or ord(c) == 127 for c in value):

@@ -91,3 +91,10 @@ def read_with_state(path: str | Path) -> tuple[bytes, FileState]:
     that `safe_write` checks before replacing the file)."""
     data, size, mtime_ns = read_settled(path)
     return data, FileState(size, mtime_ns, sha256_hex(data))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of `data` to the open file `fd` (os.write may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import LockError
+from .files import write_all
 
 try:
     import fcntl
@@ -34,12 +35,6 @@ _LOCK_POLL = 0.05
 # In the O_EXCL fallback, an unreadable lock file older than this was left by a crash
 # between creating and filling it.
 _EMPTY_LOCK_STALE = 10.0
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -172,7 +167,7 @@ class VaultLock:
             except OSError as exc:
                 raise LockError(f"cannot create {self.path}: {exc.strerror or exc}") from exc
             try:
-                _write_all(fd, info)
+                write_all(fd, info)
             finally:
                 os.close(fd)
             return

@@ -19,7 +19,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePath, WriteConflict
-from .files import read_whole, sha256_hex
+from .files import read_whole, sha256_hex, write_all
 from .folders import HANDLES, At, FolderRefused, Folders, NotInVault
 from .model import FileState
 
@@ -156,7 +156,7 @@ def _create(folders: Folders, at: At, rel: str, data: bytes) -> FileState:
     fd, tmp = _open_temp(folder, 0o666)  # the umask applies, as for any new file
     try:
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
             st = os.fstat(fd)
         finally:
@@ -186,7 +186,7 @@ def _create_excl(folders: Folders, at: At, rel: str, data: bytes) -> os.stat_res
     except FileExistsError:
         raise _exists(rel) from None
     try:
-        _write_all(fd, data)
+        write_all(fd, data)
         os.fsync(fd)
         st = os.fstat(fd)
     except BaseException:
@@ -220,7 +220,7 @@ def _replace_existing(folders: Folders, at: At, rel: str, data: bytes, expect: F
     ours: _Pinned | None = None
     try:
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fchmod(fd, stat.S_IMODE(st.st_mode)) if hasattr(os, "fchmod") else os.chmod(tmp, stat.S_IMODE(st.st_mode))
             os.fsync(fd)
             new = os.fstat(fd)
@@ -411,12 +411,6 @@ def _open_temp(folder, mode: int) -> tuple[int, At]:
             raise FolderRefused(exc.errno, exc.strerror, folder.path) from None
         return fd, At(folder, name)
     raise FileExistsError(errno.EEXIST, "no free temporary file name", folder.path)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _unlink_quietly(at: At) -> None:
