@@ -100,3 +100,19 @@ def test_bad_cadence_tables_are_configuration_errors(cli, make_vault):
         assert result.exit_code == 2, bad
         assert key in result.output
         assert not (vault / "Follow-ups").exists()
+
+
+def test_a_link_added_to_an_existing_dated_note_restarts_the_interval_at_once(cli, make_vault):
+    """An edit of a daily note that only adds a link (no note comes or goes, no kind
+    changes) still refreshes today's lists: the incremental pass writes what a full pass
+    would (found by the random edit-sequence test)."""
+    vault = make_vault({
+        "People/Ann.md": contact("status: met\nlast_contacted: 2026-09-01\n"),
+        "Daily/2026-11-20.md": "Quiet day.\n",
+    })
+    assert "- [[Ann]] — last interaction 2026-09-01" in follow_ups(cli, vault).split("**Quiet contacts**")[1]
+    (vault / "Daily/2026-11-20.md").write_text("Called [[Ann]].\n")
+    text = follow_ups(cli, vault)
+    assert "- [[Ann]]" not in text.split("**Quiet contacts**")[1]
+    again = cli("sync", "--vault", vault, "--today", "2026-11-28", "--rebuild")
+    assert "wrote 0 files" in again.output

@@ -13,9 +13,19 @@ from dataclasses import dataclass
 from .cadence import tier_of
 from .config import Config
 from .index import Index
-from .model import CONTACT, INTERVIEW, Referral
+from .model import CONTACT, INTERVIEW, NoteRecord, Referral
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def note_day(rec: NoteRecord) -> str | None:
+    """The date a note is about: its `date` property, else a file name that is a date. A
+    note dated on or before today that links a contact is a touch (see `last_touch`)."""
+    day = rec.fields.get("date")
+    if isinstance(day, str) and day:
+        return day
+    stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
+    return stem if _ISO_DAY.fullmatch(stem) else None
 
 # How far each contact status goes; `dormant` and `closed` stand apart (the
 # notes raise a status along this line, and a stored status ahead of them wins).
@@ -262,15 +272,8 @@ class Facts:
         return (dt.date.fromisoformat(later or self.today_iso) - dt.date.fromisoformat(earlier)).days
 
     def note_day(self, path: str) -> str | None:
-        """The date a note is about: its `date` property, else a file name that is a date."""
         rec = self.ix.records.get(path)
-        if rec is None:
-            return None
-        day = rec.fields.get("date")
-        if isinstance(day, str) and day:
-            return day
-        stem = path.rsplit("/", 1)[-1].removesuffix(".md")
-        return stem if _ISO_DAY.fullmatch(stem) else None
+        return None if rec is None else note_day(rec)
 
     def last_touch(self, contact: str) -> str | None:
         """The latest interaction with the contact, or note dated on or before today that

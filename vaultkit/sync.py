@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 from .cache import Cache
 from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
 from .errors import Problem, UnsafePath, VaultkitError, WriteConflict
-from .facts import Facts
+from .facts import Facts, note_day
 from .index import Index, same_output
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .obsidian import markdown_link_format
@@ -464,13 +464,17 @@ class Session(Planning, ChangeDetection):
     def _feeds_globals(self, old: NoteRecord | None, new: NoteRecord | None) -> bool:
         """Whether a change can alter the referral index or the daily note: a typed or
         generated note changed, or a note came, went or was renamed (links may resolve
-        differently). A plain note's body edit cannot."""
+        differently), or a dated note's links or date changed (it is a touch of the contacts
+        it links: quiet contacts, cadence). A plain note's body edit cannot."""
         for rec in (old, new):
             if rec is not None and (rec.kind in (CONTACT, INTERVIEW, COMPANY)
                                     or rec.fields.get("generated_by") == "vaultkit"
                                     or rec.path == self.cfg.referral_index):
                 return True
-        return old is None or new is None or (old.name, old.aliases) != (new.name, new.aliases)
+        if old is None or new is None or (old.name, old.aliases) != (new.name, new.aliases):
+            return True
+        return (note_day(old) or note_day(new)) is not None and \
+            (note_day(old) != note_day(new) or [l[:2] for l in old.links] != [l[:2] for l in new.links])
 
     def _is_daily(self, paths: set[str]) -> bool:
         """Whether `paths` hold a note made from the whole vault: today's daily note or
