@@ -18,6 +18,7 @@ import datetime as dt
 
 from conftest import ROOT, TODAY, write_files
 from vaultkit import parallel as vaultmod
+from vaultkit import planning
 from vaultkit.cache import record_from_blob
 from vaultkit.sync import Session, run_sync
 from vaultkit.parallel import read_notes
@@ -112,7 +113,7 @@ def test_sync_with_the_forked_reader_writes_the_same_bytes(vault, tmp_path, monk
     s.close()
 
 
-# -- rendering in two processes (Session._plan_blocks) -----------------------------------
+# -- rendering in two processes (planning._block_writes) --------------------------------
 
 
 def _tree(root):
@@ -140,21 +141,37 @@ def _serial_then_forked(vault, tmp_path, monkeypatch):
     thresholds set so that every later pass renders with a child, in many hand-overs."""
     other = tmp_path / "w"
     shutil.copytree(vault, other)
-    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 10 ** 9)
+    monkeypatch.setattr(planning, "PARALLEL_MIN_BLOCKS", 10 ** 9)
     serial = _two_syncs(vault, TODAY_DATE)
-    monkeypatch.setattr(Session, "PARALLEL_MIN_BLOCKS", 1)
-    monkeypatch.setattr(Session, "_FORKED_CHUNK", 7)
+    monkeypatch.setattr(planning, "PARALLEL_MIN_BLOCKS", 1)
+    monkeypatch.setattr(planning, "FORKED_CHUNK", 7)
     return other, serial
 
 
-def test_sync_with_blocks_rendered_in_two_processes_writes_the_same_bytes(vault, tmp_path, monkeypatch):
+@pytest.fixture
+def children(monkeypatch):
+    """The render children forked, as (pid, complete) once each was done with."""
+    seen = []
+
+    class Counted(planning.Forked):
+        def chunks(self):
+            yield from super().chunks()
+            seen.append((self.pid, self.complete))
+
+    monkeypatch.setattr(planning, "Forked", Counted)
+    return seen
+
+
+def test_sync_with_blocks_rendered_in_two_processes_writes_the_same_bytes(vault, tmp_path, monkeypatch, children):
     other, serial = _serial_then_forked(vault, tmp_path, monkeypatch)
+    assert not children
     assert _two_syncs(other, TODAY_DATE) == serial
+    assert len(children) == 2 and all(complete for _, complete in children)  # a child rendered for each
     assert serial[0][0] > 100 and serial[1][0] == 0  # the first wrote blocks, the cold one none
     assert _tree(vault) == _tree(other)
 
 
-def test_a_failing_render_child_leaves_the_parent_to_render_its_blocks(vault, tmp_path, monkeypatch):
+def test_a_failing_render_child_leaves_the_parent_to_render_its_blocks(vault, tmp_path, monkeypatch, children):
     from vaultkit import blocks
     other, serial = _serial_then_forked(vault, tmp_path, monkeypatch)
     parent = os.getpid()
@@ -165,13 +182,14 @@ def test_a_failing_render_child_leaves_the_parent_to_render_its_blocks(vault, tm
             return render(f, path)
         monkeypatch.setitem(blocks.BLOCK_OF_KIND, kind, (name, failing))
     assert _two_syncs(other, TODAY_DATE) == serial
+    assert children and not any(complete for _, complete in children)  # each child failed
     assert _tree(vault) == _tree(other)
 
 
-def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkeypatch):
+def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkeypatch, children):
     # A contact whose (empty) block sits above its body: writing the block moves the links
-    # below it to other lines. That changes nothing a render reads, so the child's blocks
-    # stay good; the bytes and the report are those of one process.
+    # below it to other lines. That changes nothing a render reads: the child's blocks,
+    # rendered from the index as the pass began, give the bytes and the report of one process.
     moved = 0
     for path in sorted((vault / "People").rglob("*.md")):
         text = path.read_text(encoding="utf-8")
@@ -182,17 +200,6 @@ def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkey
             moved += 1
     assert moved > 20
     other, serial = _serial_then_forked(vault, tmp_path, monkeypatch)
-    during = []
-    plan_blocks = Session._plan_blocks
-
-    def counting(self, *args, **kwargs):
-        before = self._index_updates
-        try:
-            return plan_blocks(self, *args, **kwargs)
-        finally:
-            during.append(self._index_updates - before)
-
-    monkeypatch.setattr(Session, "_plan_blocks", counting)
     assert _two_syncs(other, TODAY_DATE) == serial
     assert _tree(vault) == _tree(other)
-    assert during == [0, 0]  # no block write changed what renders read
+    assert len(children) == 2 and all(complete for _, complete in children)

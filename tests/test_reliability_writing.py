@@ -26,7 +26,7 @@ import pytest
 
 from conftest import ROOT, TODAY, run_vaultkit, snapshot
 
-from vaultkit import sync as sync_module
+from vaultkit import writer as writer_module
 from vaultkit import lock, write
 from vaultkit.write import TEMP_PREFIX
 from vaultkit.markers import block_inner
@@ -69,7 +69,7 @@ def test_item20_lost_update_is_skipped_and_retried(cli, make_vault, monkeypatch)
     from the pipeline's call into the writer): the save is kept, the note reported as
     skipped, exit 0; the next sync adds the block to the edited text."""
     vault = small_vault(make_vault)
-    real_safe_write = sync_module.safe_write
+    real_safe_write = writer_module.safe_write
     edited = CONTACT + "# Ann\n\nTyped while vaultkit ran.\n"
 
     def user_saves_first(root, rel, data, expect, **kw):
@@ -77,13 +77,13 @@ def test_item20_lost_update_is_skipped_and_retried(cli, make_vault, monkeypatch)
             (vault / rel).write_text(edited)
         return real_safe_write(root, rel, data, expect, **kw)
 
-    monkeypatch.setattr(sync_module, "safe_write", user_saves_first)
+    monkeypatch.setattr(writer_module, "safe_write", user_saves_first)
     result = sync(cli, vault)
     assert result.exit_code == 0, result.output
     assert "People/Ann.md: changed while vaultkit ran — left as it is; the next sync retries" in result.stderr
     assert "1 skipped" in result.stdout
     assert (vault / "People/Ann.md").read_text() == edited
-    monkeypatch.setattr(sync_module, "safe_write", real_safe_write)
+    monkeypatch.setattr(writer_module, "safe_write", real_safe_write)
     again = sync(cli, vault)
     assert again.exit_code == 0 and "skipped" not in again.output
     text = (vault / "People/Ann.md").read_text()

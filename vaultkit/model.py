@@ -85,7 +85,9 @@ class PlannedWrite:
 
     `expect` is the state the file had when read (None: create a new file, never
     overwrite). `old` is the old bytes, for `--dry-run` diffs (None for a new file).
-    `streamed`: already written while the pass was planning (its `data` then dropped).
+    `edit` = (block name, new content): a managed block to set in the note as the writer
+    reads it (`data` is then empty; see `edits.py`). `streamed`: written, and its `data`
+    dropped so that a pass does not hold every note it wrote.
     """
 
     path: str
@@ -95,6 +97,7 @@ class PlannedWrite:
     old: bytes | None = None
     key: str | None = None
     streamed: bool = False
+    edit: tuple[str, str] | None = None
 
 
 @dataclass(slots=True)

@@ -6,7 +6,6 @@ apply changes one batch at a time; `run_sync` is one full pass for the `sync` co
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import gc
 import json
@@ -17,22 +16,23 @@ from typing import Callable, Iterable
 
 from .cache import Cache
 from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
-from .errors import Problem, UnsafePath, VaultkitError, WriteConflict
+from .errors import Problem, VaultkitError
 from .facts import Facts, note_day
-from .index import Index, same_output
+from .files import sha256_hex
+from .fingerprint import ChangeDetection
+from .folders import Folders, NotInVault
+from .index import Index
+from .lock import VaultLock
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .obsidian import markdown_link_format
 from .outcome import SyncReport
-from .fingerprint import ChangeDetection
-from .planning import Planning
 from .parallel import read_notes
+from .planning import plan
 from .scan import ScanResult, bad_name_problem, is_note_path, scan, utf8_name
-from .vault import parse_note
-from .files import sha256_hex
-from .folders import FolderRefused, Folders, NotInVault
-from .lock import VaultLock
 from .scope import ScopedIndex, count_kept, exclusion_rule
-from .write import cleanup_temp_files, safe_write
+from .vault import parse_note
+from .write import cleanup_temp_files
+from .writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ _KEPT_KINDS = ("frontmatter", "encoding")
 LAST_GOOD = "kept its last good version"
 
 
-class Session(Planning, ChangeDetection):
+class Session(ChangeDetection):
     """One vault's state across passes: configuration, cache, records and the index."""
 
     def __init__(self, vault: Path, today: dt.date, *, readonly: bool = False, rebuild: bool = False,
@@ -65,23 +65,16 @@ class Session(Planning, ChangeDetection):
         self.index: Index | None = None
         self.ledger: dict[str, str] = {}
         self._renderer = None
-        self._conflicts: list[str] = []
-        self.globals_due = False  # see `plan`
         self.replan_globals = False  # ticks were recorded: plan the whole-vault notes again
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
         self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
         self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
         self._catch_up: dict[str, NoteRecord | None] | None = None  # see `_fingerprint_touched`
         self.last_pass = ""  # what `sync` did: "" (nothing to do), "catch-up" or "full"
-        # While `sync` plans a full pass: where block writes go as soon as they are planned
-        # (the report, and the new stats of what was written), so that a first sync of a
-        # large vault does not hold every rewritten note in memory at once.
-        self._streaming: tuple[SyncReport, dict[str, tuple[int, int]]] | None = None
         self.scan_result: ScanResult | None = None
-        self._index_updates = 0  # by `write`: see `_plan_blocks`
         self._folders: Folders | None = None  # this pass's open folders (see `folders`)
-        self._unwritable: set[str] = set()  # folders a write of this pass was refused in
-        self._unwritten = False  # a write was left out quietly: the pass is not complete
+        self._writer: Writer | None = None  # this pass's
+        self._conflicts: list[str] = []  # notes the plan found changed on disk (ticks)
         self._written_records: list[NoteRecord] = []  # for the cache, at the end of the pass
 
     # -- reading -----------------------------------------------------------------------
@@ -229,70 +222,39 @@ class Session(Planning, ChangeDetection):
     # -- writing -----------------------------------------------------------------------
 
     def report_conflict(self, path: str) -> None:
+        """A note the plan read changed on disk since it was parsed (a tick to record)."""
         self._conflicts.append(path)
 
-    def write(self, writes: list[PlannedWrite], report: SyncReport) -> dict[str, tuple[int, int]]:
-        """Apply planned writes through the safe writer; returns new stats of written files."""
-        new_stats: dict[str, tuple[int, int]] = {}
-        fresh: list[NoteRecord] = []
-        blocked = tuple(f + "/" for f in blocked_folders(self.vault, self.cfg))
+    def write_plan(self, writes: Iterable[PlannedWrite], report: SyncReport, problems: list[Problem], *,
+                   dry_run: bool = False, hold: set[str] = frozenset()) -> list[PlannedWrite]:
+        """Hand each planned write to the writer as the plan yields it, then let the index
+        and records take the notes written. Returns the writes held back (to `hold` paths)."""
+        writer = self._writer
+        if writer is None or writer.report is not report:
+            writer = self._writer = Writer(self.vault, self.cfg, self.folders(), report, dry_run=dry_run,
+                                           under_unreadable=self._under_unreadable,
+                                           on_created=self._remember_key, planned_from=self.index.records.get)
+        held: list[PlannedWrite] = []
         for w in writes:
-            if blocked and w.path.startswith(blocked):
-                continue  # `folder_problems` names the file in the way, once
-            folder = w.path.rpartition("/")[0]
-            if folder in self._unwritable or self._under_unreadable(w.path):
-                self._unwritten = True  # reported once for the folder
-                continue
-            try:
-                state = safe_write(self.vault, w.path, w.data, w.expect, folders=self.folders())
-            except WriteConflict:
-                report.skipped.append(w.path)
-                continue
-            except UnsafePath as exc:
-                report.problems.append(Problem(w.path, f"refused to write: {exc.message}", "write"))
-                continue
-            except OSError as exc:
-                if isinstance(exc, FolderRefused):
-                    self._unwritable.add(folder)
-                    report.problems.append(Problem(folder or ".", "cannot write in this folder "
-                                                   f"({exc.strerror}): its notes are not written; "
-                                                   "the next sync retries", "write"))
-                else:
-                    report.problems.append(Problem(w.path, f"cannot write: {exc.strerror or exc}", "write"))
-                continue
-            report.written += 1
-            report.written_paths.append(w.path)
-            if w.expect is None:
-                report.created += 1
-                if w.key:
-                    self.cache.remember(w.key, w.path)
-                    self.ledger[w.key] = w.path
+            if w.path in hold:
+                held.append(w)
             else:
-                report.changed += 1
-            if not w.path.endswith(".md"):
-                continue  # the calendar file: not a note
-            new_stats[w.path] = (state.size, state.mtime_ns)
-            rec = parse_note(w.path, w.data, state.size, state.mtime_ns, self.cfg.kind_folders)
-            before = self.index.records.get(w.path)
-            # Our write changed only a managed block, which feeds no link, edge or name:
-            # swap the record in rather than updating (and re-deriving) the index. The
-            # new record keeps the old one's (equal) links and fields, so that a first
-            # sync holds one copy of them rather than the old and the new.
-            as_before = None if before is None else dataclasses.replace(rec, blocks=before.blocks)
-            if as_before is not None and same_output(before, as_before):
-                rec = dataclasses.replace(before, size=rec.size, mtime_ns=rec.mtime_ns,
-                                          sha256=rec.sha256, blocks=rec.blocks)
-                self.index.records[w.path] = rec
-            else:
-                self.index.update({w.path: rec})
-                # (a block that grew or shrank above links moves them: no render reads that)
-                if as_before is None or not same_output(before, as_before, lines=False):
-                    self._index_updates += 1
-            fresh.append(rec)
-            self.records[w.path] = rec
+                writer.write(w, problems)
+        reindex = {id(r) for r in writer.reindex}
+        for rec in writer.records:
+            self.records[rec.path] = rec
+            if id(rec) not in reindex:
+                self.index.records[rec.path] = rec
+        if writer.reindex:
+            self.index.update({r.path: r for r in writer.reindex})
         # Stored in one batch at the end of the pass (`end_pass`), not a row at a time.
-        self._written_records.extend(fresh)
-        return new_stats
+        self._written_records.extend(writer.records)
+        writer.records, writer.reindex = [], []
+        return held
+
+    def _remember_key(self, key: str, path: str) -> None:
+        self.cache.remember(key, path)
+        self.ledger[key] = path
 
     def folder_problems(self) -> list[Problem]:
         """A file standing where a configured folder should be: one problem per key."""
@@ -318,11 +280,11 @@ class Session(Planning, ChangeDetection):
 
     def sync(self, *, dry_run: bool = False, regenerate: Iterable[str] = (),
              progress: Callable[[int, int], None] | None = None) -> SyncReport:
-        self._conflicts: list[str] = []
-        self._unwritable, self._unwritten = set(), False
+        """One pass: nothing to do if the fingerprint says so; else a catch-up from the
+        last complete pass, or a full pass (read, index, plan, write)."""
+        self._start_pass()
         report = SyncReport()
         regenerate = list(regenerate)
-        fingerprint = None
         self.last_pass = ""
         if not dry_run and not self.rebuild and not regenerate:
             self._catch_up = None
@@ -333,13 +295,14 @@ class Session(Planning, ChangeDetection):
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 report.nothing_to_generate = self.cache.get_meta("nothing_to_generate") == "1"
                 return report
-        streamed_stats: dict[str, tuple[int, int]] = {}
+        problems: list[Problem] = []  # the plan's (and its edits')
         caught_up = self._catch_up is not None and self._load_catching_up(report)
         self.last_pass = "catch-up" if caught_up else "full"
-        if caught_up:
+        if caught_up:  # read: the changed notes; index: updated
             result = self.scan_result
-            writes, problems = caught_up
-        else:
+            affected, refresh = caught_up
+            writes = plan(self, problems, affected, refresh_globals=refresh)
+        else:  # read: every note (the cache's records where current); index: built
             result = self.load(progress)
             report.notes = count_kept(self.excluded, result.notes)
             report.parsed = self.parsed
@@ -351,34 +314,28 @@ class Session(Planning, ChangeDetection):
             self._check_regenerate(regenerate)
             if not dry_run:
                 self.remember_keys()
-                self._streaming = (report, streamed_stats)
-            try:
-                writes, problems = self.plan(None, regenerate)
-            finally:
-                self._streaming = None
-        report.problems.extend(problems)
-        report.writes = writes
-        report.nothing_to_generate = not (self.index.paths_of_kind(CONTACT) or self.index.paths_of_kind(INTERVIEW))
-        report.conflicts = list(self._conflicts)
-        report.skipped.extend(self._conflicts)
-        if dry_run:
-            report.changed = sum(1 for w in writes if w.expect is not None)
-            report.created = sum(1 for w in writes if w.expect is None)
-            return report
-        new_stats = self.write([w for w in writes if not w.streamed], report)
-        if self.replan_globals:  # ticks were recorded: today's block is planned again
+            writes = plan(self, problems, None, regenerate)
+        # plan -> write, one write at a time
+        self.write_plan(writes, report, problems, dry_run=dry_run)
+        if self.replan_globals and not dry_run:  # ticks were recorded: today's block is planned again
             self.replan_globals = False
-            again = self.plan_globals(problems=report.problems)
-            report.writes += again
-            new_stats.update(self.write(again, report))
+            self.write_plan(self.plan_globals(problems=problems), report, problems)
+        report.problems.extend(problems)
+        report.nothing_to_generate = not (self.index.paths_of_kind(CONTACT) or self.index.paths_of_kind(INTERVIEW))
+        writer = self._writer
+        report.conflicts = writer.conflicts + self._conflicts
+        report.skipped.extend(report.conflicts)
+        if dry_run:
+            report.changed = sum(1 for w in report.writes if w.expect is not None)
+            report.created = sum(1 for w in report.writes if w.expect is None)
+            return report
         self.end_pass()  # the folders written in are fsynced before the cache says so
         stats = dict(result.notes)
-        stats.update(streamed_stats)
-        stats.update(new_stats)
+        stats.update(writer.stats)
         report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
         # A skipped or failed write must be retried by the next pass: no shortcut then.
         if not report.skipped and not any(p.kind == "write" for p in report.problems) \
-                and not self._unwritten and not result.unreadable:
+                and not writer.unwritten and not result.unreadable:
             self.cache.set_meta("fingerprint", self._fingerprint_of(stats))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
@@ -389,6 +346,17 @@ class Session(Planning, ChangeDetection):
             self.cache.set_meta("fingerprint", "")
         self.cache.commit()
         return report
+
+    def _start_pass(self) -> None:
+        self._conflicts = []
+        self._writer = None
+
+    def plan_globals(self, f: Facts | None = None, created: dict | None = None,
+                     problems: list[Problem] | None = None) -> list[PlannedWrite]:
+        """The writes of the notes made from the whole vault: the referral index, today's
+        follow-ups, the week's review and the calendar feed."""
+        from . import wholevault  # noqa: PLC0415 - keeps templates and YAML off the no-change path
+        return wholevault.plan(self, f or self.facts(), created or {}, problems if problems is not None else [])
 
     def _check_regenerate(self, keys: list[str]) -> None:
         """`--regenerate KEY` for a key no generated note ever had (in the ledger or in the
@@ -444,7 +412,7 @@ class Session(Planning, ChangeDetection):
         report.problems.extend(self.problems())
         report.problems.extend(self.folder_problems())
         report.problems.extend(result.problems)
-        return self.plan(affected, refresh_globals=refresh)
+        return affected, refresh
 
     # -- incremental passes (the watcher) ----------------------------------------------
 
@@ -479,9 +447,9 @@ class Session(Planning, ChangeDetection):
     def _is_daily(self, paths: set[str]) -> bool:
         """Whether `paths` hold a note made from the whole vault: today's daily note or
         this week's review."""
-        return bool(paths) and bool(paths & self._global_paths())
+        return bool(paths) and bool(paths & self.global_paths())
 
-    def _global_paths(self, f: Facts | None = None) -> set[str]:
+    def global_paths(self, f: Facts | None = None) -> set[str]:
         from .generate import review_note_path
         f = f or self.facts()
         return {p for p in (self._daily_path(f), review_note_path(self, f)) if p}
@@ -514,8 +482,7 @@ class Session(Planning, ChangeDetection):
         modified less than `settle_seconds` ago are read, but not written to yet, since an
         editor may still be saving them."""
         import time as _time
-        self._conflicts = []
-        self._unwritable, self._unwritten = set(), False  # per pass: a folder may be fixed meanwhile
+        self._start_pass()  # (a folder refused last time may be fixed meanwhile)
         self.index.track_names()  # a long-lived index: names coming or going stay cheap
         report = SyncReport()
         candidates: set[str] = set()
@@ -581,32 +548,22 @@ class Session(Planning, ChangeDetection):
         affected = self.index.update(changes) if changes else set()
         self.cache.save_records([r for r in changes.values() if r is not None],
                                 [p for p, r in changes.items() if r is None])
-        # Two rounds: the changed notes' own outputs first, then the notes made from the
-        # whole vault (referral index, daily note), whose cost grows with it: the blocks
-        # an edit affects reach the disk without waiting for them.
-        writes, problems = self.plan(None if everything else affected | recheck,
-                                     refresh_globals=refresh_globals or self._is_daily(recheck | changes.keys()),
-                                     defer_globals=True)
-        held: list[PlannedWrite] = []
-        report.writes = []
-        for round_ in (1, 2):
-            if round_ == 2:
-                if not self.globals_due:
-                    break
-                writes = self.plan_globals(problems=problems)
-            held += [w for w in writes if w.path in later]
-            writes = [w for w in writes if w.path not in later]
-            report.writes += writes
-            self.write(writes, report)
+        # The changed notes' own blocks are written first, as the plan yields them; the
+        # notes made from the whole vault (referral index, daily note), whose cost grows
+        # with it, are planned after: the blocks an edit affects reach the disk without
+        # waiting for them. Writes to notes still being saved are held back.
+        problems: list[Problem] = []
+        writes = plan(self, problems, None if everything else affected | recheck,
+                      refresh_globals=refresh_globals or self._is_daily(recheck | changes.keys()))
+        held = self.write_plan(writes, report, problems, hold=later)
         if self.replan_globals:  # ticks were recorded: today's block is planned again
             self.replan_globals = False
-            again = [w for w in self.plan_globals(problems=problems) if w.path not in later]
-            report.writes += again
-            self.write(again, report)
+            held += self.write_plan(self.plan_globals(problems=problems), report, problems, hold=later)
         report.problems.extend(problems)
-        report.skipped.extend(self._conflicts)
+        conflicts = self._writer.conflicts + self._conflicts
+        report.skipped.extend(conflicts)
         self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
-        later |= {w.path for w in held} | set(self._conflicts)
+        later |= {w.path for w in held} | set(conflicts)
         report.notes = len(self.records)  # (watch shows no count)
         self.end_pass()
         self.cache.set_meta("fingerprint", "")

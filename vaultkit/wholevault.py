@@ -12,6 +12,7 @@ from . import ticks as ticks_mod
 from .errors import Problem
 from .facts import Facts
 from .daily import daily_note_path
+from .edits import block_edit
 from .generate import review_note_path
 from .icsfeed import calendar_feed
 from .markers import set_block
@@ -43,7 +44,7 @@ def referral_index(s: Session, f: Facts, created: dict, problems: list[Problem])
         return [PlannedWrite(path, data, None, "referral index")]
     if not rec.ok:
         return []
-    w = s.block_write(rec, "referrals", inner, created, problems, "referral index")
+    w = block_edit(rec, "referrals", inner, created, problems, "referral index")
     return [w] if w else []
 
 
@@ -63,7 +64,7 @@ def daily(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[
             s.replan_globals = bool(writes)
             return writes
     inner = blocks.follow_ups_block(f, path)
-    w = s.block_write(rec, "follow-ups", inner, created, problems, "daily follow-ups")
+    w = block_edit(rec, "follow-ups", inner, created, problems, "daily follow-ups")
     return [w] if w else []
 
 
@@ -112,7 +113,7 @@ def review(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list
     rec = s.index.records.get(path) if path else None
     if rec is None or not rec.ok or rec.fields.get("generated_by") != "vaultkit":
         return []
-    w = s.block_write(rec, "review", review_block(f), created, problems, "weekly review")
+    w = block_edit(rec, "review", review_block(f), created, problems, "weekly review")
     return [w] if w else []
 
 
