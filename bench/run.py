@@ -9,8 +9,12 @@ every note's bytes; walk and stat every note), the interpreter's start-up and th
 of `vaultkit.cli` as subprocesses, then each sync scenario as a whole process (wall time,
 CPU time and the child's own peak RSS from `os.wait4`), median of `--runs` runs (at most
 `--runs-large` for vaults of 50,000 notes or more, to keep one run of all three sizes under
-~25 minutes on two cores). Prints Markdown tables and writes a JSON file. A failing
-vaultkit command is reported (its stderr shown) and the next measurement goes on.
+~25 minutes on two cores: the first syncs and their dry runs dominate, and the dry runs
+share one fresh copy of the vault instead of copying it each run). Scenarios: the first
+`sync --dry-run` and the first `sync` on a fresh vault, a cold sync (blocks current, no
+`.vaultkit/`), a warm no-change sync, one body edit, one new link. Prints Markdown tables
+(times, ratios, and the targets with pass/fail, see TARGETS) and writes a JSON file. A
+failing vaultkit command is reported (its stderr shown) and the next measurement goes on.
 
 The commands run with Python's bytecode cache enabled (PYTHONDONTWRITEBYTECODE is dropped
 from their environment), as for an installed vaultkit: otherwise every run would compile
@@ -187,14 +191,15 @@ class SizeContext:
     timeout: float = 900.0
     verbose: bool = False
     synced: Path | None = None  # a vault synced once (set by the first-sync measurement)
+    fresh: Path | None = None  # a copy vaultkit never wrote to (left by the dry-run measurement)
     env: dict = field(default_factory=dict)
 
     def sync_cmd(self, vault: Path, *extra: str) -> list[str]:
         return [*self.cmd, "sync", "--vault", str(vault), "--today", self.today, "-q", *extra]
 
-    def run_sync(self, vault: Path, label: str) -> ProcResult:
+    def run_sync(self, vault: Path, label: str, *extra: str) -> ProcResult:
         before = snapshot(vault) if self.verbose else None
-        res = run_process(self.sync_cmd(vault), cwd=REPO, env=self.env, timeout=self.timeout)
+        res = run_process(self.sync_cmd(vault, *extra), cwd=REPO, env=self.env, timeout=self.timeout)
         if not res.ok:
             report_failure(f"{label} (size {self.size})", res)
         if before is not None:
@@ -245,12 +250,36 @@ def copy_vault(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True)
 
 
+def measure_dry_run(ctx: SizeContext) -> dict:
+    """`vaultkit sync --dry-run` the first time on a fresh vault (no `.vaultkit/`, every block
+    still to write): what a user runs before the first sync. It should write nothing, so every
+    run uses the same fresh copy; if a run did leave something (a file changed, a
+    `.vaultkit/`), that is counted in `files_written` / `left_state` and the next run gets a
+    new copy. The copy is then handed to the first-sync measurement."""
+    results, written, left_state = [], [], []
+    vault = ctx.work / "fresh"
+    copy_vault(ctx.pristine, vault)
+    for _ in range(ctx.runs):
+        before = snapshot(vault)
+        results.append(ctx.run_sync(vault, "first dry run", "--dry-run"))
+        written.append(changed_files(before, snapshot(vault)))
+        left_state.append((vault / ".vaultkit").exists())
+        if written[-1] or left_state[-1]:
+            copy_vault(ctx.pristine, vault)
+    ctx.fresh = vault
+    return summarize(results, {"files_written": written, "left_state": left_state})
+
+
 def measure_first(ctx: SizeContext) -> dict:
     """First sync: a fresh copy of the generated vault, every block still to write."""
     results, written = [], []
     for k in range(ctx.runs):
         vault = ctx.work / f"first-{k}"
-        copy_vault(ctx.pristine, vault)
+        if ctx.fresh is not None:  # the dry run's copy, still as generated: saves one copy
+            ctx.fresh.rename(vault)
+            ctx.fresh = None
+        else:
+            copy_vault(ctx.pristine, vault)
         before = snapshot(vault)
         res = ctx.run_sync(vault, "first sync")
         results.append(res)
@@ -380,6 +409,7 @@ def _edit_then_sync(ctx: SizeContext, edits: list[tuple[Path, str]], label: str,
 
 # Measurements run per size, in this order (later ones use the vault the first one synced).
 SYNC_MEASURES: list[tuple[str, Callable[[SizeContext], dict]]] = [
+    ("dry_run", measure_dry_run),
     ("first", measure_first),
     ("cold", measure_cold),
     ("warm", measure_warm),
@@ -424,6 +454,10 @@ def ratios(row: dict) -> dict:
         return sync.get(name, {}).get("wall_s")
 
     n = f["notes"] or 1
+    if wall("first") is not None and wall("dry_run"):
+        out["first_over_dry_run"] = wall("first") / wall("dry_run")
+    if wall("one_link") is not None and wall("warm"):
+        out["one_link_over_warm"] = wall("one_link") / wall("warm")
     for name in ("first", "cold"):
         if wall(name) is not None:
             out[f"{name}_over_read"] = wall(name) / f["read_s"]
@@ -438,6 +472,26 @@ def ratios(row: dict) -> dict:
     imp = row.get("import_cli", {}).get("wall_s")
     if imp is not None and startup is not None:
         out["import_cli_minus_startup_s"] = imp - startup
+    return out
+
+
+# The performance targets, as ratios of ratios() (each to something measured in the same run on
+# the same vault): (key in ratios, what it divides, highest value that passes).
+TARGETS: list[tuple[str, str, float]] = [
+    ("first_over_dry_run", "first sync / its dry run", 3.0),
+    ("one_link_over_warm", "one new link / no-change", 2.0),
+    ("cold_over_read", "cold sync / read floor", 10.0),
+    ("warm_over_stat_plus_startup", "no-change / (stat floor + start-up)", 4.0),
+]
+
+
+def targets(ratio: dict) -> dict:
+    """Each target: its value, its limit, and whether it passes (None: not measured)."""
+    out = {}
+    for key, label, limit in TARGETS:
+        value = ratio.get(key)
+        out[key] = {"label": label, "value": value, "limit": limit,
+                    "pass": None if value is None else value <= limit}
     return out
 
 
@@ -485,6 +539,7 @@ def measure_sizes(sizes: list[int], runs: int, cmd: list[str], *, floors_only: b
                         log(f"!! {name} (size {size}): {type(exc).__name__}: {exc}")
                         row["sync"][name] = {"runs": 0, "ok_runs": 0, "error": repr(exc)}
             row["ratios"] = ratios(row)
+            row["targets"] = targets(row["ratios"])
             rows.append(row)
             if not keep:
                 shutil.rmtree(work, ignore_errors=True)
@@ -516,9 +571,11 @@ def _fmt_mb(v: float | None) -> str:
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| notes | read floor | stat floor | python start-up | import vaultkit.cli "
-        "| first sync | cold sync | warm no-change | one note changed | one link added |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| first dry run | first sync | cold sync | warm no-change | one note changed "
+        "| one link added |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    dry_run_wrote = False
     for row in rows:
         sync = row.get("sync", {})
 
@@ -529,21 +586,27 @@ def markdown(rows: list[dict]) -> str:
             if "wall_s" not in m:
                 return "failed"
             mark = " ¹" if any(rc == 1 for rc in m["returncodes"]) else ""
+            if name == "dry_run" and (any(m.get("files_written", ())) or any(m.get("left_state", ()))):
+                nonlocal dry_run_wrote
+                dry_run_wrote = True
+                mark += " ²"
             return f"{_fmt_s(m['wall_s'])} ({_fmt_mb(m['maxrss_mb'])}){mark}"
 
         lines.append(
             f"| {row['size']:,} | {_fmt_s(row['floors']['read_s'])} | {_fmt_s(row['floors']['stat_s'])} "
             f"| {_fmt_s(row['startup'].get('wall_s'))} | {_fmt_s(row['import_cli'].get('wall_s'))} "
-            f"| {cell('first')} | {cell('cold')} | {cell('warm')} | {cell('one_changed')} "
+            f"| {cell('dry_run')} | {cell('first')} | {cell('cold')} | {cell('warm')} | {cell('one_changed')} "
             f"| {cell('one_link')} |"
         )
     runs = sorted({row.get("runs") for row in rows if row.get("runs")})
     lines += [
         "",
         "Times are wall-clock medians"
-        + (f" of {' or '.join(map(str, runs))} runs" if runs else "")
+        + (f" of {' or '.join(map(str, runs))} run{'s' if runs != [1] else ''}" if runs else "")
         + "; peak RSS of the process in brackets. "
-        "¹ exit 1: the sync reported problems (see `stderr_head` in the JSON).",
+        "¹ exit 1: the sync reported problems (see `stderr_head` in the JSON)."
+        + (" ² the dry run wrote to the vault (see `files_written` and `left_state`)."
+           if dry_run_wrote else ""),
         "",
         "| notes | first / read | cold / read | cold µs/note | warm / (stat + start-up) "
         "| (warm − start-up) / stat | one changed − warm | one link − warm |",
@@ -562,7 +625,44 @@ def markdown(rows: list[dict]) -> str:
             f"| {_fmt_x(r.get('warm_minus_startup_over_stat'))} "
             f"| {delta(r.get('one_changed_minus_warm_s'))} | {delta(r.get('one_link_minus_warm_s'))} |"
         )
+    lines += ["", targets_table(rows)]
     return "\n".join(lines) + "\n"
+
+
+def targets_table(rows: list[dict]) -> str:
+    """The targets: one column each, its value at every size and whether it passes."""
+    lines = [
+        "Targets (ratios to what the same run measured on the same vault):",
+        "",
+        "| notes | " + " | ".join(f"{label} ≤ {limit:g}" for _, label, limit in TARGETS) + " |",
+        "| ---: |" + " ---: |" * len(TARGETS),
+    ]
+    for row in rows:
+        cells = []
+        for key, _, _ in TARGETS:
+            t = row.get("targets", {}).get(key, {})
+            if t.get("pass") is None:
+                cells.append("—")
+            else:
+                cells.append(f"{_fmt_x(t['value'])} {'pass' if t['pass'] else 'FAIL'}")
+        lines.append(f"| {row['size']:,} | " + " | ".join(cells) + " |")
+    tally = targets_summary(rows)
+    lines += ["", f"{tally['pass']} of {tally['total']} targets pass"
+              + (f", {tally['fail']} fail" if tally["fail"] else "")
+              + (f", {tally['not_measured']} not measured" if tally["not_measured"] else "") + "."]
+    return "\n".join(lines)
+
+
+def targets_summary(rows: list[dict]) -> dict:
+    """How many (size, target) pairs pass, fail, or could not be measured; and the limits."""
+    verdicts = [row.get("targets", {}).get(key, {}).get("pass") for row in rows for key, _, _ in TARGETS]
+    return {
+        "total": len(verdicts),
+        "pass": sum(v is True for v in verdicts),
+        "fail": sum(v is False for v in verdicts),
+        "not_measured": sum(v is None for v in verdicts),
+        "limits": {key: limit for key, _, limit in TARGETS},
+    }
 
 
 def machine() -> dict:
@@ -642,6 +742,7 @@ def main(argv: list[str] | None = None) -> int:
         "floors_only": args.floors_only,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "results": rows,
+        "targets": targets_summary(rows),
         "table": table,
     }
     args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

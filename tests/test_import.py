@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pty
 import subprocess
@@ -477,3 +478,67 @@ def test_vcard_2_1_quoted_printable_and_a_tel_uri_with_an_extension(cli, make_va
     assert result.exit_code == 0, result.output
     assert front_matter(vault / "People/Jürgen Müller.md")["email"] == "jm@example.de"
     assert front_matter(vault / "People/Simon Perreault.md")["phone"] == "+1-418-656-9254 ext. 102"
+
+
+# -- --json -----------------------------------------------------------------------------------------
+
+
+def test_json_lists_what_was_imported_and_what_was_not(cli, make_vault, tmp_path):
+    vault = make_vault({"People/A. Lee.md": EXISTING["People/A. Lee.md"]})
+    (tmp_path / "c.vcf").write_bytes(VCARDS)
+    result = import_(cli, vault, tmp_path / "c.vcf", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # the skipped card is in the document, not on stderr
+    doc = json.loads(result.stdout)  # stdout is the one document, nothing else
+    zoe = unicodedata.normalize("NFC", "Zoë Åström")
+    assert doc == {
+        "file": str(tmp_path / "c.vcf"), "kind": "vcard", "dry_run": False, "imported": 2,
+        "created": [{"path": f"People/{zoe}.md", "name": zoe},
+                    {"path": "People/Nell Ada Okafor.md", "name": "Nell Ada Okafor"}],
+        "existing": [{"name": "Ann Lee", "path": "People/A. Lee.md", "why": "same email"}],
+        "skipped": [{"line": 30, "reason": "no name"}],
+        "merged": 0, "warnings": [], "failed": [],
+        "summary": "imported 2 contacts, 1 already in the vault, 1 skipped (no name)",
+    }
+    for created in doc["created"]:
+        assert (vault / created["path"]).is_file(), created
+
+
+def test_json_with_dry_run_says_what_it_would_create_and_writes_nothing(cli, make_vault, tmp_path):
+    vault = make_vault()
+    export = tmp_path / "Connections.csv"
+    export.write_text(LINKEDIN, "utf-8")
+    tree = sorted(p.relative_to(vault).as_posix() for p in vault.rglob("*"))
+    result = import_(cli, vault, export, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["kind"], doc["dry_run"], doc["imported"]) == ("linkedin", True, 0)
+    assert [c["path"] for c in doc["created"]] == ["People/Bo Chen.md", "People/Cy Diaz.md"]
+    assert doc["skipped"] == [{"line": 7, "reason": "no name"}]  # the row with no name
+    assert doc["summary"] == "would import 2 contacts, 0 already in the vault, 1 skipped (no name)"
+    assert sorted(p.relative_to(vault).as_posix() for p in vault.rglob("*")) == tree
+
+
+def test_json_as_a_process_and_a_second_import(make_vault, tmp_path):
+    vault = make_vault()
+    (tmp_path / "c.vcf").write_bytes(VCARDS)
+    args = ("import", "contacts", tmp_path / "c.vcf", "--vault", vault, "--json")
+    first = run_vaultkit(*args, env=ENV)
+    assert first.returncode == 0, first.stderr
+    assert [c["name"] for c in json.loads(first.stdout)["created"]] == \
+        ["Ann Lee", unicodedata.normalize("NFC", "Zoë Åström"), "Nell Ada Okafor"]
+    again = run_vaultkit(*args, env=ENV)
+    assert again.returncode == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert (doc["imported"], doc["created"]) == (0, [])
+    assert [(e["name"], e["why"]) for e in doc["existing"]] == \
+        [("Ann Lee", "same email"), (unicodedata.normalize("NFC", "Zoë Åström"), "same email"),
+         ("Nell Ada Okafor", "same email")]
+
+
+def test_json_a_file_it_cannot_read_is_still_exit_2_on_stderr(make_vault, tmp_path):
+    vault = make_vault()
+    (tmp_path / "notes.txt").write_text("just some text\n", "utf-8")
+    result = run_vaultkit("import", "contacts", tmp_path / "notes.txt", "--vault", vault, "--json", env=ENV)
+    assert result.returncode == 2
+    assert result.stdout == "" and "neither a vCard file" in result.stderr

@@ -249,8 +249,9 @@ def import_() -> None:
 @vault_option
 @click.option("--dry-run", is_flag=True, help="List the notes it would create; write nothing.")
 @today_option
+@json_option
 @fatal_errors
-def import_contacts(file, vault, dry_run, today) -> None:
+def import_contacts(file, vault, dry_run, today, as_json) -> None:
     """Create a contact note for each new person in FILE: a vCard file (.vcf) or LinkedIn's
     Connections.csv. People who already have a note are left as they are."""
     from .importer import import_contacts as run_import
@@ -260,7 +261,7 @@ def import_contacts(file, vault, dry_run, today) -> None:
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
-        if bar is None and total >= IMPORT_BAR_MIN and sys.stdout.isatty():
+        if bar is None and total >= IMPORT_BAR_MIN and sys.stdout.isatty() and not as_json:
             bar = click.progressbar(length=total, label="Importing contacts", file=sys.stderr)
             bar.__enter__()
         if bar is not None:
@@ -271,6 +272,9 @@ def import_contacts(file, vault, dry_run, today) -> None:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    if as_json:  # everything below, in one document
+        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        sys.exit(1 if report.failed else 0)
     for line, reason in report.skipped:
         click.echo(f"vaultkit: {file}:{line}: skipped ({reason})", err=True)
     for message in report.warnings + report.failed:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import CONFIG_PATH, blocked_folders, default_config_text, load_config
 from .errors import TemplateProblem, VaultkitError, WriteConflict
+from .facts import status_by_date
 from .model import CONTACT, Link
 from .names import _key, safe_filename, unique_note_path
 from .sync import Session
@@ -192,7 +193,7 @@ def create_interview(vault: Path, contact: str, date: dt.date, today: dt.date, *
             company_path = ix.company_of(found)
             company_target = ix.target(company_path) if company_path else None
         # As an interview without a status is read: planned from today on, else done.
-        status = "planned" if date >= session.today else "done"
+        status = status_by_date(date.isoformat(), session.today.isoformat())
         context = {"today": session.today.isoformat(), "key": None, "contact": person, "date": date.isoformat(),
                    "time": time, "medium": medium, "company": company, "company_target": company_target,
                    "status": status}

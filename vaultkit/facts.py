@@ -27,6 +27,17 @@ def note_day(rec: NoteRecord) -> str | None:
     stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
     return stem if _ISO_DAY.fullmatch(stem) else None
 
+
+def status_by_date(date_iso: str | None, today_iso: str) -> str:
+    """The status of an interview that has none written: `planned` on or after today (a
+    date equal to today is still planned), `done` before it, `planned` with no date. Only
+    the day counts: `2026-11-30 14:30` is 2026-11-30. The one rule for notes read
+    (`Facts.status_of`) and notes created (`vaultkit new interview`)."""
+    if not date_iso:
+        return "planned"
+    return "planned" if date_iso[:10] >= today_iso[:10] else "done"
+
+
 # How far each contact status goes; `dormant` and `closed` stand apart (the
 # notes raise a status along this line, and a stored status ahead of them wins).
 STATUS_ORDER = ("prospect", "contacted", "scheduled", "met")
@@ -76,10 +87,7 @@ class Facts:
         status = f.get("status")
         if status in ("planned", "done", "cancelled"):
             return status
-        date = f.get("date")
-        if date is None:
-            return "planned"
-        return "planned" if date >= self.today_iso else "done"
+        return status_by_date(f.get("date"), self.today_iso)
 
     def contact_of(self, interview: str) -> str | None:
         """The first participant (the one the agenda is named after)."""

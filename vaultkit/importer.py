@@ -88,6 +88,20 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # notes that could not be written
 
+    def as_json(self) -> dict:
+        """`vaultkit import contacts --json`: every list of the report, and the summary line.
+        `created` holds the notes made (with `dry_run`, the ones it would make); `imported`
+        counts the notes written, so 0 in a dry run."""
+        return {
+            "file": self.file, "kind": self.kind, "dry_run": self.dry_run,
+            "imported": 0 if self.dry_run else len(self.created),
+            "created": [{"path": path, "name": name} for path, name in self.created],
+            "existing": [{"name": name, "path": path, "why": why} for name, path, why in self.existing],
+            "skipped": [{"line": line, "reason": reason} for line, reason in self.skipped],
+            "merged": self.merged, "warnings": list(self.warnings), "failed": list(self.failed),
+            "summary": self.summary(),
+        }
+
     def summary(self) -> str:
         """`imported 12 contacts, 3 already in the vault, 1 skipped (no name)`."""
         n = len(self.created)

@@ -101,18 +101,44 @@ def folder_kind(path: str, kind_folders: tuple[tuple[str, str], ...]) -> str | N
 
 
 KIND_WARNING = "is not a kind vaultkit knows"
+KINDS_CLASH = "names more than one kind"
+_TYPE_HELP = "(contact, person, people; interview, meeting; company, organization, organisation, org)"
+
+
+def kind_of_type_value(value, line: int, warnings: list[tuple]) -> str | None:
+    """The kind a `type:` value names: one text, or a list of texts (`type: [person]`,
+    `type: ["[[People]]"]`). In a list, values that name no kind are left aside (kepano's
+    sub-types such as `[[Authors]]`); the kinds the others name must agree: a list naming
+    two different kinds (`[person, meeting]`) gives no kind and a warning naming both. A
+    kind-like word that is no kind (`persons`) is warned about, as for one text."""
+    texts = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+    found: dict[str, str] = {}  # kind -> the first value naming it
+    for text in texts:
+        if isinstance(text, list) and len(text) == 1 and isinstance(text[0], str):
+            text = f"[[{text[0]}]]"  # YAML's reading of an unquoted `[[People]]`
+        if not isinstance(text, str):
+            continue
+        kind = kind_of_type(text)
+        if kind is not None:
+            found.setdefault(kind, text)
+        elif kind_like(category_name(text)):
+            warnings.append((line, f"type: {text} {KIND_WARNING} {_TYPE_HELP}"))
+    if len(found) > 1:
+        named = ", ".join(f"{text} ({kind})" for kind, text in found.items())
+        warnings.append((line, f"type: {KINDS_CLASH}: {named} — keep one; vaultkit takes the kind from "
+                               "categories or the folder instead"))
+        return None
+    return next(iter(found), None)
 
 
 def kind_of(path: str, fields: dict, warnings: list[tuple], kind_folders: tuple[tuple[str, str], ...],
             lines: dict | None = None) -> str:
-    """`type` first, then `categories`/`category`, then the note's folder (`[kind_folders]`).
-    A kind-like value vaultkit does not know goes to `warnings` as (line, message)."""
+    """`type` (one text or a list, see `kind_of_type_value`) first, then
+    `categories`/`category`, then the note's folder (`[kind_folders]`). A kind-like value
+    vaultkit does not know, or a `type` list naming two kinds, goes to `warnings` as (line,
+    message)."""
     lines = lines or {}
-    t = fields.get("type")
-    kind = kind_of_type(t) if isinstance(t, str) else None
-    if kind is None and isinstance(t, str) and kind_like(category_name(t)):
-        warnings.append((lines.get("type", 2), f"type: {t} {KIND_WARNING} (contact, person, people; "
-                                               "interview, meeting; company, organization, organisation, org)"))
+    kind = kind_of_type_value(fields.get("type"), lines.get("type", 2), warnings)
     cats = fields.get("categories") or ()
     if kind is None:
         kind = kind_of_categories(cats)

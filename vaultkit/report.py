@@ -8,7 +8,7 @@ from pathlib import Path
 from .blocks import days_ago, plural
 from .cadence import due as due_by_cadence
 from .facts import Facts
-from .kinds import KIND_WARNING
+from .kinds import KIND_WARNING, KINDS_CLASH
 from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, NoteRecord
 from .sync import Session
 
@@ -180,7 +180,8 @@ def _doctor(session: Session) -> list[dict]:
         for line, w, *kind in rec.fields.get("_warnings", ()):
             # (a front-matter that is no mapping, like a read problem, concerns every note)
             out.append(_finding(rec.path, kind[0] if kind else "property", w, line,
-                                scope=rec.path in ours or KIND_WARNING in w or kind[:1] == ["frontmatter"]))
+                                scope=rec.path in ours or KIND_WARNING in w or KINDS_CLASH in w
+                                or kind[:1] == ["frontmatter"]))
     for p in session.folder_problems():  # a file where a configured folder should be
         out.append(_finding(p.path, p.kind, p.message, p.line, scope=True))
     today = session.today.isoformat()
