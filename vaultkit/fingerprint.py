@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from . import __version__
+from .changes import diff_stats
 from .config import blocked_folders
 from .index import same_output
 from .scan import scan
@@ -75,10 +76,10 @@ class ChangeDetection:
         removed: list[str] = []
         for folder in changed_folders:
             cached = self.cache.stats_in(folder)
-            here = now_folders[folder][1]
-            added += [p for p in here if p not in cached]
-            removed += [p for p in cached if p not in here]
-            old_stats.update((p, cached[p]) for p, st in here.items() if p in cached and cached[p] != st)
+            found = diff_stats(now_folders[folder][1], cached)
+            added += found.added
+            removed += found.removed
+            old_stats.update((p, cached[p]) for p in found.modified)
         if len(old_stats) + len(added) > self._FINGERPRINT_READ_AHEAD:
             return None
         old = self.cache.records_of(old_stats)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .cache import Cache
+from .changes import diff_stats
 from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
 from .errors import Problem, VaultkitError
 from .facts import Facts, note_day
@@ -420,10 +421,14 @@ class Session(ChangeDetection):
         """A cheap stat-only reconcile: notes added, removed or changed since we last saw them."""
         result = scan(self.vault)
         self.scan_result = result
-        out = {p for p, st in result.notes.items()
-               if p not in self.records or (self.records[p].size, self.records[p].mtime_ns) != st}
-        out |= {p for p in self.records if p not in result.notes}
-        return out
+        return diff_stats(result.notes, self._known_stats()).paths()
+
+    def _known_stats(self, paths: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) of the notes this session holds records of (of `paths` only)."""
+        records = self.records
+        if paths is None:
+            return {p: (r.size, r.mtime_ns) for p, r in records.items()}
+        return {p: (records[p].size, records[p].mtime_ns) for p in paths if p in records}
 
     def _records_under(self, folder: str) -> set[str]:
         prefix = folder + "/"
@@ -506,22 +511,22 @@ class Session(ChangeDetection):
         recheck: set[str] = set()
         later: set[str] = set()
         now = _time.time_ns()
-        for path in sorted(candidates):
-            if not self._is_note_path(path):
-                continue
+        candidates = {p for p in candidates if self._is_note_path(p)}
+        disk = {}
+        for path in candidates:
             st = self._note_stat(path)
-            if st is None:
-                if path in self.records:
-                    changes[path] = None
-                continue
-            old = self.records.get(path)
-            if old is not None and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns):
-                if path in self.held:
-                    recheck.add(path)  # settled now: plan the writes held back last time
-                continue
+            if st is not None:
+                disk[path] = (st.st_size, st.st_mtime_ns)
+        found = diff_stats(disk, self._known_stats(candidates))
+        for path in found.removed:
+            changes[path] = None
+        # Unchanged notes whose writes were held back last time are settled now: plan them.
+        recheck = {p for p in self.held & disk.keys() if p in self.records and p not in found.modified}
+        for path in sorted(found.added + found.modified):
             rec = self.read_note(path)
+            old = self.records.get(path)
             if rec is None:
-                if path in self.records:
+                if old is not None:
                     changes[path] = None
                 continue
             if old is not None and old.sha256 == rec.sha256:
@@ -531,6 +536,7 @@ class Session(ChangeDetection):
             changes[path] = rec
             if now - rec.mtime_ns < settle_seconds * 1e9:
                 later.add(path)
+        changes = dict(sorted(changes.items()))
         report.parsed = sum(1 for r in changes.values() if r is not None)
         refresh_globals = everything or any(p in (self.cfg.referral_index,) for p in recheck)
         for path, rec in changes.items():
