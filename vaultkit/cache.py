@@ -244,7 +244,7 @@ class Cache:
             return
         self._stats = None
         # The stored fingerprint vouches for the cache being what the last complete sync
-        # left (see Session._fingerprint_touched): any other write withdraws it.
+        # left (see fingerprint._touched): any other write withdraws it.
         self.set_meta("fingerprint", "")
         blobs = blobs or {}
         try:

@@ -20,7 +20,7 @@ from .config import Config, blocked_folders, check_day_counts, load_config, pars
 from .errors import Problem, VaultkitError
 from .facts import Facts, note_day
 from .files import sha256_hex
-from .fingerprint import ChangeDetection
+from .fingerprint import Check, compare, fingerprint_of
 from .folders import Folders, NotInVault
 from .index import Index
 from .lock import VaultLock
@@ -47,7 +47,7 @@ _KEPT_KINDS = ("frontmatter", "encoding")
 LAST_GOOD = "kept its last good version"
 
 
-class Session(ChangeDetection):
+class Session:
     """One vault's state across passes: configuration, cache, records and the index."""
 
     def __init__(self, vault: Path, today: dt.date, *, readonly: bool = False, rebuild: bool = False,
@@ -68,9 +68,6 @@ class Session(ChangeDetection):
         self._renderer = None
         self.replan_globals = False  # ticks were recorded: plan the whole-vault notes again
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
-        self._fingerprint_scan: ScanResult | None = None  # a walk `_fingerprint` already made
-        self._fingerprint_read: dict[str, NoteRecord] = {}  # notes it already read
-        self._catch_up: dict[str, NoteRecord | None] | None = None  # see `_fingerprint_touched`
         self.last_pass = ""  # what `sync` did: "" (nothing to do), "catch-up" or "full"
         self.scan_result: ScanResult | None = None
         self._folders: Folders | None = None  # this pass's open folders (see `folders`)
@@ -151,12 +148,11 @@ class Session(ChangeDetection):
             return rec
         return parse_note(path, data, size, mtime_ns, self.cfg.kind_folders)
 
-    def load(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
-        """Scan the vault and bring every record up to date (cache first, then disk)."""
-        # The walk and the notes `_fingerprint` just did for this same pass, if it did.
-        result = self._fingerprint_scan or scan(self.vault)
-        read_ahead = self._fingerprint_read or {}
-        self._fingerprint_scan, self._fingerprint_read = None, {}
+    def load(self, progress: Callable[[int, int], None] | None = None, check: Check | None = None) -> ScanResult:
+        """Scan the vault and bring every record up to date (cache first, then disk); with
+        `check`, the walk and the notes the fingerprint's check made for this pass."""
+        result = check.scan if check is not None else scan(self.vault)
+        read_ahead = check.read if check is not None else {}
         self.scan_result = result
         stats = result.notes
         # The collector adds ~30% to building a large index and finds nothing to free.
@@ -287,24 +283,25 @@ class Session(ChangeDetection):
         report = SyncReport()
         regenerate = list(regenerate)
         self.last_pass = ""
+        check = None
         if not dry_run and not self.rebuild and not regenerate:
-            self._catch_up = None
-            fingerprint, stats = self._fingerprint()
-            if fingerprint and self.cache.get_meta("fingerprint") == fingerprint:
-                report.notes = int(self.cache.get_meta("fingerprint_notes") or count_kept(self.excluded, stats))
-                report.parsed = self.parsed
+            check = compare(self)
+            self.scan_result = check.scan
+            if check.unchanged:
+                report.notes = int(self.cache.get_meta("fingerprint_notes") or count_kept(self.excluded, check.scan.notes))
+                report.parsed = check.parsed
                 report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
                 report.nothing_to_generate = self.cache.get_meta("nothing_to_generate") == "1"
                 return report
         problems: list[Problem] = []  # the plan's (and its edits')
-        caught_up = self._catch_up is not None and self._load_catching_up(report)
+        caught_up = check is not None and check.catch_up is not None and self._load_catching_up(check, report)
         self.last_pass = "catch-up" if caught_up else "full"
-        if caught_up:  # read: the changed notes; index: updated
-            result = self.scan_result
+        if caught_up:  # read: the changed notes; index: the cached one, updated
+            result = check.scan
             affected, refresh = caught_up
             writes = plan(self, problems, affected, refresh_globals=refresh)
         else:  # read: every note (the cache's records where current); index: built
-            result = self.load(progress)
+            result = self.load(progress, check)
             report.notes = count_kept(self.excluded, result.notes)
             report.parsed = self.parsed
             report.problems.extend(self.problems())
@@ -337,7 +334,7 @@ class Session(ChangeDetection):
         # A skipped or failed write must be retried by the next pass: no shortcut then.
         if not report.skipped and not any(p.kind == "write" for p in report.problems) \
                 and not writer.unwritten and not result.unreadable:
-            self.cache.set_meta("fingerprint", self._fingerprint_of(stats))
+            self.cache.set_meta("fingerprint", fingerprint_of(self, stats))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
@@ -367,20 +364,20 @@ class Session(ChangeDetection):
             raise VaultkitError(f"--regenerate: no generated note ever had the key {', '.join(map(repr, unknown))}"
                                 " — a key is the vaultkit_key in a generated note's front-matter")
 
-    def _load_catching_up(self, report: SyncReport) -> tuple[list[PlannedWrite], list[Problem]] | None:
-        """A pass that starts from the last complete pass instead of from nothing.
+    def _load_catching_up(self, check: Check, report: SyncReport) -> tuple[set[str], bool] | None:
+        """Read and index for a pass that starts from the last complete pass instead of
+        from nothing: (the notes whose output may change, whether the whole-vault notes
+        must be planned again).
 
-        `_fingerprint_touched` found the few notes that came, went or changed since a
+        The fingerprint's `check` found the few notes that came, went or changed since a
         complete pass that planned without a problem; the cache holds the records that
         pass made its output from. Build the index from those, update it with the changed
         notes and plan only what they affect, exactly as a `watch` batch does (the property
         tests hold both to what a full pass writes). None (and the full pass runs) if the
         cache does not hold what the fingerprint promised.
         """
-        changes, self._catch_up = self._catch_up or {}, None
-        result = self._fingerprint_scan
-        if result is None:
-            return None
+        changes = check.catch_up
+        result = check.scan
         removed = {p for p, r in changes.items() if r is None}
         gc_was = gc.isenabled()
         gc.disable()
@@ -394,7 +391,7 @@ class Session(ChangeDetection):
         finally:
             if gc_was:
                 gc.enable()
-        self._fingerprint_scan, self._fingerprint_read = None, {}
+        check.read = {}  # (taken: the full pass must not)
         self.ledger = self.cache.ledger()
         refresh = False
         for path, rec in changes.items():
