@@ -261,6 +261,7 @@ def measure_apply(vault: Path, pairs, edits: int) -> list[float]:
     """`Session.apply` alone (in-process) for the same edits, ms: the core's share."""
     import datetime as dt  # noqa: PLC0415
     sys.path.insert(0, str(ROOT))
+    from vaultkit.batch import apply_batch  # noqa: PLC0415
     from vaultkit.sync import Session  # noqa: PLC0415
 
     session = Session(vault, dt.date.fromisoformat(TODAY))
@@ -273,7 +274,7 @@ def measure_apply(vault: Path, pairs, edits: int) -> list[float]:
             plain, _, _, contact_stem = pairs[(i // 2) % len(pairs)]
             edit_link(plain, contact_stem, adding=i % 2 == 0)
             start = time.perf_counter()
-            session.apply([plain.relative_to(vault).as_posix()], settle_seconds=0)
+            apply_batch(session, [plain.relative_to(vault).as_posix()], settle_seconds=0)
             out.append((time.perf_counter() - start) * 1000)
         return out
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import runpy
 import shutil
@@ -37,6 +38,18 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_bytes(content.encode("utf-8"))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """The CLI run in-process sets the root logger up (`logging.basicConfig(force=True)`,
+    at ERROR for -q and --json): put it back after each test, so that a later test's
+    `caplog` sees warnings whatever ran before it."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture

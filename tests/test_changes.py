@@ -6,6 +6,7 @@ import datetime as dt
 import os
 
 from conftest import TODAY
+from vaultkit.batch import apply_batch, rescan
 from vaultkit.changes import Changes, diff_stats
 
 
@@ -34,10 +35,10 @@ def test_watch_rescan_and_batch_see_the_same_changes(make_vault):
         (vault / "Notes/new.md").write_text("new\n", encoding="utf-8")
         st = os.stat(vault / "Notes/y.md")
         os.utime(vault / "Notes/y.md", ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
-        assert s.changed_paths() == {"People/Ann.md", "Notes/x.md", "Notes/new.md", "Notes/y.md"}
-        report, _ = s.apply(sorted(s.changed_paths()), settle_seconds=0)
+        assert rescan(s) == {"People/Ann.md", "Notes/x.md", "Notes/new.md", "Notes/y.md"}
+        report, _ = apply_batch(s, sorted(rescan(s)), settle_seconds=0)
         assert report.parsed == 2  # Ann and the new note; y.md was only touched
         assert "Notes/x.md" not in s.records and "Notes/new.md" in s.records
-        assert s.changed_paths() == set()  # the touch was taken in too
+        assert rescan(s) == set()  # the touch was taken in too
     finally:
         s.close()

@@ -3,6 +3,8 @@ other note, and fixing it none either; sync, doctor and watch say so. Real files
 
 from __future__ import annotations
 
+from vaultkit.batch import apply_batch
+
 import datetime as dt
 import os
 
@@ -72,12 +74,12 @@ def test_a_typo_under_watch_keeps_the_last_good_record(make_vault):
         ann = vault / "People/Ann Lee.md"
         good = ann.read_text()
         _write(ann, _broken(good))
-        report, _ = s.apply(["People/Ann Lee.md"], settle_seconds=0)
+        report, _ = apply_batch(s, ["People/Ann Lee.md"], settle_seconds=0)
         assert report.written_paths == []
         assert any("using its last good version" in p.message for p in report.problems)
         assert s.index.referred_by("People/Ann Lee.md") == ["People/Bo.md", "People/Cy.md", "People/Dee.md"]
         _write(ann, good)
-        report, _ = s.apply(["People/Ann Lee.md"], settle_seconds=0)
+        report, _ = apply_batch(s, ["People/Ann Lee.md"], settle_seconds=0)
         assert report.written_paths == [] and not report.problems
     finally:
         s.close()

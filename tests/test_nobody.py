@@ -8,6 +8,7 @@ import shutil
 
 from conftest import TODAY, snapshot
 
+from vaultkit.batch import apply_batch
 from vaultkit.markers import block_inner
 
 FILES = {
@@ -80,7 +81,7 @@ def test_watch_links_the_person_once_the_note_exists(make_vault):
         s.sync()
         assert "- Cara Diaz — referred by" in (vault / "Referral Index.md").read_text()
         (vault / "People/Cara Diaz.md").write_text("---\ntype: contact\n---\n")
-        s.apply(["People/Cara Diaz.md"], settle_seconds=0)
+        apply_batch(s, ["People/Cara Diaz.md"], settle_seconds=0)
     finally:
         s.close()
     index = block_inner((vault / "Referral Index.md").read_text(), "referrals")

@@ -10,6 +10,7 @@ import logging
 import pytest
 from conftest import TODAY, snapshot
 
+from vaultkit.batch import apply_batch
 from vaultkit.daily import fill_template
 from vaultkit.markers import block_inner
 from vaultkit.obsidian import LinkSettings, daily_settings, link_settings
@@ -114,12 +115,12 @@ def test_a_watch_pass_keeps_a_new_template_out(make_vault):
         ann_before = (vault / "People/Ann.md").read_bytes()
         (vault / "Templates/Referral.md").write_text(contact('referred_by: "[[Ann]]"\n'))
         (vault / "Archive/Yan.md").write_text(contact('referred_by: "[[Ann]]"\n'))
-        report, _ = session.apply(["Templates/Referral.md", "Archive/Yan.md"], settle_seconds=0)
+        report, _ = apply_batch(session, ["Templates/Referral.md", "Archive/Yan.md"], settle_seconds=0)
         assert report.written == 0 and not report.problems
         assert (vault / "People/Ann.md").read_bytes() == ann_before
         # ...and a new template is a link target at once, as sync would have it
         (vault / "Notes.md").write_text("See [[Templates/Referral]].\n")
-        session.apply(["Notes.md"], settle_seconds=0)
+        apply_batch(session, ["Notes.md"], settle_seconds=0)
         assert "Notes.md" not in session.index.unresolved
     finally:
         session.close()

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from conftest import TODAY, mtimes, snapshot
 
+from vaultkit.batch import apply_batch
 from vaultkit.cli import main
 from vaultkit.vault import parse_note
 from vaultkit.markers import block_spans, check_markers
@@ -297,7 +298,7 @@ def test_watch_batches_leave_the_vault_as_a_full_sync_would(data):
             stamp = time.time_ns() - 60 * 10**9
             for n, (rel, body) in enumerate(steps):
                 _edit(vault, rel, body, stamp + n * 10**6)
-                session.apply([rel], settle_seconds=0)
+                apply_batch(session, [rel], settle_seconds=0)
         finally:
             session.close()
         full = run_sync(vault)

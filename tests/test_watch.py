@@ -27,6 +27,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 import vaultkit.clock
+from vaultkit.batch import apply_batch
 from vaultkit import live
 from vaultkit.live import ignore_rule, run_watch
 from vaultkit.watch import Watcher
@@ -676,7 +677,7 @@ def test_a_batch_writes_the_affected_blocks_before_the_whole_vault_notes(sample_
             return plan_globals(*args, **kwargs)
 
         s.plan_globals = spy
-        report, later = s.apply([rel], settle_seconds=0)
+        report, later = apply_batch(s, [rel], settle_seconds=0)
         # The referrer's block was on disk before the whole-vault notes were even planned
         # (also when the batch creates a note: the referral's thank-you draft).
         assert seen_when_planning_globals == [True]
@@ -704,7 +705,7 @@ def test_a_daily_note_made_by_a_batch_is_written_once_with_its_block(make_vault)
         daily.unlink()
         s.cache.forget("follow-ups:2026-11-28")
         s.ledger.pop("follow-ups:2026-11-28", None)
-        report, _ = s.apply(["Follow-ups/2026-11-28.md"], settle_seconds=0)
+        report, _ = apply_batch(s, ["Follow-ups/2026-11-28.md"], settle_seconds=0)
         assert report.written_paths == ["Follow-ups/2026-11-28.md"]
         assert (report.created, report.changed) == (1, 0)
         assert "Ann" in block_inner(daily.read_text(encoding="utf-8"), "follow-ups")

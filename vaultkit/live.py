@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
+from .batch import apply_batch, rescan
 from .errors import LockError, Problem
 from . import clock
 from .model import NoteRecord
@@ -112,7 +113,7 @@ class LiveVault:
         comes back here once it has settled; `Session.apply` then plans them again."""
         before = self._records_under(paths)
         held = paths & self.session.held
-        report, later = self.session.apply(sorted(paths))
+        report, later = apply_batch(self.session, sorted(paths))
         after = self._records_under(paths)
         ours = {w.path: w for w in report.writes if w.path in set(report.written_paths)}
 
@@ -139,7 +140,7 @@ class LiveVault:
 
     def on_rescan(self) -> set[str]:
         """The periodic stat-only reconcile: paths that differ from what we last read."""
-        return self.session.changed_paths()
+        return rescan(self.session)
 
     def on_tick(self) -> None:
         """Once a second: at midnight (local time), move to the new day's follow-up note."""
@@ -153,7 +154,7 @@ class LiveVault:
         previous = self.session.today
         self.session.today = today
         try:
-            report, later = self.session.apply((), everything=True)
+            report, later = apply_batch(self.session, (), everything=True)
         except Exception:
             self.session.today = previous  # try again in a while
             self._next_day_try = time.monotonic() + DAY_RETRY_SECONDS

@@ -1,7 +1,8 @@
 """The pipeline: vault -> parsed notes -> index -> planned writes -> the safe writer.
 
-`Session` holds the state of one vault (configuration, cache, index) so that `watch` can
-apply changes one batch at a time; `run_sync` is one full pass for the `sync` command.
+`Session` holds the state of one vault (configuration, cache, records, index) so that
+`watch` can apply changes one batch at a time (`batch.py`); `run_sync` is one pass of the
+`sync` command: read, index, plan, write.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ import datetime as dt
 import gc
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .cache import Cache
-from .changes import diff_stats
 from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
 from .errors import Problem, VaultkitError
 from .facts import Facts, note_day
@@ -29,7 +28,7 @@ from .obsidian import markdown_link_format
 from .outcome import SyncReport
 from .parallel import read_notes
 from .planning import plan
-from .scan import ScanResult, bad_name_problem, is_note_path, scan, utf8_name
+from .scan import ScanResult, scan
 from .scope import ScopedIndex, count_kept, exclusion_rule
 from .vault import parse_note
 from .write import cleanup_temp_files
@@ -412,24 +411,7 @@ class Session:
         report.problems.extend(result.problems)
         return affected, refresh
 
-    # -- incremental passes (the watcher) ----------------------------------------------
-
-    def changed_paths(self) -> set[str]:
-        """A cheap stat-only reconcile: notes added, removed or changed since we last saw them."""
-        result = scan(self.vault)
-        self.scan_result = result
-        return diff_stats(result.notes, self._known_stats()).paths()
-
-    def _known_stats(self, paths: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
-        """(size, mtime_ns) of the notes this session holds records of (of `paths` only)."""
-        records = self.records
-        if paths is None:
-            return {p: (r.size, r.mtime_ns) for p, r in records.items()}
-        return {p: (records[p].size, records[p].mtime_ns) for p in paths if p in records}
-
-    def _records_under(self, folder: str) -> set[str]:
-        prefix = folder + "/"
-        return {p for p in self.records if p.startswith(prefix)}
+    # -- what a change touches (a catch-up pass, a watch batch) -------------------------
 
     def _feeds_globals(self, old: NoteRecord | None, new: NoteRecord | None) -> bool:
         """Whether a change can alter the referral index or the daily note: a typed or
@@ -459,119 +441,6 @@ class Session:
     def _daily_path(self, f: Facts | None = None) -> str | None:
         from .daily import daily_note_path
         return daily_note_path(self, f or self.facts())
-
-    def _is_note_path(self, path: str) -> bool:
-        return is_note_path(path)
-
-    def _note_stat(self, path: str) -> os.stat_result | None:
-        """The stat of the note `path` as the walk takes it: None if it is gone, leads out
-        of the vault, or is a symlink to another note (one note, under its own name)."""
-        folders = self.folders()
-        try:
-            at = folders.locate(path)
-            st = at.folder.lstat(at.name)
-        except OSError:
-            return None
-        real = at.folder.rel + "/" + at.name if at.folder.rel else at.name
-        if real != path and self._is_note_path(real):
-            return None
-        return st
-
-    def apply(self, paths: Iterable[str], *, settle_seconds: float = 1.0,
-              everything: bool = False) -> tuple[SyncReport, set[str]]:
-        """Bring the given paths (notes or folders, vault-relative) up to date and write only
-        what they affect. Returns the report and the paths to look at again later: notes
-        modified less than `settle_seconds` ago are read, but not written to yet, since an
-        editor may still be saving them."""
-        import time as _time
-        self._start_pass()  # (a folder refused last time may be fixed meanwhile)
-        self.index.track_names()  # a long-lived index: names coming or going stay cheap
-        report = SyncReport()
-        candidates: set[str] = set()
-        for path in paths:
-            path = path.strip("/")
-            if not path:
-                continue
-            abs_path = self.vault / path
-            if not utf8_name(path):
-                report.problems.append(bad_name_problem(path))
-                continue
-            if os.path.isdir(abs_path) and not os.path.islink(abs_path):
-                sub = scan(self.vault, start=path)
-                candidates |= set(sub.notes)
-                candidates |= self._records_under(path)
-            elif path.endswith(".md"):
-                candidates.add(path)
-            else:  # not a note: perhaps a folder that was deleted or moved away
-                candidates |= self._records_under(path)
-        changes: dict[str, NoteRecord | None] = {}
-        recheck: set[str] = set()
-        later: set[str] = set()
-        now = _time.time_ns()
-        candidates = {p for p in candidates if self._is_note_path(p)}
-        disk = {}
-        for path in candidates:
-            st = self._note_stat(path)
-            if st is not None:
-                disk[path] = (st.st_size, st.st_mtime_ns)
-        found = diff_stats(disk, self._known_stats(candidates))
-        for path in found.removed:
-            changes[path] = None
-        # Unchanged notes whose writes were held back last time are settled now: plan them.
-        recheck = {p for p in self.held & disk.keys() if p in self.records and p not in found.modified}
-        for path in sorted(found.added + found.modified):
-            rec = self.read_note(path)
-            old = self.records.get(path)
-            if rec is None:
-                if old is not None:
-                    changes[path] = None
-                continue
-            if old is not None and old.sha256 == rec.sha256:
-                old.size, old.mtime_ns = rec.size, rec.mtime_ns  # touched, not changed
-                self.cache.save_records([old], [])
-                continue
-            changes[path] = rec
-            if now - rec.mtime_ns < settle_seconds * 1e9:
-                later.add(path)
-        changes = dict(sorted(changes.items()))
-        report.parsed = sum(1 for r in changes.values() if r is not None)
-        refresh_globals = everything or any(p in (self.cfg.referral_index,) for p in recheck)
-        for path, rec in changes.items():
-            old = self.records.get(path)
-            refresh_globals = refresh_globals or self._feeds_globals(old, rec)
-            if rec is None:
-                self.records.pop(path, None)
-            else:
-                self.records[path] = rec
-                report.problems.extend(() if self.excluded(path) else rec.problems)
-        if not changes and not recheck and not everything:
-            report.notes = len(self.records)  # (watch shows no count)
-            self.end_pass()
-            return report, later
-        affected = self.index.update(changes) if changes else set()
-        self.cache.save_records([r for r in changes.values() if r is not None],
-                                [p for p, r in changes.items() if r is None])
-        # The changed notes' own blocks are written first, as the plan yields them; the
-        # notes made from the whole vault (referral index, daily note), whose cost grows
-        # with it, are planned after: the blocks an edit affects reach the disk without
-        # waiting for them. Writes to notes still being saved are held back.
-        problems: list[Problem] = []
-        writes = plan(self, problems, None if everything else affected | recheck,
-                      refresh_globals=refresh_globals or self._is_daily(recheck | changes.keys()))
-        held = self.write_plan(writes, report, problems, hold=later)
-        if self.replan_globals:  # ticks were recorded: today's block is planned again
-            self.replan_globals = False
-            held += self.write_plan(self.plan_globals(problems=problems), report, problems, hold=later)
-        report.problems.extend(problems)
-        conflicts = self._writer.conflicts + self._conflicts
-        report.skipped.extend(conflicts)
-        self.held = (self.held - recheck - set(report.written_paths)) | {w.path for w in held}
-        later |= {w.path for w in held} | set(conflicts)
-        report.notes = len(self.records)  # (watch shows no count)
-        self.end_pass()
-        self.cache.set_meta("fingerprint", "")
-        self.cache.commit()
-        return report, later
 
     def close(self) -> None:
         self.end_pass()
