@@ -276,8 +276,9 @@ class Session:
 
     def sync(self, *, dry_run: bool = False, regenerate: Iterable[str] = (),
              progress: Callable[[int, int], None] | None = None) -> SyncReport:
-        """One pass: nothing to do if the fingerprint says so; else a catch-up from the
-        last complete pass, or a full pass (read, index, plan, write)."""
+        """One pass of `vaultkit sync`: nothing to do when the fingerprint says so; else
+        read -> index -> plan -> write, from the last complete pass (a catch-up) or from
+        nothing (a full pass)."""
         self._start_pass()
         report = SyncReport()
         regenerate = list(regenerate)
@@ -287,36 +288,49 @@ class Session:
             check = compare(self)
             self.scan_result = check.scan
             if check.unchanged:
-                report.notes = int(self.cache.get_meta("fingerprint_notes") or count_kept(self.excluded, check.scan.notes))
-                report.parsed = check.parsed
-                report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
-                report.nothing_to_generate = self.cache.get_meta("nothing_to_generate") == "1"
-                return report
+                return self._last_report(check)
         problems: list[Problem] = []  # the plan's (and its edits')
-        caught_up = check is not None and check.catch_up is not None and self._load_catching_up(check, report)
-        self.last_pass = "catch-up" if caught_up else "full"
-        if caught_up:  # read: the changed notes; index: the cached one, updated
-            result = check.scan
-            affected, refresh = caught_up
-            writes = plan(self, problems, affected, refresh_globals=refresh)
-        else:  # read: every note (the cache's records where current); index: built
-            result = self.load(progress, check)
-            report.notes = count_kept(self.excluded, result.notes)
-            report.parsed = self.parsed
-            report.problems.extend(self.problems())
-            report.problems.extend(self.folder_problems())
-            report.problems.extend(result.problems)
-            if self.cache.problem is not None and not dry_run:
-                report.problems.append(self.cache.problem)
-            self._check_regenerate(regenerate)
-            if not dry_run:
-                self.remember_keys()
-            writes = plan(self, problems, None, regenerate)
-        # plan -> write, one write at a time
+        result, only, refresh = self._read_and_index(check, report, progress, regenerate, dry_run)
+        writes = plan(self, problems, only, regenerate, refresh_globals=refresh)
         self.write_plan(writes, report, problems, dry_run=dry_run)
         if self.replan_globals and not dry_run:  # ticks were recorded: today's block is planned again
             self.replan_globals = False
             self.write_plan(self.plan_globals(problems=problems), report, problems)
+        return self._finish(report, problems, result, dry_run)
+
+    def _last_report(self, check: Check) -> SyncReport:
+        """Nothing changed that vaultkit writes from: the last complete pass's report."""
+        report = SyncReport()
+        report.notes = int(self.cache.get_meta("fingerprint_notes") or count_kept(self.excluded, check.scan.notes))
+        report.parsed = check.parsed
+        report.problems = [Problem(*p) for p in json.loads(self.cache.get_meta("fingerprint_problems") or "[]")]
+        report.nothing_to_generate = self.cache.get_meta("nothing_to_generate") == "1"
+        return report
+
+    def _read_and_index(self, check: Check | None, report: SyncReport, progress, regenerate: list[str],
+                        dry_run: bool) -> tuple[ScanResult, set[str] | None, bool]:
+        """Read the notes and build the index: (the walk, the notes to plan blocks for
+        (None: all), whether to plan the whole-vault notes)."""
+        caught_up = check is not None and check.catch_up is not None and self._load_catching_up(check, report)
+        self.last_pass = "catch-up" if caught_up else "full"
+        if caught_up:  # the changed notes read; the cached index updated
+            return check.scan, *caught_up
+        result = self.load(progress, check)  # every note (the cache's records where current)
+        report.notes = count_kept(self.excluded, result.notes)
+        report.parsed = self.parsed
+        report.problems.extend(self.problems())
+        report.problems.extend(self.folder_problems())
+        report.problems.extend(result.problems)
+        if self.cache.problem is not None and not dry_run:
+            report.problems.append(self.cache.problem)
+        self._check_regenerate(regenerate)
+        if not dry_run:
+            self.remember_keys()
+        return result, None, True
+
+    def _finish(self, report: SyncReport, problems: list[Problem], result: ScanResult, dry_run: bool) -> SyncReport:
+        """The pass's report; after a real pass, the folders written in are fsynced and the
+        cache stores the fingerprint of a complete pass (or none)."""
         report.problems.extend(problems)
         report.nothing_to_generate = not (self.index.paths_of_kind(CONTACT) or self.index.paths_of_kind(INTERVIEW))
         writer = self._writer
