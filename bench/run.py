@@ -712,6 +712,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: python -m vaultkit, else the vaultkit script)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--floors-only", action="store_true", help="skip the sync measurements")
+    parser.add_argument("--measures", help="only these measurements, comma-separated, from: "
+                        + ", ".join(name for name, _ in SYNC_MEASURES)
+                        + " (those after `first` need a vault it synced: first is added)")
     parser.add_argument("--workdir", type=Path, help="where to make the temporary vaults")
     parser.add_argument("--keep", action="store_true", help="keep the generated vaults")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per process")
@@ -725,10 +728,19 @@ def main(argv: list[str] | None = None) -> int:
     if not sizes or min(sizes) < 1 or args.runs < 1:
         parser.error("--sizes and --runs must be positive")
     cmd = shlex.split(args.cmd) if args.cmd else default_cmd()
+    measures = None
+    if args.measures:
+        wanted = {m.strip() for m in args.measures.split(",") if m.strip()}
+        unknown = wanted - {name for name, _ in SYNC_MEASURES}
+        if unknown:
+            parser.error(f"--measures: unknown {', '.join(sorted(unknown))}")
+        if wanted - {"dry_run", "first"}:
+            wanted.add("first")
+        measures = [(name, fn) for name, fn in SYNC_MEASURES if name in wanted]
     log(f"vaultkit command: {shlex.join(cmd)}")
     rows = measure_sizes(sizes, args.runs, cmd, floors_only=args.floors_only, seed=args.seed,
                          workdir=args.workdir, keep=args.keep, timeout=args.timeout,
-                         verbose=args.verbose, runs_large=args.runs_large or None)
+                         verbose=args.verbose, runs_large=args.runs_large or None, measures=measures)
     table = markdown(rows)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
