@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import TODAY, run_vaultkit, snapshot
 
-from vaultkit.generate import moment_format
+from vaultkit.moment import format_moment as moment_format
 from vaultkit.markers import block_inner
 
 

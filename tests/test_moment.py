@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from vaultkit.generate import moment_format
 from vaultkit.moment import format_moment, ordinal
 
 D = dt.date.fromisoformat
@@ -62,7 +61,6 @@ D = dt.date.fromisoformat
 ])
 def test_moment_table(pattern, day, expected):
     assert format_moment(pattern, day) == expected
-    assert moment_format(pattern, day) == expected  # the old entry point gives the same
 
 
 @pytest.mark.parametrize("pattern, when, expected", [

@@ -21,7 +21,6 @@ from .daily import plan_daily
 from .facts import Facts
 from .markers import FRONTMATTER_CLOSE
 from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite
-from .moment import format_moment
 from .names import fitted_stem, safe_filename, unique_note_path
 from .vault import parse_note
 
@@ -171,7 +170,7 @@ class _Planner:
             n += 1
 
     def create(self, template: str, key: str, folder: str, stem: str, context: dict,
-               block: tuple[str, str] | None = None, path: str | None = None) -> str | None:
+               path: str | None = None) -> str | None:
         context = {"today": self.f.today_iso, "key": key, **context}
         try:
             text = self.s.renderer().render(template, context)
@@ -343,12 +342,7 @@ def _plan_thank_you(p: _Planner, i: str, contact: str | None, key: str) -> None:
              fitted_stem(f"{iv['date']} {{}} - thank-you", name), ctx)
 
 
-# -- the daily note (vaultkit/daily.py) and Moment formats (vaultkit/moment.py) ----------
-
-def moment_format(pattern: str, day: dt.date) -> str:
-    """Format a date with a Moment.js pattern (see `moment.format_moment`)."""
-    return format_moment(pattern, day)
-
+# -- the weekly review ---------------------------------------------------------------------
 
 def review_note_path(session: "Session", f: Facts) -> str | None:
     """This week's review note: the one generated for this week, else where it goes;
