@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 import unicodedata
 
 import pytest
@@ -58,13 +59,21 @@ def _read_one(root):
     return read_one
 
 
-def test_forked_read_gives_the_records_and_cache_encoding_of_a_one_process_read(vault):
+def test_forked_read_gives_the_records_and_cache_encoding_of_a_one_process_read(vault, monkeypatch):
+    monkeypatch.setattr(vaultmod, "BATCH_MIN", 4)  # many batches: both processes get some
     stats = scan(vault).notes
     paths = sorted(stats)
     one, no_blobs = read_notes(_read_one(vault), paths, stats)
     assert no_blobs == {}
     progress = []
-    forked, blobs = vaultmod._read_notes_forked(_read_one(vault), paths, stats,
+    parent, read_one = os.getpid(), _read_one(vault)
+
+    def read_slowly_here(path, stat):  # (so that the child surely gets batches, however loaded the machine)
+        if os.getpid() == parent:
+            time.sleep(0.001)
+        return read_one(path, stat)
+
+    forked, blobs = vaultmod._read_notes_forked(read_slowly_here, paths, stats,
                                                 lambda n, total: progress.append((n, total)))
     assert [r.path for r in forked] == paths
     assert forked == one
@@ -74,8 +83,9 @@ def test_forked_read_gives_the_records_and_cache_encoding_of_a_one_process_read(
     for path, blob in blobs.items():
         rec = by_path[path]
         assert record_from_blob(path, rec.size, rec.mtime_ns, blob) == rec
-    # The parent parses part of the notes (with their encoding made by the cache later).
-    assert len(blobs) < len(paths) - len(paths) // 3
+    # The parent parses part of the notes (with their encoding made by the cache later):
+    # how much each takes depends on how fast each runs.
+    assert len(blobs) < len(paths)
     assert progress and all(n <= total == len(paths) for n, total in progress)
     assert [n for n, _ in progress] == sorted(n for n, _ in progress)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import marshal
 import os
+import select
 import signal
 import threading
 from typing import Callable, Iterable, Iterator
@@ -60,6 +61,9 @@ def _can_fork() -> bool:
     return cpus >= 2
 
 
+_END = object()
+
+
 class Forked:
     """`work()` run in a forked child: an iterable of marshal-able chunks that `chunks()`
     yields to the parent as the child makes them (so neither holds them all at once).
@@ -101,25 +105,49 @@ class Forked:
                 os._exit(status)
         self.pid = pid  # (from here on, `cancel` reaps it)
         os.close(w)
-        self._pipe = open(r, "rb")
+        self._pipe = open(r, "rb", buffering=0)  # unbuffered: `ready` sees what is waiting
+
+    def ready(self) -> bool:
+        """Whether a chunk (or the end) is waiting: `next_chunk` would not block long."""
+        if self.pid is None:
+            return False
+        return bool(select.select([self._pipe], [], [], 0)[0])
 
     def chunks(self) -> Iterator[object]:
         while self.pid is not None:
-            head = self._pipe.read(self._HEAD)
-            size = int.from_bytes(head, "little") if len(head) == self._HEAD else -1
-            if size == 0:
-                self.complete = True
-            data = self._pipe.read(size) if size > 0 else b""
-            if size <= 0 or len(data) != size:
-                self.cancel()
-                return
-            try:
-                chunk = marshal.loads(data)
-            except (ValueError, EOFError, TypeError) as exc:
-                log.debug("the second process's result is unreadable (%s)", exc)
-                self.cancel()
+            chunk = self.next_chunk()
+            if chunk is _END:
                 return
             yield chunk
+
+    def next_chunk(self) -> object:
+        """The next chunk; `_END` once the stream is over (or broke: see `complete`)."""
+        if self.pid is None:
+            return _END
+        head = self._read(self._HEAD)
+        size = int.from_bytes(head, "little") if len(head) == self._HEAD else -1
+        if size == 0:
+            self.complete = True
+        data = self._read(size) if size > 0 else b""
+        if size <= 0 or len(data) != size:
+            self.cancel()
+            return _END
+        try:
+            return marshal.loads(data)
+        except (ValueError, EOFError, TypeError) as exc:
+            log.debug("the second process's result is unreadable (%s)", exc)
+            self.cancel()
+            return _END
+
+    def _read(self, size: int) -> bytes:
+        parts, left = [], size
+        while left:
+            part = self._pipe.read(left)
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
 
     def cancel(self) -> None:
         """Done with the child: reap it (killed if it is still working)."""
@@ -135,54 +163,78 @@ class Forked:
             os.waitpid(pid, 0)
 
 
-_PARENT_SHARE = frozenset({0, 2, 4, 6, 8})
+# Notes are handed out in batches of at least this many, from one queue both processes
+# take from, so that each does as much as it can: the parent also turns the child's
+# records into objects, and both finish together.
+BATCH_MIN = 32
+_QUEUE_MAX = 2048  # batches (4 bytes each: the queue must fit in a pipe before the fork)
 
 
 def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecord], dict[str, bytes]] | None:
-    from .cache import _MARSHAL_VERSION, record_from_tuple, record_to_tuple  # noqa: PLC0415
-    # The parent also turns the child's records into objects (~1/4 of parsing one), so
-    # it parses fewer notes itself: about 5 in 11 (of every 11 notes, the 1st, 3rd,..9th).
-    mine = [p for i, p in enumerate(paths) if i % 11 in _PARENT_SHARE]
-    theirs = [p for i, p in enumerate(paths) if i % 11 not in _PARENT_SHARE]
+    from .cache import _MARSHAL_VERSION, record_from_blob, record_to_tuple  # noqa: PLC0415
+    size = max(BATCH_MIN, -(-len(paths) // _QUEUE_MAX))
+    batches = [paths[i:i + size] for i in range(0, len(paths), size)]
+    # The queue: every batch's number in a pipe that both processes read 4 bytes at a
+    # time (a read that small is atomic: each batch goes to one process).
+    q_read, q_write = os.pipe()
+    try:
+        os.write(q_write, b"".join(n.to_bytes(4, "little") for n in range(len(batches))))
+    finally:
+        os.close(q_write)
 
-    def read_theirs() -> Iterator[list]:
-        out = []
-        for path in theirs:
-            rec = read_one(path, stats[path])
-            if rec is not None:
-                # The record twice: as data for the parent to load in one go, and in the
-                # cache's encoding for the cache to store as it is.
-                data = record_to_tuple(rec)
-                out.append((rec.path, rec.size, rec.mtime_ns, data, marshal.dumps(data, _MARSHAL_VERSION)))
-        yield out
+    def take() -> int | None:
+        got = os.read(q_read, 4)
+        return int.from_bytes(got, "little") if len(got) == 4 else None
+
+    def read_theirs() -> Iterator[tuple]:
+        while (n := take()) is not None:
+            # Each record once, in the cache's encoding: the cache stores it as it is and
+            # the parent decodes it as the cache would.
+            yield n, [(rec.path, rec.size, rec.mtime_ns, marshal.dumps(record_to_tuple(rec), _MARSHAL_VERSION))
+                      for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None]
 
     fresh: list[NoteRecord] = []
     blobs: dict[str, bytes] = {}
-    handed: list[NoteRecord] = []
     child = Forked(read_theirs)
-    if child.pid is None:
-        return None
     try:
-        for n, path in enumerate(mine, 1):
-            rec = read_one(path, stats[path])
-            if rec is not None:
-                fresh.append(rec)
-            if progress is not None and n % 100 == 0:
-                progress(min(n * len(paths) // len(mine), len(paths)), len(paths))
+        if child.pid is None:
+            return None
+        mine: set[int] = set()
+        theirs: set[int] = set()
+        done = 0
         # The paths the scan made, not the child's copies: one string per path.
-        ours = {p: p for p in theirs}
-        for entries in child.chunks():
-            for path, size, mtime_ns, data, blob in entries:
-                path = ours.get(path, path)
-                handed.append(record_from_tuple(path, size, mtime_ns, data))
+        same = {p: p for p in paths}
+
+        def handed(chunk) -> None:
+            nonlocal done
+            n, entries = chunk
+            theirs.add(n)
+            for path, size_, mtime_ns, blob in entries:
+                path = same.get(path, path)
+                fresh.append(record_from_blob(path, size_, mtime_ns, blob))
                 blobs[path] = blob
-            del entries
+            done += len(batches[n])
+
+        while (n := take()) is not None:
+            mine.add(n)
+            fresh.extend(rec for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None)
+            done += len(batches[n])
+            while child.ready():
+                chunk = child.next_chunk()
+                if chunk is _END:
+                    break
+                handed(chunk)
+            if progress is not None:
+                progress(done, len(paths))
+        for chunk in child.chunks():
+            handed(chunk)
     finally:
+        os.close(q_read)
         child.cancel()
     if not child.complete:  # whatever stopped the child happens here again, or does not
         log.debug("the second reader failed; reading its notes here")
-        blobs.clear()
-        handed = [rec for rec in map(read_one, theirs, [stats[p] for p in theirs]) if rec is not None]
-    fresh += handed
+        for n in range(len(batches)):
+            if n not in mine and n not in theirs:
+                fresh.extend(rec for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None)
     fresh.sort(key=lambda rec: rec.path)
     return fresh, blobs
