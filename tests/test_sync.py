@@ -369,3 +369,20 @@ def test_an_upgrade_is_not_taken_for_no_change(make_vault, monkeypatch):
     assert _session_sync(vault)[1] == ""
     monkeypatch.setattr(fingerprint, "__version__", "99.0")
     assert _session_sync(vault)[1] == "full"
+
+
+def test_sync_removes_temporary_files_a_crash_left_also_when_nothing_changed(cli, sample_copy):
+    """A crash between writing a temporary file and renaming it leaves the file; the next
+    sync removes it (found by its walk), also a sync that has nothing else to do, and one
+    in `.vaultkit/`. Not a --dry-run, and never a file of the user's of another name."""
+    from vaultkit.files import TEMP_PREFIX
+    assert sync(cli, sample_copy).exit_code in (0, 1)
+    left = [sample_copy / "People" / f"{TEMP_PREFIX}0a1b", sample_copy / ".vaultkit" / f"{TEMP_PREFIX}9f"]
+    mine = sample_copy / "People" / "vaultkit-tmp-notes.txt"
+    for path in [*left, mine]:
+        path.write_bytes(b"half a note")
+    assert sync(cli, sample_copy, "--dry-run").exit_code in (0, 1)
+    assert all(p.exists() for p in left)
+    result = sync(cli, sample_copy)
+    assert "wrote 0 files" in result.output
+    assert not any(p.exists() for p in left) and mine.read_bytes() == b"half a note"

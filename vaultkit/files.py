@@ -22,6 +22,10 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _READ_TRIES = 5
 
+# The name of every temporary file vaultkit writes (then renames over a note), so that one a
+# crash left behind is known for what it is: the walk notes them and the next pass removes them.
+TEMP_PREFIX = ".vaultkit-tmp-"
+
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
+from .files import TEMP_PREFIX
 from .folders import HANDLES
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class ScanResult:
     problems: list[Problem] = field(default_factory=list)  # names not in UTF-8, folders not listed
     unreadable: list[str] = field(default_factory=list)  # folders that could not be listed
     aliases: dict[str, str] = field(default_factory=dict)  # a symlink -> the note it names
+    temp_files: list[str] = field(default_factory=list)  # vaultkit's own, left by a crash
 
 
 def is_debris(name: str) -> bool:
@@ -192,7 +194,9 @@ class _Walk:
             except OSError:
                 continue
             if not name.endswith(".md"):
-                if name.endswith(".icloud") and name.startswith("."):
+                if name.startswith(TEMP_PREFIX) and not is_link:
+                    result.temp_files.append(rel)
+                elif name.endswith(".icloud") and name.startswith("."):
                     result.icloud.append(rel)
                 elif not is_debris(name) and utf8_name(name):
                     result.attachments.append(rel)

@@ -31,7 +31,7 @@ from .planning import plan
 from .scan import ScanResult, scan
 from .scope import ScopedIndex, count_kept, exclusion_rule
 from .vault import parse_note
-from .write import cleanup_temp_files
+from .write import remove_temp_files
 from .writer import Writer
 
 log = logging.getLogger(__name__)
@@ -287,6 +287,7 @@ class Session:
         if not dry_run and not self.rebuild and not regenerate:
             check = compare(self)
             self.scan_result = check.scan
+            remove_temp_files(self.vault, check.scan.temp_files)  # before anything is written
             if check.unchanged:
                 return self._last_report(check)
         problems: list[Problem] = []  # the plan's (and its edits')
@@ -316,6 +317,8 @@ class Session:
         if caught_up:  # the changed notes read; the cached index updated
             return check.scan, *caught_up
         result = self.load(progress, check)  # every note (the cache's records where current)
+        if check is None and not dry_run:
+            remove_temp_files(self.vault, result.temp_files)  # before anything is written
         report.notes = count_kept(self.excluded, result.notes)
         report.parsed = self.parsed
         report.problems.extend(self.problems())
@@ -473,7 +476,6 @@ def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: boo
         finally:
             session.close()
     with VaultLock(Path(vault), timeout=lock_timeout, owner="vaultkit sync"):
-        cleanup_temp_files(Path(vault))
         session = Session(vault, today, rebuild=rebuild, cfg=cfg)
         try:
             return session.sync(regenerate=regenerate, progress=progress)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePath, WriteConflict
-from .files import read_whole, sha256_hex, write_all
+from .files import TEMP_PREFIX, read_whole, sha256_hex, write_all
 from .folders import HANDLES, At, FolderRefused, Folders, NotInVault
 from .model import FileState
 
@@ -37,7 +37,6 @@ if sys.platform.startswith("linux"):
 
 log = logging.getLogger(__name__)
 
-TEMP_PREFIX = ".vaultkit-tmp-"
 
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -421,6 +420,33 @@ def _unlink_quietly(at: At) -> None:
         pass
     except OSError as exc:
         log.warning("could not remove %s: %s", os.fspath(at), exc)
+
+
+def remove_temp_files(vault: Path, found: list[str]) -> list[str]:
+    """Remove the temporary files a crashed write left, as the walk found them (`found`,
+    vault-relative; plus any in `.vaultkit/`, which the walk does not enter), through
+    the folders' handles; return those removed. Call it holding the VaultLock, so that
+    no write in progress loses its temporary file."""
+    state_dir = Path(vault) / ".vaultkit"
+    try:
+        found = found + [f".vaultkit/{name}" for name in os.listdir(state_dir) if name.startswith(TEMP_PREFIX)]
+    except OSError:
+        pass
+    if not found:
+        return []
+    removed = []
+    with Folders(vault) as folders:
+        for rel in found:
+            try:
+                at = folders.locate(rel)
+                if stat.S_ISREG(at.folder.lstat(at.name).st_mode):
+                    at.folder.unlink(at.name)
+                    removed.append(rel)
+            except OSError:  # (gone, or the folder moved: not ours to chase)
+                continue
+    if removed:
+        log.info("removed %d leftover temporary file(s): %s", len(removed), ", ".join(removed))
+    return sorted(removed)
 
 
 def cleanup_temp_files(vault: Path) -> list[str]:
