@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .changes import diff_stats
 from .config import blocked_folders
-from .index import same_output
 from .model import NoteRecord
 from .scan import ScanResult, scan
 from .scope import SETTINGS_FILES, count_kept
@@ -103,6 +102,7 @@ def _touched(s: Session, check: Check, parts: tuple[str, dict], stored: str) -> 
         old_stats.update((p, cached[p]) for p in found.modified)
     if len(old_stats) + len(added) > READ_AHEAD:
         return
+    from .index import same_output  # noqa: PLC0415 - only once notes changed: not on the no-change path
     stats = check.scan.notes
     old = s.cache.records_of(old_stats)
     same = not added and not removed

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import time
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +34,15 @@ _LOCK_POLL = 0.05
 # In the O_EXCL fallback, an unreadable lock file older than this was left by a crash
 # between creating and filling it.
 _EMPTY_LOCK_STALE = 10.0
+
+
+def _host() -> str:
+    """This machine's name (what `socket.gethostname()` gives, without importing socket
+    where the OS tells it directly)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # noqa: PLC0415 - Windows
+    return socket.gethostname()
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -87,7 +95,7 @@ class VaultLock:
         info = json.dumps({
             "pid": os.getpid(),
             "owner": self.owner,
-            "host": socket.gethostname(),
+            "host": _host(),
             "started": datetime.now().astimezone().isoformat(timespec="seconds"),
         }).encode() + b"\n"
         from .config import check_state_dir
@@ -179,7 +187,7 @@ class VaultLock:
             except FileNotFoundError:
                 return False
             return age > _EMPTY_LOCK_STALE
-        if holder.get("host") != socket.gethostname():
+        if holder.get("host") != _host():
             return False  # cannot see another machine's processes
         pid = holder.get("pid")
         return isinstance(pid, int) and not _pid_alive(pid)
@@ -190,7 +198,7 @@ class VaultLock:
             owner = str(holder.get("owner") or "")
             who = owner if owner.startswith("vaultkit") else f"vaultkit {owner}".rstrip()
             who += f" (pid {holder.get('pid')}"
-            if holder.get("host") and holder.get("host") != socket.gethostname():
+            if holder.get("host") and holder.get("host") != _host():
                 who += f" on {holder['host']}"
             who += ")"
             if holder.get("started"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from .errors import Problem
@@ -51,6 +50,7 @@ class SyncReport:
 
 def diff_of(write: PlannedWrite) -> str:
     """A unified diff of one planned write, for `--dry-run`."""
+    import difflib  # noqa: PLC0415 - only --dry-run needs it
     old = (write.old or b"").decode("utf-8-sig", "replace").splitlines(keepends=True)
     new = write.data.decode("utf-8-sig", "replace").splitlines(keepends=True)
     a = "/dev/null" if write.expect is None else f"a/{write.path}"

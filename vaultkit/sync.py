@@ -12,27 +12,29 @@ import gc
 import json
 import logging
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .cache import Cache
 from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
 from .errors import Problem, VaultkitError
-from .facts import Facts, note_day
 from .files import sha256_hex
 from .fingerprint import Check, compare, fingerprint_of
 from .folders import Folders, NotInVault
-from .index import Index
 from .lock import VaultLock
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .obsidian import markdown_link_format
 from .outcome import SyncReport
-from .parallel import read_notes
-from .planning import plan
 from .scan import ScanResult, scan
-from .scope import ScopedIndex, count_kept, exclusion_rule
-from .vault import parse_note
+from .scope import count_kept, exclusion_rule
 from .write import remove_temp_files
-from .writer import Writer
+
+if TYPE_CHECKING:
+    from .facts import Facts
+    from .index import Index
+    from .writer import Writer
+
+# The reading, indexing, planning and writing modules (and through them Jinja2 and PyYAML)
+# are imported where a pass first needs them: a sync with nothing to do loads none of them.
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,7 @@ class Session:
             if stat:
                 rec.size, rec.mtime_ns = stat
             return rec
+        from .vault import parse_note  # noqa: PLC0415 - see the imports
         return parse_note(path, data, size, mtime_ns, self.cfg.kind_folders)
 
     def load(self, progress: Callable[[int, int], None] | None = None, check: Check | None = None) -> ScanResult:
@@ -170,6 +173,7 @@ class Session:
                 cached = self.cache.load_records({p: st for p, st in stats.items() if self._under_unreadable(p)})
             records: dict[str, NoteRecord] = {}
             todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
+            from .parallel import read_notes  # noqa: PLC0415 - see the imports
             fresh, blobs = read_notes(self._read_raw, todo, stats, progress)
             for n, rec in enumerate(fresh):
                 if not rec.ok:  # (here, not in `read_notes`: its second process has no cache)
@@ -198,6 +202,7 @@ class Session:
         """Take `records` as the session's and build the index from them (with the
         collector paused: it adds ~30% to building a large index and finds nothing)."""
         self.records = dict(sorted(records.items()))
+        from .scope import ScopedIndex  # noqa: PLC0415 - see the imports
         self.index = ScopedIndex(self.records.values(), attachments, self.excluded)
         self.index.markdown_links = self.markdown_links
         # Records and index live as long as the session and hold no cycles: keep the
@@ -207,6 +212,7 @@ class Session:
             gc.freeze()
 
     def facts(self) -> Facts:
+        from .facts import Facts  # noqa: PLC0415 - see the imports
         return Facts(self.index, self.cfg, self.today)
 
     def problems(self) -> list[Problem]:
@@ -225,6 +231,7 @@ class Session:
                    dry_run: bool = False, hold: set[str] = frozenset()) -> list[PlannedWrite]:
         """Hand each planned write to the writer as the plan yields it, then let the index
         and records take the notes written. Returns the writes held back (to `hold` paths)."""
+        from .writer import Writer  # noqa: PLC0415 - see the imports
         writer = self._writer
         if writer is None or writer.report is not report:
             writer = self._writer = Writer(self.vault, self.cfg, self.folders(), report, dry_run=dry_run,
@@ -290,6 +297,7 @@ class Session:
             remove_temp_files(self.vault, check.scan.temp_files)  # before anything is written
             if check.unchanged:
                 return self._last_report(check)
+        from .planning import plan  # noqa: PLC0415 - see the imports
         problems: list[Problem] = []  # the plan's (and its edits')
         result, only, refresh = self._read_and_index(check, report, progress, regenerate, dry_run)
         writes = plan(self, problems, only, regenerate, refresh_globals=refresh)
@@ -442,6 +450,7 @@ class Session:
                 return True
         if old is None or new is None or (old.name, old.aliases) != (new.name, new.aliases):
             return True
+        from .facts import note_day  # noqa: PLC0415 - see the imports
         return (note_day(old) or note_day(new)) is not None and \
             (note_day(old) != note_day(new) or [l[:2] for l in old.links] != [l[:2] for l in new.links])
 

@@ -8,11 +8,9 @@ replaced, after an atomic exchange of names. Standard library only (ctypes for `
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import logging
 import os
-import secrets
 import stat
 import sys
 import time
@@ -25,15 +23,25 @@ from .model import FileState
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-_renameat2 = None
-if sys.platform.startswith("linux"):
-    try:
-        _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28, musl
-        _renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                               ctypes.c_uint)
-        _renameat2.restype = ctypes.c_int
-    except (OSError, AttributeError):
+_UNLOADED = object()
+_renameat2 = _UNLOADED  # loaded on the first write (a sync with nothing to write never needs it)
+
+
+def _exchanger():
+    """Linux `renameat2`, or None where there is none."""
+    global _renameat2
+    if _renameat2 is _UNLOADED:
         _renameat2 = None
+        if sys.platform.startswith("linux"):
+            import ctypes  # noqa: PLC0415
+            try:
+                fn = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28, musl
+                fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+                fn.restype = ctypes.c_int
+                _renameat2 = fn
+            except (OSError, AttributeError):
+                pass
+    return _renameat2
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +60,12 @@ def _exchange(src, dst) -> bool:
     """Swap the names `src` and `dst` (names in one open folder, or paths) atomically
     (Linux `renameat2(RENAME_EXCHANGE)`); False, with nothing done, where the OS or the
     file system cannot."""
-    if _renameat2 is None:
+    exchange = _exchanger()
+    if exchange is None:
         return False
-    if _renameat2(*_name(src), *_name(dst), _RENAME_EXCHANGE) == 0:
+    if exchange(*_name(src), *_name(dst), _RENAME_EXCHANGE) == 0:
         return True
+    import ctypes  # noqa: PLC0415 - (loaded by `_exchanger`)
     err = ctypes.get_errno()
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
         return False  # not on this file system (FAT, NFS, some FUSE), or not in this kernel
@@ -227,7 +237,7 @@ def _replace_existing(folders: Folders, at: At, rel: str, data: bytes, expect: F
             os.close(fd)
         written = FileState(new.st_size, new.st_mtime_ns, sha256_hex(data))
         folders.check(folder, rel)
-        if _renameat2 is not None:  # where names are exchanged, know our file by its inode
+        if _exchanger() is not None:  # where names are exchanged, know our file by its inode
             ours = _Pinned.open(tmp, written)
         _publish(folders, tmp, at, rel, expect, ours)
     except BaseException:
@@ -401,7 +411,7 @@ def _transient(exc: OSError) -> bool:
 def _open_temp(folder, mode: int) -> tuple[int, At]:
     """A new temporary file in the open `folder` whose name starts with TEMP_PREFIX."""
     for _ in range(100):
-        name = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        name = f"{TEMP_PREFIX}{os.urandom(8).hex()}"
         try:
             fd = folder.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
