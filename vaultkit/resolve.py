@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterable, Sequence
 
-from .model import Link
+from .model import Link, NoteRecord
 
 
 def name_key(text: str) -> str:
@@ -332,3 +332,21 @@ class Resolver:
         if candidates:
             return self._choose(candidates, (p for p in candidates if text in self._notes[p][1]), source)
         return None, False
+
+
+def link_keys(link: Link) -> tuple[str, str | None]:
+    """The lookup keys (`resolve.name_key`: lower case, NFC) of the names whose appearance or
+    disappearance can change this link's target: its base name, and for a plain-text
+    property value its whole text too (else None)."""
+    target = link.target
+    target = target.lower() if target.isascii() else name_key(target)
+    base = target.rsplit("/", 1)[-1]
+    if base.endswith(".md"):
+        base = base[:-3]
+    return base, (target if link.style == "plain" else None)
+
+
+def names_of(rec: NoteRecord) -> set[str]:
+    """The lookup keys of every name a note goes by: its stem, path, `name`, aliases."""
+    stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
+    return {name_key(stem), name_key(rec.name), name_key(rec.path.removesuffix(".md"))} | {name_key(a) for a in rec.aliases}
