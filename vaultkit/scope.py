@@ -8,35 +8,11 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .index import Index
-from .model import NoteRecord
 from .obsidian import APP, SETTINGS_FILES, daily_settings, ignore_filters, template_folders, vault_folder
 
-__all__ = ["SETTINGS_FILES", "ScopedIndex", "count_kept", "exclusion_rule", "link_target_only"]  # SETTINGS_FILES: what a pass depends on
+__all__ = ["SETTINGS_FILES", "count_kept", "exclusion_rule"]  # SETTINGS_FILES: what a pass depends on
 
 log = logging.getLogger(__name__)
-
-
-def link_target_only(rec: NoteRecord) -> NoteRecord:
-    """An excluded note as the index holds it: its names (so links to it resolve), nothing
-    else; `ok` False, so that it is never written."""
-    return NoteRecord(path=rec.path, size=rec.size, mtime_ns=rec.mtime_ns, name=rec.name,
-                      aliases=rec.aliases, ok=False, sha256=rec.sha256)
-
-
-class ScopedIndex(Index):
-    """An `Index` that takes every note `excluded` names as a link target only."""
-
-    def __init__(self, records: Iterable[NoteRecord], attachments: Iterable[str],
-                 excluded: Callable[[str], bool]):
-        self.excluded = excluded
-        super().__init__((self._scoped(r) for r in records), attachments)
-
-    def _scoped(self, rec: NoteRecord) -> NoteRecord:
-        return link_target_only(rec) if self.excluded(rec.path) else rec
-
-    def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
-        return super().update({p: None if r is None else self._scoped(r) for p, r in changed.items()})
 
 
 def exclusion_rule(vault: Path, own_templates_folder: str = "") -> Callable[[str], bool]:

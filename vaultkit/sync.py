@@ -202,7 +202,7 @@ class Session:
         """Take `records` as the session's and build the index from them (with the
         collector paused: it adds ~30% to building a large index and finds nothing)."""
         self.records = dict(sorted(records.items()))
-        from .scope import ScopedIndex  # noqa: PLC0415 - see the imports
+        from .scoped import ScopedIndex  # noqa: PLC0415 - see the imports
         self.index = ScopedIndex(self.records.values(), attachments, self.excluded)
         self.index.markdown_links = self.markdown_links
         # Records and index live as long as the session and hold no cycles: keep the
