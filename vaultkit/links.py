@@ -15,22 +15,18 @@ import logging
 import re
 import sys
 from bisect import bisect_right
-from functools import lru_cache
 from urllib.parse import unquote
 
-from .markers import next_fence
-from .comments import masked_comments
+from .comments import comment_spans
+from .markers import generated_end, next_fence
 from .model import LINK_PROPERTIES, Link
 
 log = logging.getLogger(__name__)
 
-# Masked text (code, comments, managed blocks) is overwritten with this character, which
-# no link pattern accepts, so a link can neither start in nor reach into masked text.
-_MASK = "\x00"
-
 # Starts with the literal `[[` so the regex engine can skip ahead with a fast search; the
 # `!` of an embed is checked by hand. Brackets may not nest, so a failed attempt stops at
-# the next bracket: scanning stays linear.
+# the next bracket: scanning stays linear. (No pattern accepts NUL, which breaks a
+# link as it always did.)
 _WIKILINK = re.compile(r"\[\[([^\[\]\n\x00]*)\]\]")
 
 _MD_LINK = re.compile(
@@ -54,8 +50,8 @@ _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 # Lines that may start an HTML comment or a managed block (fences: `markers.next_fence`).
 _BLOCK_START = re.compile(r"^[ \t]*(<!--)", re.M)
-# The marker syntax of `write.py`: a whole line, spaces or tabs around the words.
-_MANAGED_BEGIN = re.compile(r"<!--[ \t]+vaultkit:begin[ \t]+([\w.-]+)[ \t]+-->[ \t\r]*$", re.M)
+# The rest of a blank line: a line break that ends one clears the open brackets.
+_BLANK_REST = re.compile(r"[ \t\r]*\n")
 
 # "``*" rather than "`+": a pattern that starts with a literal is searched for far faster.
 _BACKTICKS = re.compile(r"``*")
@@ -83,22 +79,22 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     """
     if "[" not in text:
         return []
-    # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
-    # note, so the one-character test goes first throughout this module.)
-    masked = "`" in text or _contains(text, "~~~") or _contains(text, "<!--")
-    text_ = masked_comments(_masked(text) if masked else text, _MASK)
-
+    # One pass finds what hides links (code, comments, managed blocks); the link patterns
+    # then run over the text between those spans, never over a copy of the note. No link
+    # pattern crosses a line break of a span's start, so no link reaches into one.
+    segments = _segments(text, _hidden(text))
     found: list[tuple[int, str, str, bool]] = []
-    for m in _WIKILINK.finditer(text_):
-        start = m.start()
-        before = text_[start - 1] if start else ""
-        if before == "\\":
-            continue
-        target = _wiki_target(m.group(1))
-        if target:
-            found.append((start, target, "wiki", before == "!"))
-    if "(" in text_ and "](" in text_:
-        _markdown_links(text_, found)
+    for a, b in segments:
+        for m in _WIKILINK.finditer(text, a, b):
+            start = m.start()
+            before = text[start - 1] if start > a else ""  # hidden text is neither `\\` nor `!`
+            if before == "\\":
+                continue
+            target = _wiki_target(m.group(1))
+            if target:
+                found.append((start, target, "wiki", before == "!"))
+    if "(" in text and "](" in text:
+        _markdown_links(text, segments, found)
         found.sort(key=lambda f: f[0])
 
     links: list[Link] = []
@@ -122,41 +118,61 @@ def _wiki_target(content: str) -> str | None:
     return target or None
 
 
-def _markdown_links(text: str, found: list) -> None:
-    """Append the Markdown links of (masked) `text` to `found`.
+def _markdown_links(text: str, segments: list[tuple[int, int]], found: list) -> None:
+    """Append the Markdown links in the `segments` of `text` (what `_segments` leaves) to
+    `found`.
 
     A `](` is a link only if an unmatched `[` opens its text, as in CommonMark; the stack
-    of open brackets is fed incrementally between matches, so the scan stays linear.
+    of open brackets is fed incrementally between matches, so the scan stays linear. The
+    hidden text between segments holds no bracket, but a blank line in it (or one that it
+    ends) clears the stack like any blank line.
     """
     stack: list[int] = []
+    starts = {a for a, _ in segments}
     last = 0
-    for m in _MD_LINK.finditer(text):
-        close = m.start()
-        for tok in _BRACKET.finditer(text, last, close):
-            t = tok.group()
-            if t == "[":
-                stack.append(tok.start())
-            elif t == "]":
-                if stack:
-                    stack.pop()
-            elif t == "\n":
+    j = 0  # the segment that holds `last`
+    for i, (a, b) in enumerate(segments):
+        if b - a < 4 or text.find("](", a, b) < 0:
+            continue
+        for m in _MD_LINK.finditer(text, a, b):
+            close = m.start()
+            while True:  # feed the brackets between the last match and this one
+                sa, sb = segments[j]
+                lo = last if last > sa else sa
+                hi = close if j == i else sb
+                if lo < hi:
+                    for tok in _BRACKET.finditer(text, lo, hi):
+                        t = tok.group()
+                        if t == "[":
+                            stack.append(tok.start())
+                        elif t == "]":
+                            if stack:
+                                stack.pop()
+                        elif t == "\n":
+                            stack.clear()
+                if j == i:
+                    break
+                na, nb = segments[j + 1]  # the hidden span sb..na lies between
+                if text.find("\n\n", sb, na) >= 0 or (
+                        text[na - 1] == "\n" and _BLANK_REST.match(text, na, close if j + 1 == i else nb)):
+                    stack.clear()
+                j += 1
+            last = m.end()
+            if close > a and text[close - 1] == "\\":
+                continue
+            if not stack:
+                continue
+            opener = stack.pop()
+            if close > a and text[close - 1] == "]" and opener >= a and _WIKILINK.fullmatch(text, opener, close + 1):
+                continue  # `[[A]](x)` is a wikilink followed by text
+            embed = opener > 0 and text[opener - 1] == "!" and opener not in starts
+            if not embed:
+                # A link cannot contain a link: the brackets before it no longer open one.
                 stack.clear()
-        last = m.end()
-        if close and text[close - 1] == "\\":
-            continue
-        if not stack:
-            continue
-        opener = stack.pop()
-        if text[close - 1] == "]" and _WIKILINK.fullmatch(text, opener, close + 1):
-            continue  # `[[A]](x)` is a wikilink followed by text
-        embed = opener > 0 and text[opener - 1] == "!"
-        if not embed:
-            # A link cannot contain a link: the brackets before it no longer open one.
-            stack.clear()
-        dest = m.group(1) if m.group(1) is not None else m.group(2)
-        target = _md_target(dest)
-        if target:
-            found.append((opener - 1 if embed else opener, target, "md", embed))
+            dest = m.group(1) if m.group(1) is not None else m.group(2)
+            target = _md_target(dest)
+            if target:
+                found.append((opener - 1 if embed else opener, target, "md", embed))
 
 
 def _md_target(dest: str) -> str | None:
@@ -177,58 +193,62 @@ def _md_target(dest: str) -> str | None:
     return path
 
 
-# -- masking code, comments and managed blocks -------------------------------------------
+# -- what hides links: code, comments and managed blocks ----------------------------------
 
 
 def _contains(text: str, needle: str) -> bool:
     return needle[0] in text and needle in text
 
 
-def _masked(text: str) -> str:
-    """`text` with code, HTML comments and managed blocks overwritten (newlines kept)."""
+def _hidden(text: str) -> list[tuple[int, int]]:
+    """The spans of code, HTML and `%%` comments and managed blocks: sorted, apart."""
     spans: list[tuple[int, int]] = []
-    needles = [n for n in ("```", "~~~", "<!--") if _contains(text, n)]
-    blocks = _block_spans(text, needles) if needles else []
-    pos = 0
-    for start, end in blocks:
-        if start > pos:
-            _inline_spans(text, pos, start, spans)
-        spans.append((start, end))
-        pos = end
-    if pos < len(text):
-        _inline_spans(text, pos, len(text), spans)
-    if not spans:
-        return text
-    pieces: list[str] = []
-    pos = 0
-    for start, end in spans:
-        pieces.append(text[pos:start])
-        span = text[start:end]
-        if "\n" in span:
-            pieces.append("\n".join(map(_MASK.__mul__, map(len, span.split("\n")))))
+    # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
+    # note, so the one-character test goes first throughout this module.)
+    if "`" in text or _contains(text, "~~~") or _contains(text, "<!--"):
+        needles = [n for n in ("```", "~~~", "<!--") if _contains(text, n)]
+        pos = 0
+        for start, end in _block_spans(text, needles) if needles else ():
+            if start > pos:
+                _inline_spans(text, pos, start, spans)
+            spans.append((start, end))
+            pos = end
+        if pos < len(text):
+            _inline_spans(text, pos, len(text), spans)
+    comments = comment_spans(text, spans)
+    if comments:
+        spans = sorted(spans + comments)
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:  # a `%%` comment may hold code; spans may touch
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
         else:
-            pieces.append(_MASK * len(span))
+            merged.append((start, end))
+    return merged
+
+
+def _segments(text: str, hidden: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The text between the `hidden` spans: (start, end) pairs, the first and last maybe empty."""
+    segments = []
+    pos = 0
+    for start, end in hidden:
+        segments.append((pos, start))
         pos = end
-    pieces.append(text[pos:])
-    return "".join(pieces)
+    segments.append((pos, len(text)))
+    return segments
 
 
-@lru_cache(maxsize=64)
-def _managed_end(name: str) -> re.Pattern[str]:
-    return re.compile(r"^<!--[ \t]+vaultkit:end[ \t]+" + re.escape(name) + r"[ \t]+-->[ \t\r]*$", re.M)
-
-
-def _block_spans(text: str, needles: list[str] | None = None) -> list[tuple[int, int]]:
+def _block_spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
     """Spans of fenced code blocks, managed blocks and comments that start a line.
 
     Block structure comes before inline structure (as in CommonMark), so this runs first
     and the inline scan only sees the text between these spans. What a code fence is,
-    is `markers.next_fence`'s to say (the marker scan uses the same rule).
+    is `markers.next_fence`'s to say (the marker scan uses the same rule), and where a
+    managed block ends `markers.generated_end`'s.
     """
     spans: list[tuple[int, int]] = []
     n = len(text)
-    if needles is None:
-        needles = [x for x in ("```", "~~~", "<!--") if _contains(text, x)]
     fences = "```" in needles or "~~~" in needles
     comment_needles = ["<!--"] if "<!--" in needles else []
     fence = next_fence(text, 0) if fences else None
@@ -244,15 +264,9 @@ def _block_spans(text: str, needles: list[str] | None = None) -> list[tuple[int,
             spans.append((fence.start, fence.end))
             pos = fence.end
             continue
-        line_start = m.start()
-        line_end = text.find("\n", line_start)
-        if line_end == -1:
-            line_end = n
-        begin = _MANAGED_BEGIN.match(text, line_start)
-        if begin:
-            close = _search_lines(_managed_end(begin.group(1)), text, line_end + 1, "<!--", False)
-            end = close.end() if close else n
-            spans.append((line_start, end))
+        end = generated_end(text, m.start())
+        if end is not None:
+            spans.append((m.start(), end))
         else:
             start = m.start(1)
             close = text.find("-->", start + 2)
@@ -260,22 +274,6 @@ def _block_spans(text: str, needles: list[str] | None = None) -> list[tuple[int,
             spans.append((start, end))
         pos = end
     return spans
-
-
-def _search_lines(pattern: re.Pattern[str], text: str, pos: int, literal: str,
-                  indented: bool) -> re.Match[str] | None:
-    """`pattern.search(text, pos)` for a multi-line pattern that matches only lines which
-    start with `literal` (after blanks, if `indented`): found with str.find, since the
-    engine would try the pattern at every position of the text."""
-    i = text.find(literal, pos)
-    while i >= 0:
-        line_start = text.rfind("\n", 0, i) + 1
-        if line_start >= pos and (line_start == i or (indented and not text[line_start:i].strip(" \t"))):
-            m = pattern.match(text, line_start)
-            if m is not None:
-                return m
-        i = text.find(literal, i + 1)
-    return None
 
 
 def _next_block_start(text: str, pos: int, needles: list[str],
