@@ -20,6 +20,7 @@ from pathlib import Path
 import oracle_parse
 from conftest import ROOT
 
+from vaultkit.links import extract_links
 from vaultkit.vault import parse_note
 
 NAMES = ("Ann Lee", "Bo", "People/Cy Day", "x.png", "Ann Lee.md", "a b", "Café", "Ä", "#", "", " ")
@@ -33,6 +34,7 @@ PIECES = (
     "[t]({n}.md \"a title\")", "[t]({n}.md 'title')", "[t]({n}.md (title))", "![alt](img.png)",
     "[t](https://example.com)", "[t](#h)", "[t](mailto:a@b.c)", "[a [b] c](x.md)", "[t](a(b)c.md)",
     "[t](a\\)b.md)", "[t]( spaced.md )", "\\](x.md)", "[[{n}]](x.md)", "[t]([[{n}]])",
+    "](x.md)", "]](x.md)", "](<a b.md>)", "](y.md \"t\")", "!",
     "`", "``", "```", "`code [[{n}]]`", "``a ` [[{n}]]``", "\\`", "`[t](x.md)`",
     "\n```\n", "\n```python\n", "\n~~~\n", "\n````\n", "\n  ```\n", "\n    ```\n", "\n```x`y\n",
     "\n- item ", "\n  - sub ", "\n1. one ", "\n# Heading\n", "\n> quote ", "\n| a | b |\n",
@@ -86,6 +88,21 @@ def random_note(rng: random.Random) -> bytes:
     elif r < 0.06:
         data = data[: len(data) // 2] + b"\xff" + data[len(data) // 2:]
     return data
+
+
+# Denser pieces for link extraction alone: structure, brackets and blank lines.
+DENSE = ("[", "]", "[[", "]]", "](x.md)", "](<a b.md>)", "]](y.md)", "[[A]]", "[t](B.md)", "![",
+         "!", "\\", "(", ")", "`", "``", "```", "\n```\n", "\n~~~\n", "\n- a\n  ```\n", "\n",
+         "\n\n", "\n \n", "\r\n", "<!--", "-->", "\n<!-- c\n", "%%", "%", "\n> q ", "\n# h\n",
+         "\n<!-- vaultkit:begin b -->\n", "\n<!-- vaultkit:end b -->\n",
+         "<!-- vaultkit:end b -->", "<!-- vaultkit:begin b -->", "x", " ")
+
+
+def test_random_bodies_extract_links_as_before():
+    rng = random.Random(1818)
+    for _ in range(20000):
+        text = "".join(rng.choice(DENSE) for _ in range(rng.randint(1, 24)))
+        assert extract_links(text, 3) == oracle_parse.extract_links(text, 3), text
 
 
 def assert_same(path: str, data: bytes) -> None:
