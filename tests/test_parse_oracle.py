@@ -33,7 +33,7 @@ PIECES = (
     "[t]({n}.md)", "[t](<{n}.md>)", "[t](Ann%20Lee.md)", "[t](../People/Cy%20Day.md#h)",
     "[t]({n}.md \"a title\")", "[t]({n}.md 'title')", "[t]({n}.md (title))", "![alt](img.png)",
     "[t](https://example.com)", "[t](#h)", "[t](mailto:a@b.c)", "[a [b] c](x.md)", "[t](a(b)c.md)",
-    "[t](a\\)b.md)", "[t]( spaced.md )", "\\](x.md)", "[[{n}]](x.md)", "[t]([[{n}]])",
+    "[t](a\\)b.md)", "[t](a[b.md)", "[t]( spaced.md )", "\\](x.md)", "[[{n}]](x.md)", "[t]([[{n}]])",
     "](x.md)", "]](x.md)", "](<a b.md>)", "](y.md \"t\")", "!",
     "`", "``", "```", "`code [[{n}]]`", "``a ` [[{n}]]``", "\\`", "`[t](x.md)`",
     "\n```\n", "\n```python\n", "\n~~~\n", "\n````\n", "\n  ```\n", "\n    ```\n", "\n```x`y\n",
@@ -91,7 +91,7 @@ def random_note(rng: random.Random) -> bytes:
 
 
 # Denser pieces for link extraction alone: structure, brackets and blank lines.
-DENSE = ("[", "]", "[[", "]]", "](x.md)", "](<a b.md>)", "]](y.md)", "[[A]]", "[t](B.md)", "![",
+DENSE = ("[", "]", "[[", "]]", "](x.md)", "](a[b.md)", "](<a b.md>)", "]](y.md)", "[[A]]", "[t](B.md)", "![",
          "!", "\\", "(", ")", "`", "``", "```", "\n```\n", "\n~~~\n", "\n- a\n  ```\n", "\n",
          "\n\n", "\n \n", "\r\n", "<!--", "-->", "\n<!-- c\n", "%%", "%", "\n> q ", "\n# h\n",
          "\n<!-- vaultkit:begin b -->\n", "\n<!-- vaultkit:end b -->\n",

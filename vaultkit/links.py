@@ -122,53 +122,74 @@ def _markdown_links(text: str, segments: list[tuple[int, int]], found: list) -> 
     """Append the Markdown links in the `segments` of `text` (what `_segments` leaves) to
     `found`.
 
-    A `](` is a link only if an unmatched `[` opens its text, as in CommonMark; the stack
-    of open brackets is fed incrementally between matches, so the scan stays linear. The
-    hidden text between segments holds no bracket, but a blank line in it (or one that it
-    ends) clears the stack like any blank line.
+    A `](` is a link only if an unmatched `[` opens its text, as in CommonMark: a stack of
+    open brackets is fed with the brackets between one link and the next (not those inside
+    a link). The hidden text between segments holds no bracket, but a blank line in it (or
+    one that it ends) clears the stack like any blank line. Most links need no stack: when
+    the last `[` before `](` has no bracket, line break or escape between, it opens the
+    link whatever came before, and after a link nothing is left open. So the brackets are
+    fed only when a link is not of that kind.
     """
     stack: list[int] = []
-    starts = {a for a, _ in segments}
+    pending: list[tuple[int, int, int]] = []  # (from, to, segment of to): brackets not fed yet
+    j = 0  # the segment the feeding has reached
+    starts: set[int] | None = None
+
+    def feed(start: int, close: int, i: int) -> None:
+        nonlocal j
+        while True:
+            sa, sb = segments[j]
+            lo = start if start > sa else sa
+            hi = close if j == i else sb
+            if lo < hi:
+                for tok in _BRACKET.finditer(text, lo, hi):
+                    t = tok.group()
+                    if t == "[":
+                        stack.append(tok.start())
+                    elif t == "]":
+                        if stack:
+                            stack.pop()
+                    elif t == "\n":
+                        stack.clear()
+            if j == i:
+                return
+            na, nb = segments[j + 1]  # the hidden span sb..na lies between
+            if text.find("\n\n", sb, na) >= 0 or (
+                    text[na - 1] == "\n" and _BLANK_REST.match(text, na, close if j + 1 == i else nb)):
+                stack.clear()
+            j += 1
+
     last = 0
-    j = 0  # the segment that holds `last`
     for i, (a, b) in enumerate(segments):
         if b - a < 4 or text.find("](", a, b) < 0:
             continue
         for m in _MD_LINK.finditer(text, a, b):
             close = m.start()
-            while True:  # feed the brackets between the last match and this one
-                sa, sb = segments[j]
-                lo = last if last > sa else sa
-                hi = close if j == i else sb
-                if lo < hi:
-                    for tok in _BRACKET.finditer(text, lo, hi):
-                        t = tok.group()
-                        if t == "[":
-                            stack.append(tok.start())
-                        elif t == "]":
-                            if stack:
-                                stack.pop()
-                        elif t == "\n":
-                            stack.clear()
-                if j == i:
-                    break
-                na, nb = segments[j + 1]  # the hidden span sb..na lies between
-                if text.find("\n\n", sb, na) >= 0 or (
-                        text[na - 1] == "\n" and _BLANK_REST.match(text, na, close if j + 1 == i else nb)):
-                    stack.clear()
-                j += 1
-            last = m.end()
+            start, last = last, m.end()
+            pending.append((start, close, i))
             if close > a and text[close - 1] == "\\":
                 continue
-            if not stack:
-                continue
-            opener = stack.pop()
-            if close > a and text[close - 1] == "]" and opener >= a and _WIKILINK.fullmatch(text, opener, close + 1):
-                continue  # `[[A]](x)` is a wikilink followed by text
-            embed = opener > 0 and text[opener - 1] == "!" and opener not in starts
-            if not embed:
-                # A link cannot contain a link: the brackets before it no longer open one.
+            opener = text.rfind("[", a, close)
+            if (opener >= start and (opener == a or text[opener - 1] not in "!\\")
+                    and text.find("]", opener, close) < 0 and text.find("\n", opener, close) < 0):
+                pending.clear()  # `[text](dest)`: whatever was open before is closed now
                 stack.clear()
+                embed = False
+            else:
+                for args in pending:
+                    feed(*args)
+                pending.clear()
+                if not stack:
+                    continue
+                opener = stack.pop()
+                if close > a and text[close - 1] == "]" and opener >= a and _WIKILINK.fullmatch(text, opener, close + 1):
+                    continue  # `[[A]](x)` is a wikilink followed by text
+                if starts is None:
+                    starts = {a for a, _ in segments}
+                embed = opener > 0 and text[opener - 1] == "!" and opener not in starts
+                if not embed:
+                    # A link cannot contain a link: the brackets before it no longer open one.
+                    stack.clear()
             dest = m.group(1) if m.group(1) is not None else m.group(2)
             target = _md_target(dest)
             if target:
