@@ -14,11 +14,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from bisect import bisect_right
 from urllib.parse import unquote
 
-from .comments import comment_spans
-from .markers import generated_end, next_fence
+from .hidden import between, spans
 from .model import LINK_PROPERTIES, Link
 
 log = logging.getLogger(__name__)
@@ -48,21 +46,8 @@ _BRACKET = re.compile(r"\[\[[^\[\]\n\x00]*\]\]|\\[^\n]|\[|\]|\n(?=[ \t\r]*\n)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
-# Lines that may start an HTML comment or a managed block (fences: `markers.next_fence`).
-_BLOCK_START = re.compile(r"^[ \t]*(<!--)", re.M)
 # The rest of a blank line: a line break that ends one clears the open brackets.
 _BLANK_REST = re.compile(r"[ \t\r]*\n")
-
-# "``*" rather than "`+": a pattern that starts with a literal is searched for far faster.
-_BACKTICKS = re.compile(r"``*")
-
-# Where a code span or an inline comment must end: a blank line, or a line that starts a
-# new block (list item, heading, quote, table row). Rough, but it keeps one stray backtick
-# in a list item from swallowing the links of the items below it.
-_PARA_BREAK = re.compile(
-    r"\n(?=[ \t\r]*\n|[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|\#{1,6}[ \t\r\n]|>|\|))"
-)
-
 
 _MAX_DEPTH = 32
 
@@ -82,7 +67,7 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     # One pass finds what hides links (code, comments, managed blocks); the link patterns
     # then run over the text between those spans, never over a copy of the note. No link
     # pattern crosses a line break of a span's start, so no link reaches into one.
-    segments = _segments(text, _hidden(text))
+    segments = between(text, spans(text))
     found: list[tuple[int, str, str, bool]] = []
     for a, b in segments:
         for m in _WIKILINK.finditer(text, a, b):
@@ -119,7 +104,7 @@ def _wiki_target(content: str) -> str | None:
 
 
 def _markdown_links(text: str, segments: list[tuple[int, int]], found: list) -> None:
-    """Append the Markdown links in the `segments` of `text` (what `_segments` leaves) to
+    """Append the Markdown links in the `segments` of `text` (what `hidden.between` leaves) to
     `found`.
 
     A `](` is a link only if an unmatched `[` opens its text, as in CommonMark: a stack of
@@ -212,178 +197,6 @@ def _md_target(dest: str) -> str | None:
     if not path or path.endswith("/"):
         return None
     return path
-
-
-# -- what hides links: code, comments and managed blocks ----------------------------------
-
-
-def _contains(text: str, needle: str) -> bool:
-    return needle[0] in text and needle in text
-
-
-def _hidden(text: str) -> list[tuple[int, int]]:
-    """The spans of code, HTML and `%%` comments and managed blocks: sorted, apart."""
-    spans: list[tuple[int, int]] = []
-    # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
-    # note, so the one-character test goes first throughout this module.)
-    if "`" in text or _contains(text, "~~~") or _contains(text, "<!--"):
-        needles = [n for n in ("```", "~~~", "<!--") if _contains(text, n)]
-        pos = 0
-        for start, end in _block_spans(text, needles) if needles else ():
-            if start > pos:
-                _inline_spans(text, pos, start, spans)
-            spans.append((start, end))
-            pos = end
-        if pos < len(text):
-            _inline_spans(text, pos, len(text), spans)
-    comments = comment_spans(text, spans)
-    if comments:
-        spans = sorted(spans + comments)
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:  # a `%%` comment may hold code; spans may touch
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _segments(text: str, hidden: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The text between the `hidden` spans: (start, end) pairs, the first and last maybe empty."""
-    segments = []
-    pos = 0
-    for start, end in hidden:
-        segments.append((pos, start))
-        pos = end
-    segments.append((pos, len(text)))
-    return segments
-
-
-def _block_spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
-    """Spans of fenced code blocks, managed blocks and comments that start a line.
-
-    Block structure comes before inline structure (as in CommonMark), so this runs first
-    and the inline scan only sees the text between these spans. What a code fence is,
-    is `markers.next_fence`'s to say (the marker scan uses the same rule), and where a
-    managed block ends `markers.generated_end`'s.
-    """
-    spans: list[tuple[int, int]] = []
-    n = len(text)
-    fences = "```" in needles or "~~~" in needles
-    comment_needles = ["<!--"] if "<!--" in needles else []
-    fence = next_fence(text, 0) if fences else None
-    found: dict[str, int] = {}
-    pos = 0
-    while pos < n:
-        if fence is not None and fence.start < pos:
-            fence = next_fence(text, pos)
-        m = _next_block_start(text, pos, comment_needles, found) if comment_needles else None
-        if fence is None and m is None:
-            break
-        if m is None or (fence is not None and fence.start <= m.start()):
-            spans.append((fence.start, fence.end))
-            pos = fence.end
-            continue
-        end = generated_end(text, m.start())
-        if end is not None:
-            spans.append((m.start(), end))
-        else:
-            start = m.start(1)
-            close = text.find("-->", start + 2)
-            end = close + 3 if close != -1 else n
-            spans.append((start, end))
-        pos = end
-    return spans
-
-
-def _next_block_start(text: str, pos: int, needles: list[str],
-                      found: dict[str, int]) -> re.Match[str] | None:
-    """`_BLOCK_START.search(text, pos)`, found with str.find: the first line starting at or
-    after `pos` whose first non-blank characters open a fence or a comment. `needles` are
-    those of the three openers that occur in `text`; `found` remembers, between calls with
-    a growing `pos`, where each next occurs (-1: nowhere after)."""
-    best = -1
-    for needle in needles:
-        at = found.get(needle)
-        if at is not None and (at == -1 or at >= pos):
-            line_start = at  # still the first such line at or after `pos`
-        else:
-            line_start = -1
-            i = text.find(needle, pos)
-            while i >= 0:
-                start = text.rfind("\n", 0, i) + 1
-                if start >= pos and not text[start:i].strip(" \t"):
-                    line_start = start
-                    break
-                nl = text.find("\n", i)
-                if nl < 0:
-                    break
-                i = text.find(needle, nl + 1)
-            found[needle] = line_start
-        if line_start >= 0 and (best < 0 or line_start < best):
-            best = line_start
-    return None if best < 0 else _BLOCK_START.match(text, best)
-
-
-def _inline_spans(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
-    """Append the spans of code spans and inline comments within `text[a:b]` to `spans`.
-
-    Left to right, whichever of a backtick run and `<!--` comes first wins (CommonMark).
-    A code span ends at the next backtick run of the same length in its paragraph; the
-    candidate closers of each length are walked with one pointer, so many unmatched
-    backticks cost linear time, not quadratic.
-    """
-    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text, a, b)]
-    next_comment = text.find("<!--", a, b) if text.find("<", a, b) >= 0 else -1
-    if not runs and next_comment == -1:
-        return
-    breaks = [m.start() for m in _PARA_BREAK.finditer(text, a, b)]
-
-    def paragraph_end(pos: int) -> int:
-        i = bisect_right(breaks, pos)
-        return breaks[i] if i < len(breaks) else b
-
-    by_length: dict[int, list[int]] = {}
-    for k, (s, e) in enumerate(runs):
-        by_length.setdefault(e - s, []).append(k)
-    pointer: dict[int, int] = {}
-    no_close_before = -1  # a paragraph end before which `-->` is known to be absent
-    r = 0
-    i = a
-    while True:
-        while r < len(runs) and runs[r][0] < i:
-            r += 1
-        if next_comment != -1 and next_comment < i:
-            next_comment = text.find("<!--", i, b)
-        if next_comment != -1 and (r == len(runs) or next_comment < runs[r][0]):
-            end = paragraph_end(next_comment)
-            close = -1 if end == no_close_before else text.find("-->", next_comment + 2, end)
-            if close == -1:
-                no_close_before = end
-                i = next_comment + 4
-            else:
-                spans.append((next_comment, close + 3))
-                i = close + 3
-            continue
-        if r == len(runs):
-            break
-        s, e = runs[r]
-        start, length = s, e - s
-        if s > 0 and text[s - 1] == "\\":  # `\`` is a literal backtick, not an opener
-            start, length = s + 1, length - 1
-        closers = by_length.get(length) if length else None
-        if closers:
-            p = pointer.get(length, 0)
-            while p < len(closers) and closers[p] <= r:
-                p += 1
-            pointer[length] = p
-            if p < len(closers) and runs[closers[p]][0] < paragraph_end(s):
-                end = runs[closers[p]][1]
-                spans.append((start, end))
-                i = end
-                continue
-        i = e
 
 
 # -- front-matter ----------------------------------------------------------------------
