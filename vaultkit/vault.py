@@ -15,7 +15,7 @@ import sys
 from . import kinds as kindmod
 from . import links as linkmod
 from .errors import Problem
-from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, Link, NoteRecord
+from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, LINK_PROPERTIES, Link, NoteRecord
 from .files import read_settled
 from .markers import scan_markers, ticked_lines
 from .values import (TIME, TIME_PART, date_trouble, discussed_points, lenient_loader, link_shaped, raw_value,
@@ -411,15 +411,21 @@ def _key_lines(yaml_text: str) -> dict:
     return lines
 
 
-_LINK_ALIASES = {"org": "company", "people": "contact"}
-_SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
-                  "relationship", "generated_by", "vaultkit_key", "title", "first_name")
-_DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
+# What `_read_properties` does with each property it knows (every other one only gives links).
+_COMPANY, _CATEGORIES, _NAME, _ALIASES, _SCALAR, _DATE, _TIME, _SENT, _TEXTS = range(9)
+_FIELD_KIND = {"company": _COMPANY, "org": _COMPANY, "categories": _CATEGORIES, "category": _CATEGORIES,
+               "name": _NAME, "aliases": _ALIASES, "alias": _ALIASES, "date": _DATE, "last_contacted": _DATE,
+               "next_follow_up": _DATE, "time": _TIME, "thank_you_sent": _SENT, "sent": _SENT,
+               "goals": _TEXTS, "tags": _TEXTS}
+_FIELD_KIND.update(dict.fromkeys(("type", "role", "field", "email", "phone", "linkedin", "status", "medium",
+                                  "website", "relationship", "generated_by", "vaultkit_key", "title",
+                                  "first_name"), _SCALAR))
 
 
 def _read_properties(path: str, meta: dict, text: str,
                      warnings: list[tuple[int, str]]) -> tuple[dict, list[Link]]:
-    """Normalise the properties vaultkit uses; collect every link in front-matter values."""
+    """Normalise the properties vaultkit uses; collect every link in front-matter values,
+    walking each value once."""
     key_lines = meta.pop("__lines__", {})
     fields: dict = {"_lines": key_lines}
     for key, first, line in key_lines.pop("__repeated__", ()):
@@ -433,63 +439,60 @@ def _read_properties(path: str, meta: dict, text: str,
         # interned: one string for all notes instead of one each (RAM at 50k notes).
         key = sys.intern(raw_key.strip().lower())
         line = key_lines.get(key, 2)
-        canon = _LINK_ALIASES.get(key, key)
-        if canon in ("company", "contact", "referred_by", "referrals") and not link_shaped(value):
-            warnings.append((line, f"{raw_key}: {shown(value)} is not a name or a link — write "
-                                   f"{raw_key}: \"[[Name]]\" (or a list of those)"))
-            value = None
-        if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
+        if key in LINK_PROPERTIES:
+            if not link_shaped(value):
+                warnings.append((line, f"{raw_key}: {shown(value)} is not a name or a link — write "
+                                       f"{raw_key}: \"[[Name]]\" (or a list of those)"))
+                value = None
             links.extend(linkmod.property_links(key, value, line))
-        if canon == "company":
-            text = _first_text(value)
-            if fields.get("company_text") is None or (key == "company" and text is not None):
-                fields["company_text"] = _interned(text)
-        elif key == "categories" or key == "category":
-            names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
-            fields["categories"] = fields.get("categories", []) + [n for n in names if n]
-        elif key == "name":
-            if value is not None and not isinstance(value, (list, dict)):
-                fields["name"] = str(value)
-        elif key == "aliases" or key == "alias":
-            fields["aliases"] = [a for a in _texts(value) if a]
-        elif key in _SCALAR_FIELDS:
+        elif isinstance(value, str):
+            if "[[" in value:
+                links.extend(linkmod.property_links(key, value, line))
+        elif isinstance(value, (list, dict)):
+            links.extend(linkmod.property_links(key, value, line))  # [] when it holds no link
+        kind = _FIELD_KIND.get(key)
+        if kind is None:
+            continue
+        if kind == _SCALAR:
             if value is not None and not isinstance(value, (list, dict)):
                 fields[key] = sys.intern(_scalar(value))
-        elif key in _DATE_FIELDS:
+        elif kind == _TEXTS:
+            fields[key] = [sys.intern(t) for t in _texts(value) if t]
+        elif kind == _DATE:
             d = as_date(value)
             if d is None and value not in (None, ""):
                 warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
                 fields.setdefault("_bad", []).append(key)
             fields[key] = _interned(d)
-        elif key == "time":
+        elif kind == _COMPANY:
+            text = _first_text(value)  # (and what `time` below reads its raw value from)
+            if fields.get("company_text") is None or (key == "company" and text is not None):
+                fields["company_text"] = _interned(text)
+        elif kind == _NAME:
+            if value is not None and not isinstance(value, (list, dict)):
+                fields["name"] = str(value)
+        elif kind == _CATEGORIES:
+            names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
+            fields["categories"] = fields.get("categories", []) + [n for n in names if n]
+        elif kind == _ALIASES:
+            fields["aliases"] = [a for a in _texts(value) if a]
+        elif kind == _TIME:
             t = as_time(value)
             if t is not None and not TIME.fullmatch(t):
                 written = raw_value(text, line) or t
                 warnings.append((line, f"{raw_key}: not a time of day: {written} — write HH:MM, 00:00 to 23:59"))
                 t = None
             fields["time"] = _interned(t)
-        elif key == "thank_you_sent" or key == "sent":
+        else:  # _SENT
             sent = as_sent(value)
             if sent is None and isinstance(value, str) and _DATE_PREFIX.match(value.strip()):
                 warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
             fields[key] = _interned(sent)
-        elif key in ("goals", "tags"):
-            fields[key] = [sys.intern(t) for t in _texts(value) if t]
     return fields, links
 
 
 def _interned(value):
     return sys.intern(value) if type(value) is str else value
-
-
-def _has_link(value) -> bool:
-    if isinstance(value, str):
-        return "[[" in value
-    if isinstance(value, list):
-        return any(_has_link(v) or isinstance(v, list) for v in value)
-    if isinstance(value, dict):
-        return any(_has_link(v) for v in value.values())
-    return False
 
 
 def _scalar(value) -> str:
