@@ -18,6 +18,7 @@ from .errors import Problem
 from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, LINK_PROPERTIES, Link, NoteRecord
 from .files import read_settled
 from .markers import scan_markers, ticked_lines
+from .resolve import stem
 from .values import (TIME, TIME_PART, date_trouble, discussed_points, lenient_loader, link_shaped, raw_value,
                      shown)
 
@@ -226,7 +227,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     see `kinds.kind_of` (the cache keeps records per value of it)."""
     rec = NoteRecord(path=path, size=len(data) if size is None else size, mtime_ns=mtime_ns)
     rec.sha256 = hashlib.sha256(data).hexdigest()
-    rec.name = _stem(path)
+    rec.name = stem(path)
     bom = data.startswith(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8-sig")
@@ -295,11 +296,6 @@ def _broken(rec: NoteRecord, problem: Problem) -> NoteRecord:
     rec.ok = False
     rec.problems = (problem,)
     return rec
-
-
-def _stem(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name[:-3] if name.endswith(".md") else name
 
 
 def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | None]:
