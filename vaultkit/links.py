@@ -167,7 +167,8 @@ def _markdown_links(text: str, segments: list[tuple[int, int]], found: list) -> 
                 if not stack:
                     continue
                 opener = stack.pop()
-                if close > a and text[close - 1] == "]" and opener >= a and _WIKILINK.fullmatch(text, opener, close + 1):
+                if (close > a and text[close - 1] == "]" and opener >= a
+                        and _WIKILINK.fullmatch(text, opener, close + 1)):
                     continue  # `[[A]](x)` is a wikilink followed by text
                 if starts is None:
                     starts = {a for a, _ in segments}
