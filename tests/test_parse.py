@@ -193,3 +193,10 @@ def test_company_text_prefers_company_over_org():
     assert parse("---\norg: Initech\ncompany: Acme\n---\n").fields["company_text"] == "Acme"
     assert parse("---\norg: Initech\ncompany:\n---\n").fields["company_text"] == "Initech"
     assert parse('---\norg: ["[[Initech]]"]\n---\n').fields["company_text"] == "Initech"
+
+
+@pytest.mark.parametrize("key", ["referred_by", "company", "people", "notes", "tags"])
+def test_a_value_nested_a_thousand_deep_is_read_not_raised(key):
+    # PyYAML's C loader builds it; walking it used to raise RecursionError out of parse_note.
+    rec = parse(f"---\n{key}: {'[' * 900}1{']' * 900}\n---\nSee [[Bo]].\n")
+    assert rec.ok and [link.target for link in rec.links] == ["Bo"]
