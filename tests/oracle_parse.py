@@ -880,9 +880,12 @@ def _read_properties(path: str, meta: dict, text: str,
         if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
             links.extend(property_links(key, value, line))
         if canon == "company":
-            text = _first_text(value)
-            if fields.get("company_text") is None or (key == "company" and text is not None):
-                fields["company_text"] = _interned(text)
+            # DELIBERATE CHANGE since the copy (issue 18): this used to assign the company's
+            # text to `text`, the note's text, which `time` below reads its raw value from
+            # (AttributeError after an empty `company:`; the loaded value shown after any other).
+            first = _first_text(value)
+            if fields.get("company_text") is None or (key == "company" and first is not None):
+                fields["company_text"] = _interned(first)
         elif key == "categories" or key == "category":
             names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
             fields["categories"] = fields.get("categories", []) + [n for n in names if n]

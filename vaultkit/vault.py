@@ -461,9 +461,9 @@ def _read_properties(path: str, meta: dict, text: str,
                 fields.setdefault("_bad", []).append(key)
             fields[key] = _interned(d)
         elif kind == _COMPANY:
-            text = _first_text(value)  # (and what `time` below reads its raw value from)
-            if fields.get("company_text") is None or (key == "company" and text is not None):
-                fields["company_text"] = _interned(text)
+            first = _first_text(value)
+            if fields.get("company_text") is None or (key == "company" and first is not None):
+                fields["company_text"] = _interned(first)
         elif kind == _NAME:
             if value is not None and not isinstance(value, (list, dict)):
                 fields["name"] = str(value)
