@@ -212,40 +212,48 @@ def property_links(key: str, value: object, line: int) -> list[Link]:
     `line` and `prop=key`.
     """
     out: list[Link] = []
-    _property_links(value, key, line, key in LINK_PROPERTIES, False, 0, set(), out)
+    if isinstance(value, str):  # the usual values, a string or a list of them, walked inline
+        _string_links(value, key, line, key in LINK_PROPERTIES, out)
+    elif isinstance(value, (list, tuple, dict)):
+        _property_links(value, key, line, key in LINK_PROPERTIES, False, 0, set(), out)
     return out
+
+
+def _string_links(value: str, key: str, line: int, plain: bool, out: list[Link]) -> None:
+    if "[[" in value:
+        for m in _WIKILINK.finditer(value):
+            target = _wiki_target(m.group(1))
+            if target:
+                embed = m.start() > 0 and value[m.start() - 1] == "!"
+                out.append(Link(sys.intern(target), "wiki", line, key, embed))
+    elif plain:
+        target = value.strip()
+        if target:
+            out.append(Link(sys.intern(target), "plain", line, key))
 
 
 def _property_links(value: object, key: str, line: int, plain: bool, nested: bool, depth: int,
                     seen: set[int], out: list[Link]) -> None:
-    if isinstance(value, (list, tuple, dict)):
-        # A YAML alias makes one object appear many times (a "billion laughs" value is
-        # small on disk): each container is read once, and nesting is bounded.
-        if depth > _MAX_DEPTH or id(value) in seen:
-            return
-        seen.add(id(value))
-    if isinstance(value, str):
-        if "[[" in value:
-            for m in _WIKILINK.finditer(value):
-                target = _wiki_target(m.group(1))
-                if target:
-                    embed = m.start() > 0 and value[m.start() - 1] == "!"
-                    out.append(Link(sys.intern(target), "wiki", line, key, embed))
-        elif plain:
-            target = value.strip()
-            if target:
-                out.append(Link(sys.intern(target), "plain", line, key))
-    elif isinstance(value, (list, tuple)):
-        if nested and len(value) == 1 and isinstance(value[0], str) and "[[" not in value[0]:
-            target = _wiki_target(value[0])
-            if target:
-                out.append(Link(sys.intern(target), "wiki", line, key))
-            return
-        for item in value:
-            _property_links(item, key, line, plain, True, depth + 1, seen, out)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _property_links(item, key, line, plain, False, depth + 1, seen, out)
+    """The links of a list, tuple or dict, as `property_links` says."""
+    # A YAML alias makes one object appear many times (a "billion laughs" value is small
+    # on disk): each container is read once, and nesting is bounded.
+    if depth > _MAX_DEPTH or id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, dict):
+        items, nested = value.values(), False
+    elif nested and len(value) == 1 and isinstance(value[0], str) and "[[" not in value[0]:
+        target = _wiki_target(value[0])
+        if target:
+            out.append(Link(sys.intern(target), "wiki", line, key))
+        return
+    else:
+        items, nested = value, True
+    for item in items:
+        if isinstance(item, str):
+            _string_links(item, key, line, plain, out)
+        elif isinstance(item, (list, tuple, dict)):
+            _property_links(item, key, line, plain, nested, depth + 1, seen, out)
 
 
 # -- building links --------------------------------------------------------------------
