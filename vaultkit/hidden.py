@@ -39,11 +39,12 @@ def spans(text: str) -> list[tuple[int, int]]:
     if tick or needles:
         pos = 0
         for start, end in _block_spans(text, needles) if needles else ():
-            if start > pos:
+            # Without a backtick, only an inline comment can hide text between the blocks.
+            if start > pos and (tick or text.find("<!--", pos, start) >= 0):
                 _inline_spans(text, pos, start, found)
             found.append((start, end))
             pos = end
-        if pos < len(text):
+        if pos < len(text) and (tick or text.find("<!--", pos) >= 0):
             _inline_spans(text, pos, len(text), found)
     comments = comment_spans(text, found)
     if not comments:
