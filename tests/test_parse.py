@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vaultkit.model import COMPANY, CONTACT, INTERVIEW, PLAIN
-from vaultkit.vault import as_time, parse_note
+from vaultkit.properties import as_time
+from vaultkit.vault import parse_note
 
 
 def parse(text: str | bytes, path: str = "People/Ann Lee.md"):
