@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vaultkit.model import COMPANY, CONTACT, INTERVIEW, PLAIN
-from vaultkit.vault import as_time, parse_note
+from vaultkit.properties import as_time
+from vaultkit.vault import parse_note
 
 
 def parse(text: str | bytes, path: str = "People/Ann Lee.md"):
@@ -193,3 +194,19 @@ def test_company_text_prefers_company_over_org():
     assert parse("---\norg: Initech\ncompany: Acme\n---\n").fields["company_text"] == "Acme"
     assert parse("---\norg: Initech\ncompany:\n---\n").fields["company_text"] == "Initech"
     assert parse('---\norg: ["[[Initech]]"]\n---\n').fields["company_text"] == "Initech"
+
+
+@pytest.mark.parametrize("key", ["referred_by", "company", "people", "notes", "tags"])
+def test_a_value_nested_a_thousand_deep_is_read_not_raised(key):
+    # PyYAML's C loader builds it; walking it used to raise RecursionError out of parse_note.
+    rec = parse(f"---\n{key}: {'[' * 900}1{']' * 900}\n---\nSee [[Bo]].\n")
+    assert rec.ok and [link.target for link in rec.links] == ["Bo"]
+
+
+def test_a_bad_time_after_a_company_is_quoted_as_written():
+    # `company` used to overwrite the note's text that the time's raw value is read from:
+    # after an empty `company:` parse_note raised AttributeError; after `company: Acme`
+    # the message showed YAML's reading of 25:00 (1500, base 60) instead of what was written.
+    for company in ("", " Acme", ' "[[Acme]]"'):
+        rec = parse(f"---\ncompany:{company}\ntime: 25:00\n---\n")
+        assert (3, "time: not a time of day: 25:00 — write HH:MM, 00:00 to 23:59") in rec.fields["_warnings"]

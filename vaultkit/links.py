@@ -14,23 +14,17 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from bisect import bisect_right
-from functools import lru_cache
 from urllib.parse import unquote
 
-from .markers import next_fence
-from .comments import masked_comments
+from .hidden import between, spans
 from .model import LINK_PROPERTIES, Link
 
 log = logging.getLogger(__name__)
 
-# Masked text (code, comments, managed blocks) is overwritten with this character, which
-# no link pattern accepts, so a link can neither start in nor reach into masked text.
-_MASK = "\x00"
-
 # Starts with the literal `[[` so the regex engine can skip ahead with a fast search; the
 # `!` of an embed is checked by hand. Brackets may not nest, so a failed attempt stops at
-# the next bracket: scanning stays linear.
+# the next bracket: scanning stays linear. (No pattern accepts NUL, which breaks a
+# link as it always did.)
 _WIKILINK = re.compile(r"\[\[([^\[\]\n\x00]*)\]\]")
 
 _MD_LINK = re.compile(
@@ -52,21 +46,8 @@ _BRACKET = re.compile(r"\[\[[^\[\]\n\x00]*\]\]|\\[^\n]|\[|\]|\n(?=[ \t\r]*\n)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
-# Lines that may start an HTML comment or a managed block (fences: `markers.next_fence`).
-_BLOCK_START = re.compile(r"^[ \t]*(<!--)", re.M)
-# The marker syntax of `write.py`: a whole line, spaces or tabs around the words.
-_MANAGED_BEGIN = re.compile(r"<!--[ \t]+vaultkit:begin[ \t]+([\w.-]+)[ \t]+-->[ \t\r]*$", re.M)
-
-# "``*" rather than "`+": a pattern that starts with a literal is searched for far faster.
-_BACKTICKS = re.compile(r"``*")
-
-# Where a code span or an inline comment must end: a blank line, or a line that starts a
-# new block (list item, heading, quote, table row). Rough, but it keeps one stray backtick
-# in a list item from swallowing the links of the items below it.
-_PARA_BREAK = re.compile(
-    r"\n(?=[ \t\r]*\n|[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|\#{1,6}[ \t\r\n]|>|\|))"
-)
-
+# The rest of a blank line: a line break that ends one clears the open brackets.
+_BLANK_REST = re.compile(r"[ \t\r]*\n")
 
 _MAX_DEPTH = 32
 
@@ -83,22 +64,22 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     """
     if "[" not in text:
         return []
-    # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
-    # note, so the one-character test goes first throughout this module.)
-    masked = "`" in text or _contains(text, "~~~") or _contains(text, "<!--")
-    text_ = masked_comments(_masked(text) if masked else text, _MASK)
-
+    # One pass finds what hides links (code, comments, managed blocks); the link patterns
+    # then run over the text between those spans, never over a copy of the note. No link
+    # pattern crosses a line break of a span's start, so no link reaches into one.
+    segments = between(text, spans(text))
     found: list[tuple[int, str, str, bool]] = []
-    for m in _WIKILINK.finditer(text_):
-        start = m.start()
-        before = text_[start - 1] if start else ""
-        if before == "\\":
-            continue
-        target = _wiki_target(m.group(1))
-        if target:
-            found.append((start, target, "wiki", before == "!"))
-    if "(" in text_ and "](" in text_:
-        _markdown_links(text_, found)
+    for a, b in segments:
+        for m in _WIKILINK.finditer(text, a, b):
+            start = m.start()
+            before = text[start - 1] if start > a else ""  # hidden text is neither `\\` nor `!`
+            if before == "\\":
+                continue
+            target = _wiki_target(m.group(1))
+            if target:
+                found.append((start, target, "wiki", before == "!"))
+    if "(" in text and "](" in text:
+        _markdown_links(text, segments, found)
         found.sort(key=lambda f: f[0])
 
     links: list[Link] = []
@@ -122,41 +103,83 @@ def _wiki_target(content: str) -> str | None:
     return target or None
 
 
-def _markdown_links(text: str, found: list) -> None:
-    """Append the Markdown links of (masked) `text` to `found`.
+def _markdown_links(text: str, segments: list[tuple[int, int]], found: list) -> None:
+    """Append the Markdown links in the `segments` of `text` (what `hidden.between` leaves) to
+    `found`.
 
-    A `](` is a link only if an unmatched `[` opens its text, as in CommonMark; the stack
-    of open brackets is fed incrementally between matches, so the scan stays linear.
+    A `](` is a link only if an unmatched `[` opens its text, as in CommonMark: a stack of
+    open brackets is fed with the brackets between one link and the next (not those inside
+    a link). The hidden text between segments holds no bracket, but a blank line in it (or
+    one that it ends) clears the stack like any blank line. Most links need no stack: when
+    the last `[` before `](` has no bracket, line break or escape between, it opens the
+    link whatever came before, and after a link nothing is left open. So the brackets are
+    fed only when a link is not of that kind.
     """
     stack: list[int] = []
-    last = 0
-    for m in _MD_LINK.finditer(text):
-        close = m.start()
-        for tok in _BRACKET.finditer(text, last, close):
-            t = tok.group()
-            if t == "[":
-                stack.append(tok.start())
-            elif t == "]":
-                if stack:
-                    stack.pop()
-            elif t == "\n":
+    pending: list[tuple[int, int, int]] = []  # (from, to, segment of to): brackets not fed yet
+    j = 0  # the segment the feeding has reached
+    starts: set[int] | None = None
+
+    def feed(start: int, close: int, i: int) -> None:
+        nonlocal j
+        while True:
+            sa, sb = segments[j]
+            lo = start if start > sa else sa
+            hi = close if j == i else sb
+            if lo < hi:
+                for tok in _BRACKET.finditer(text, lo, hi):
+                    t = tok.group()
+                    if t == "[":
+                        stack.append(tok.start())
+                    elif t == "]":
+                        if stack:
+                            stack.pop()
+                    elif t == "\n":
+                        stack.clear()
+            if j == i:
+                return
+            na, nb = segments[j + 1]  # the hidden span sb..na lies between
+            if text.find("\n\n", sb, na) >= 0 or (
+                    text[na - 1] == "\n" and _BLANK_REST.match(text, na, close if j + 1 == i else nb)):
                 stack.clear()
-        last = m.end()
-        if close and text[close - 1] == "\\":
+            j += 1
+
+    last = 0
+    for i, (a, b) in enumerate(segments):
+        if b - a < 4 or text.find("](", a, b) < 0:
             continue
-        if not stack:
-            continue
-        opener = stack.pop()
-        if text[close - 1] == "]" and _WIKILINK.fullmatch(text, opener, close + 1):
-            continue  # `[[A]](x)` is a wikilink followed by text
-        embed = opener > 0 and text[opener - 1] == "!"
-        if not embed:
-            # A link cannot contain a link: the brackets before it no longer open one.
-            stack.clear()
-        dest = m.group(1) if m.group(1) is not None else m.group(2)
-        target = _md_target(dest)
-        if target:
-            found.append((opener - 1 if embed else opener, target, "md", embed))
+        for m in _MD_LINK.finditer(text, a, b):
+            close = m.start()
+            start, last = last, m.end()
+            pending.append((start, close, i))
+            if close > a and text[close - 1] == "\\":
+                continue
+            opener = text.rfind("[", a, close)
+            if (opener >= start and (opener == a or text[opener - 1] not in "!\\")
+                    and text.find("]", opener, close) < 0 and text.find("\n", opener, close) < 0):
+                pending.clear()  # `[text](dest)`: whatever was open before is closed now
+                stack.clear()
+                embed = False
+            else:
+                for args in pending:
+                    feed(*args)
+                pending.clear()
+                if not stack:
+                    continue
+                opener = stack.pop()
+                if (close > a and text[close - 1] == "]" and opener >= a
+                        and _WIKILINK.fullmatch(text, opener, close + 1)):
+                    continue  # `[[A]](x)` is a wikilink followed by text
+                if starts is None:
+                    starts = {a for a, _ in segments}
+                embed = opener > 0 and text[opener - 1] == "!" and opener not in starts
+                if not embed:
+                    # A link cannot contain a link: the brackets before it no longer open one.
+                    stack.clear()
+            dest = m.group(1) if m.group(1) is not None else m.group(2)
+            target = _md_target(dest)
+            if target:
+                found.append((opener - 1 if embed else opener, target, "md", embed))
 
 
 def _md_target(dest: str) -> str | None:
@@ -177,196 +200,6 @@ def _md_target(dest: str) -> str | None:
     return path
 
 
-# -- masking code, comments and managed blocks -------------------------------------------
-
-
-def _contains(text: str, needle: str) -> bool:
-    return needle[0] in text and needle in text
-
-
-def _masked(text: str) -> str:
-    """`text` with code, HTML comments and managed blocks overwritten (newlines kept)."""
-    spans: list[tuple[int, int]] = []
-    needles = [n for n in ("```", "~~~", "<!--") if _contains(text, n)]
-    blocks = _block_spans(text, needles) if needles else []
-    pos = 0
-    for start, end in blocks:
-        if start > pos:
-            _inline_spans(text, pos, start, spans)
-        spans.append((start, end))
-        pos = end
-    if pos < len(text):
-        _inline_spans(text, pos, len(text), spans)
-    if not spans:
-        return text
-    pieces: list[str] = []
-    pos = 0
-    for start, end in spans:
-        pieces.append(text[pos:start])
-        span = text[start:end]
-        if "\n" in span:
-            pieces.append("\n".join(map(_MASK.__mul__, map(len, span.split("\n")))))
-        else:
-            pieces.append(_MASK * len(span))
-        pos = end
-    pieces.append(text[pos:])
-    return "".join(pieces)
-
-
-@lru_cache(maxsize=64)
-def _managed_end(name: str) -> re.Pattern[str]:
-    return re.compile(r"^<!--[ \t]+vaultkit:end[ \t]+" + re.escape(name) + r"[ \t]+-->[ \t\r]*$", re.M)
-
-
-def _block_spans(text: str, needles: list[str] | None = None) -> list[tuple[int, int]]:
-    """Spans of fenced code blocks, managed blocks and comments that start a line.
-
-    Block structure comes before inline structure (as in CommonMark), so this runs first
-    and the inline scan only sees the text between these spans. What a code fence is,
-    is `markers.next_fence`'s to say (the marker scan uses the same rule).
-    """
-    spans: list[tuple[int, int]] = []
-    n = len(text)
-    if needles is None:
-        needles = [x for x in ("```", "~~~", "<!--") if _contains(text, x)]
-    fences = "```" in needles or "~~~" in needles
-    comment_needles = ["<!--"] if "<!--" in needles else []
-    fence = next_fence(text, 0) if fences else None
-    found: dict[str, int] = {}
-    pos = 0
-    while pos < n:
-        if fence is not None and fence.start < pos:
-            fence = next_fence(text, pos)
-        m = _next_block_start(text, pos, comment_needles, found) if comment_needles else None
-        if fence is None and m is None:
-            break
-        if m is None or (fence is not None and fence.start <= m.start()):
-            spans.append((fence.start, fence.end))
-            pos = fence.end
-            continue
-        line_start = m.start()
-        line_end = text.find("\n", line_start)
-        if line_end == -1:
-            line_end = n
-        begin = _MANAGED_BEGIN.match(text, line_start)
-        if begin:
-            close = _search_lines(_managed_end(begin.group(1)), text, line_end + 1, "<!--", False)
-            end = close.end() if close else n
-            spans.append((line_start, end))
-        else:
-            start = m.start(1)
-            close = text.find("-->", start + 2)
-            end = close + 3 if close != -1 else n
-            spans.append((start, end))
-        pos = end
-    return spans
-
-
-def _search_lines(pattern: re.Pattern[str], text: str, pos: int, literal: str,
-                  indented: bool) -> re.Match[str] | None:
-    """`pattern.search(text, pos)` for a multi-line pattern that matches only lines which
-    start with `literal` (after blanks, if `indented`): found with str.find, since the
-    engine would try the pattern at every position of the text."""
-    i = text.find(literal, pos)
-    while i >= 0:
-        line_start = text.rfind("\n", 0, i) + 1
-        if line_start >= pos and (line_start == i or (indented and not text[line_start:i].strip(" \t"))):
-            m = pattern.match(text, line_start)
-            if m is not None:
-                return m
-        i = text.find(literal, i + 1)
-    return None
-
-
-def _next_block_start(text: str, pos: int, needles: list[str],
-                      found: dict[str, int]) -> re.Match[str] | None:
-    """`_BLOCK_START.search(text, pos)`, found with str.find: the first line starting at or
-    after `pos` whose first non-blank characters open a fence or a comment. `needles` are
-    those of the three openers that occur in `text`; `found` remembers, between calls with
-    a growing `pos`, where each next occurs (-1: nowhere after)."""
-    best = -1
-    for needle in needles:
-        at = found.get(needle)
-        if at is not None and (at == -1 or at >= pos):
-            line_start = at  # still the first such line at or after `pos`
-        else:
-            line_start = -1
-            i = text.find(needle, pos)
-            while i >= 0:
-                start = text.rfind("\n", 0, i) + 1
-                if start >= pos and not text[start:i].strip(" \t"):
-                    line_start = start
-                    break
-                nl = text.find("\n", i)
-                if nl < 0:
-                    break
-                i = text.find(needle, nl + 1)
-            found[needle] = line_start
-        if line_start >= 0 and (best < 0 or line_start < best):
-            best = line_start
-    return None if best < 0 else _BLOCK_START.match(text, best)
-
-
-def _inline_spans(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
-    """Append the spans of code spans and inline comments within `text[a:b]` to `spans`.
-
-    Left to right, whichever of a backtick run and `<!--` comes first wins (CommonMark).
-    A code span ends at the next backtick run of the same length in its paragraph; the
-    candidate closers of each length are walked with one pointer, so many unmatched
-    backticks cost linear time, not quadratic.
-    """
-    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text, a, b)]
-    next_comment = text.find("<!--", a, b) if text.find("<", a, b) >= 0 else -1
-    if not runs and next_comment == -1:
-        return
-    breaks = [m.start() for m in _PARA_BREAK.finditer(text, a, b)]
-
-    def paragraph_end(pos: int) -> int:
-        i = bisect_right(breaks, pos)
-        return breaks[i] if i < len(breaks) else b
-
-    by_length: dict[int, list[int]] = {}
-    for k, (s, e) in enumerate(runs):
-        by_length.setdefault(e - s, []).append(k)
-    pointer: dict[int, int] = {}
-    no_close_before = -1  # a paragraph end before which `-->` is known to be absent
-    r = 0
-    i = a
-    while True:
-        while r < len(runs) and runs[r][0] < i:
-            r += 1
-        if next_comment != -1 and next_comment < i:
-            next_comment = text.find("<!--", i, b)
-        if next_comment != -1 and (r == len(runs) or next_comment < runs[r][0]):
-            end = paragraph_end(next_comment)
-            close = -1 if end == no_close_before else text.find("-->", next_comment + 2, end)
-            if close == -1:
-                no_close_before = end
-                i = next_comment + 4
-            else:
-                spans.append((next_comment, close + 3))
-                i = close + 3
-            continue
-        if r == len(runs):
-            break
-        s, e = runs[r]
-        start, length = s, e - s
-        if s > 0 and text[s - 1] == "\\":  # `\`` is a literal backtick, not an opener
-            start, length = s + 1, length - 1
-        closers = by_length.get(length) if length else None
-        if closers:
-            p = pointer.get(length, 0)
-            while p < len(closers) and closers[p] <= r:
-                p += 1
-            pointer[length] = p
-            if p < len(closers) and runs[closers[p]][0] < paragraph_end(s):
-                end = runs[closers[p]][1]
-                spans.append((start, end))
-                i = end
-                continue
-        i = e
-
-
 # -- front-matter ----------------------------------------------------------------------
 
 
@@ -379,40 +212,48 @@ def property_links(key: str, value: object, line: int) -> list[Link]:
     `line` and `prop=key`.
     """
     out: list[Link] = []
-    _property_links(value, key, line, key in LINK_PROPERTIES, False, 0, set(), out)
+    if isinstance(value, str):  # the usual values, a string or a list of them, walked inline
+        _string_links(value, key, line, key in LINK_PROPERTIES, out)
+    elif isinstance(value, (list, tuple, dict)):
+        _property_links(value, key, line, key in LINK_PROPERTIES, False, 0, set(), out)
     return out
+
+
+def _string_links(value: str, key: str, line: int, plain: bool, out: list[Link]) -> None:
+    if "[[" in value:
+        for m in _WIKILINK.finditer(value):
+            target = _wiki_target(m.group(1))
+            if target:
+                embed = m.start() > 0 and value[m.start() - 1] == "!"
+                out.append(Link(sys.intern(target), "wiki", line, key, embed))
+    elif plain:
+        target = value.strip()
+        if target:
+            out.append(Link(sys.intern(target), "plain", line, key))
 
 
 def _property_links(value: object, key: str, line: int, plain: bool, nested: bool, depth: int,
                     seen: set[int], out: list[Link]) -> None:
-    if isinstance(value, (list, tuple, dict)):
-        # A YAML alias makes one object appear many times (a "billion laughs" value is
-        # small on disk): each container is read once, and nesting is bounded.
-        if depth > _MAX_DEPTH or id(value) in seen:
-            return
-        seen.add(id(value))
-    if isinstance(value, str):
-        if "[[" in value:
-            for m in _WIKILINK.finditer(value):
-                target = _wiki_target(m.group(1))
-                if target:
-                    embed = m.start() > 0 and value[m.start() - 1] == "!"
-                    out.append(Link(sys.intern(target), "wiki", line, key, embed))
-        elif plain:
-            target = value.strip()
-            if target:
-                out.append(Link(sys.intern(target), "plain", line, key))
-    elif isinstance(value, (list, tuple)):
-        if nested and len(value) == 1 and isinstance(value[0], str) and "[[" not in value[0]:
-            target = _wiki_target(value[0])
-            if target:
-                out.append(Link(sys.intern(target), "wiki", line, key))
-            return
-        for item in value:
-            _property_links(item, key, line, plain, True, depth + 1, seen, out)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _property_links(item, key, line, plain, False, depth + 1, seen, out)
+    """The links of a list, tuple or dict, as `property_links` says."""
+    # A YAML alias makes one object appear many times (a "billion laughs" value is small
+    # on disk): each container is read once, and nesting is bounded.
+    if depth > _MAX_DEPTH or id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, dict):
+        items, nested = value.values(), False
+    elif nested and len(value) == 1 and isinstance(value[0], str) and "[[" not in value[0]:
+        target = _wiki_target(value[0])
+        if target:
+            out.append(Link(sys.intern(target), "wiki", line, key))
+        return
+    else:
+        items, nested = value, True
+    for item in items:
+        if isinstance(item, str):
+            _string_links(item, key, line, plain, out)
+        elif isinstance(item, (list, tuple, dict)):
+            _property_links(item, key, line, plain, nested, depth + 1, seen, out)
 
 
 # -- building links --------------------------------------------------------------------

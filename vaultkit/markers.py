@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .errors import MarkerError
 
@@ -305,6 +306,38 @@ def _marker_lines(text: str, body: int) -> Iterator[int]:
         yield text.rfind("\n", 0, i) + 1
         nl = text.find("\n", i)
         i = -1 if nl < 0 else text.find("vaultkit:", nl + 1)
+
+
+# What a reader that leaves generated text out (link extraction) skips: from a begin marker
+# line to the first end marker line of the same name below it, else to the end of the text.
+_BEGIN_LINE = re.compile(r"<!--[ \t]+vaultkit:begin[ \t]+([\w.-]+)[ \t]+-->[ \t\r]*$", re.M)
+
+
+@lru_cache(maxsize=64)
+def _end_line(name: str) -> re.Pattern[str]:
+    return re.compile(r"<!--[ \t]+vaultkit:end[ \t]+" + re.escape(name) + r"[ \t]+-->[ \t\r]*$", re.M)
+
+
+def generated_end(text: str, line_start: int) -> int | None:
+    """If the line at `line_start` is a begin marker, where the generated text it opens
+    ends for a reader: the end of the first end marker line of that name below it (before
+    its line break), else the end of the text. None for any other line.
+
+    Unlike `scan_markers` this checks nothing and looks at no fence, so that a note whose
+    markers are broken still has its generated text (or all that follows a lone begin
+    marker) left out of its links."""
+    begin = _BEGIN_LINE.match(text, line_start)
+    if begin is None:
+        return None
+    end_line = _end_line(begin.group(1))
+    i = text.find("<!--", begin.end())
+    while i >= 0:  # only a line starting with `<!--` can be the end marker: jump to those
+        if text[i - 1] == "\n":
+            m = end_line.match(text, i)
+            if m is not None:
+                return m.end()
+        i = text.find("<!--", i + 1)
+    return len(text)
 
 
 def check_markers(text: str) -> None:

@@ -23,7 +23,8 @@ def _basename(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def _stem(path: str) -> str:
+def stem(path: str) -> str:
+    """A note's file name without `.md`: what a bare wikilink names it by."""
     base = path.rsplit("/", 1)[-1]
     return base[:-3] if base.endswith(".md") else base
 
@@ -120,7 +121,7 @@ class Resolver:
             self.remove(path)
         clean = tuple(dict.fromkeys(a.strip() for a in aliases if isinstance(a, str) and a.strip()))
         self._notes[path] = (name, clean)
-        stem_key = name_key(_stem(path))
+        stem_key = name_key(stem(path))
         bucket_add(self._by_path, name_key(path), path)
         bucket_add(self._by_stem, stem_key, path)
         self._ties.pop(stem_key, None)
@@ -144,7 +145,7 @@ class Resolver:
         entry = self._notes.pop(path, None)
         if entry is not None:
             name, aliases = entry
-            stem_key = name_key(_stem(path))
+            stem_key = name_key(stem(path))
             bucket_discard(self._by_path, name_key(path), path)
             bucket_discard(self._by_stem, stem_key, path)
             self._ties.pop(stem_key, None)
@@ -196,7 +197,7 @@ class Resolver:
         for paths in self._by_stem.values():
             if type(paths) is not str:
                 ordered = sorted(paths)
-                out.append((_stem(ordered[0]), ordered))
+                out.append((stem(ordered[0]), ordered))
         return sorted(out)
 
     def notes_named(self, name: str) -> list[str]:
@@ -206,15 +207,15 @@ class Resolver:
     def notes_with_stem_of(self, path: str) -> list[str]:
         """The notes with the same base name as `path` (case-insensitively), itself included
         if known: those whose `link_target_for` may change when a note of that name comes or goes."""
-        return sorted(bucket_paths(self._by_stem, name_key(_stem(path))) or ())
+        return sorted(bucket_paths(self._by_stem, name_key(stem(path))) or ())
 
     def link_target_for(self, path: str) -> str:
         """The wikilink target that resolves to `path`: its stem when no other note has
         that stem (case-insensitively), else the path without `.md`."""
-        stem = _stem(path)
-        others = bucket_paths(self._by_stem, name_key(stem)) or ()
+        own = stem(path)
+        others = bucket_paths(self._by_stem, name_key(own)) or ()
         if all(p == path for p in others):
-            return stem
+            return own
         return path[:-3] if path.endswith(".md") else path
 
     # -- the rules ---------------------------------------------------------------------
@@ -274,7 +275,7 @@ class Resolver:
             found = ties.get((name, folder))
             if found is None:
                 found = ties[(name, folder)] = self._choose(
-                    candidates, (p for p in candidates if _stem(p) == name), source)
+                    candidates, (p for p in candidates if stem(p) == name), source)
             return found
         candidates = bucket_paths(self._by_file, key)
         if candidates:

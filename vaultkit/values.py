@@ -54,11 +54,14 @@ def shown(value) -> str:
 def link_shaped(value) -> bool:
     """Whether a link property's value can name a note: text, or a list of texts (a nested
     one-text list is YAML's reading of an unquoted `[[Name]]`)."""
-    if value is None or isinstance(value, str):
-        return True
-    if isinstance(value, list):
-        return all(link_shaped(v) for v in value)
-    return False
+    stack = [value]  # not recursive: a value nested 1000 deep is only not link-shaped
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif v is not None and not isinstance(v, str):
+            return False
+    return True
 
 
 def raw_value(text: str, line: int) -> str | None:

@@ -1,7 +1,8 @@
 """Parsing notes: a note's bytes into a `NoteRecord`. The only user of python-frontmatter.
 
-A note's parsing is a pure function of its bytes (and `[kind_folders]`). Walking the
-vault is `scan.py`'s; reading many notes on two processes is `parallel.py`'s.
+A note's parsing is a pure function of its bytes (and `[kind_folders]`). What the loaded
+properties mean is `properties.py`'s; walking the vault is `scan.py`'s; reading many notes
+on two processes is `parallel.py`'s.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import sys
 
 from . import kinds as kindmod
 from . import links as linkmod
 from .errors import Problem
-from .model import CONTACT, CONTACT_STATUSES, INTERVIEW, INTERVIEW_STATUSES, Link, NoteRecord
+from .model import INTERVIEW, NoteRecord
 from .files import read_settled
 from .markers import scan_markers, ticked_lines
-from .values import (TIME, TIME_PART, date_trouble, discussed_points, lenient_loader, link_shaped, raw_value,
-                     shown)
+from .properties import check_fields, read_properties
+from .resolve import stem
+from .values import discussed_points, lenient_loader
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,6 @@ read_note_bytes = read_settled  # (bytes, size, mtime_ns) of a note, read once i
 # Parsing
 
 _KEY_LINE = re.compile(r"^([^\s#:'\"\[{-][^:\n]*?)\s*:(?:\s|$)", re.M)
-_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[ T])")
 # The line that closes front-matter: `---` or `...`, then only whitespace (str.isspace),
 # found from the newline before it (a pattern that starts with a literal is searched fast).
 _CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
@@ -101,6 +101,9 @@ _PLAIN_STR: set[str] = set()  # plain scalars known to be strings (keys, statuse
 
 def _plain(text: str):
     """A plain scalar as PyYAML would construct it, or _FAIL for a tag not handled here."""
+    value = _PLAIN_MEMO.get(text, _FAIL)
+    if value is not _FAIL:
+        return value
     resolvers, constructors, constructor, node_type = _SIMPLE
     candidates = resolvers.get(text[0])
     if candidates is None or text in _PLAIN_STR:
@@ -114,14 +117,12 @@ def _plain(text: str):
         return text
     if tag not in _SIMPLE_TAGS:
         return _FAIL
-    value = _PLAIN_MEMO.get(text, _FAIL)
-    if value is _FAIL:
-        try:
-            value = constructors[tag](constructor, node_type(tag, text))
-        except Exception:  # noqa: BLE001 - PyYAML raises it again, as it always did
-            return _FAIL
-        if len(_PLAIN_MEMO) < 4096:
-            _PLAIN_MEMO[text] = value  # ints, floats, bools, None, dates: immutable
+    try:
+        value = constructors[tag](constructor, node_type(tag, text))
+    except Exception:  # noqa: BLE001 - PyYAML raises it again, as it always did
+        return _FAIL
+    if len(_PLAIN_MEMO) < 4096:
+        _PLAIN_MEMO[text] = value  # ints, floats, bools, None, dates: immutable
     return value
 
 
@@ -163,7 +164,12 @@ def _scalar_value(text: str, flow: bool):
 def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
     """(mapping, first line of each lower-cased key, node count) for front-matter of the
     simple shape, exactly as PyYAML's safe loader would read it; None otherwise."""
-    if _SIMPLE is None or _SIMPLE_UNSAFE.search(yaml_text) is not None:
+    if _SIMPLE is None:
+        return None
+    if yaml_text.isascii():  # then printable is exactly what is safe, and ~10x faster to ask
+        if not yaml_text.replace("\n", " ").isprintable():
+            return None
+    elif _SIMPLE_UNSAFE.search(yaml_text) is not None:
         return None
     lines = yaml_text.split("\n")
     if lines[-1] == "":
@@ -226,7 +232,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
     see `kinds.kind_of` (the cache keeps records per value of it)."""
     rec = NoteRecord(path=path, size=len(data) if size is None else size, mtime_ns=mtime_ns)
     rec.sha256 = hashlib.sha256(data).hexdigest()
-    rec.name = _stem(path)
+    rec.name = stem(path)
     bom = data.startswith(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8-sig")
@@ -253,7 +259,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
                             "as text; write `key: value` lines, or begin the note with something other "
                             "than `---`", "frontmatter"))
 
-    fields, links = _read_properties(path, meta, text, warnings)
+    fields, links = read_properties(path, meta, text, warnings)
     key_lines = fields.pop("_lines", {})
     rec.kind = kindmod.kind_of(path, fields, warnings, kind_folders, key_lines)
     name = fields.pop("name", None)
@@ -268,7 +274,7 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
         discussed = discussed_points(body)
         if discussed:
             fields["discussed"] = discussed
-    _check_fields(rec.kind, fields, warnings, key_lines)
+    check_fields(rec.kind, fields, warnings, key_lines)
     rec.fields = fields
 
     if "<" in text and "<!-- vaultkit:" in text:
@@ -295,11 +301,6 @@ def _broken(rec: NoteRecord, problem: Problem) -> NoteRecord:
     rec.ok = False
     rec.problems = (problem,)
     return rec
-
-
-def _stem(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name[:-3] if name.endswith(".md") else name
 
 
 def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | None]:
@@ -409,185 +410,3 @@ def _key_lines(yaml_text: str) -> dict:
     if repeated:
         lines["__repeated__"] = repeated
     return lines
-
-
-_LINK_ALIASES = {"org": "company", "people": "contact"}
-_SCALAR_FIELDS = ("type", "role", "field", "email", "phone", "linkedin", "status", "medium", "website",
-                  "relationship", "generated_by", "vaultkit_key", "title", "first_name")
-_DATE_FIELDS = ("date", "last_contacted", "next_follow_up")
-
-
-def _read_properties(path: str, meta: dict, text: str,
-                     warnings: list[tuple[int, str]]) -> tuple[dict, list[Link]]:
-    """Normalise the properties vaultkit uses; collect every link in front-matter values."""
-    key_lines = meta.pop("__lines__", {})
-    fields: dict = {"_lines": key_lines}
-    for key, first, line in key_lines.pop("__repeated__", ()):
-        warnings.append((line, f"{key}: repeated key (also on line {first}) — only this last value is "
-                               "used; remove the other"))
-    links: list[Link] = []
-    for raw_key, value in meta.items():
-        if not isinstance(raw_key, str):
-            raw_key = str(raw_key)
-        # Keys and the short values many notes share (types, statuses, dates, tags) are
-        # interned: one string for all notes instead of one each (RAM at 50k notes).
-        key = sys.intern(raw_key.strip().lower())
-        line = key_lines.get(key, 2)
-        canon = _LINK_ALIASES.get(key, key)
-        if canon in ("company", "contact", "referred_by", "referrals") and not link_shaped(value):
-            warnings.append((line, f"{raw_key}: {shown(value)} is not a name or a link — write "
-                                   f"{raw_key}: \"[[Name]]\" (or a list of those)"))
-            value = None
-        if canon in ("company", "contact", "referred_by", "referrals") or _has_link(value):
-            links.extend(linkmod.property_links(key, value, line))
-        if canon == "company":
-            text = _first_text(value)
-            if fields.get("company_text") is None or (key == "company" and text is not None):
-                fields["company_text"] = _interned(text)
-        elif key == "categories" or key == "category":
-            names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
-            fields["categories"] = fields.get("categories", []) + [n for n in names if n]
-        elif key == "name":
-            if value is not None and not isinstance(value, (list, dict)):
-                fields["name"] = str(value)
-        elif key == "aliases" or key == "alias":
-            fields["aliases"] = [a for a in _texts(value) if a]
-        elif key in _SCALAR_FIELDS:
-            if value is not None and not isinstance(value, (list, dict)):
-                fields[key] = sys.intern(_scalar(value))
-        elif key in _DATE_FIELDS:
-            d = as_date(value)
-            if d is None and value not in (None, ""):
-                warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
-                fields.setdefault("_bad", []).append(key)
-            fields[key] = _interned(d)
-        elif key == "time":
-            t = as_time(value)
-            if t is not None and not TIME.fullmatch(t):
-                written = raw_value(text, line) or t
-                warnings.append((line, f"{raw_key}: not a time of day: {written} — write HH:MM, 00:00 to 23:59"))
-                t = None
-            fields["time"] = _interned(t)
-        elif key == "thank_you_sent" or key == "sent":
-            sent = as_sent(value)
-            if sent is None and isinstance(value, str) and _DATE_PREFIX.match(value.strip()):
-                warnings.append((line, f"{raw_key}: {date_trouble(value)}"))
-            fields[key] = _interned(sent)
-        elif key in ("goals", "tags"):
-            fields[key] = [sys.intern(t) for t in _texts(value) if t]
-    return fields, links
-
-
-def _interned(value):
-    return sys.intern(value) if type(value) is str else value
-
-
-def _has_link(value) -> bool:
-    if isinstance(value, str):
-        return "[[" in value
-    if isinstance(value, list):
-        return any(_has_link(v) or isinstance(v, list) for v in value)
-    if isinstance(value, dict):
-        return any(_has_link(v) for v in value.values())
-    return False
-
-
-def _scalar(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _texts(value) -> list[str]:
-    """A property value as a flat list of strings (nested-list wikilinks kept as [[x]])."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        out: list[str] = []
-        for v in value:
-            if isinstance(v, list) and len(v) == 1 and isinstance(v[0], str):
-                out.append(f"[[{v[0]}]]")
-            elif isinstance(v, (list, dict)):
-                continue
-            elif v is not None:
-                out.append(_scalar(v))
-        return out
-    if isinstance(value, dict):
-        return []
-    return [_scalar(value)]
-
-
-def _first_text(value) -> str | None:
-    texts = _texts(value)
-    if not texts:
-        return None
-    t = texts[0]
-    if t.startswith("[[") and linkmod.is_wikilink(t):
-        return linkmod.shown_text(t).strip() or None
-    return t or None
-
-
-def as_date(value) -> str | None:
-    """A YAML date, datetime or `YYYY-MM-DD…` string as an ISO date string, else None."""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        m = _DATE_PREFIX.match(value.strip())
-        if m:
-            t = TIME_PART.match(value.strip(), m.end())
-            if t and (int(t.group(1)) > 23 or int(t.group(2)) > 59):
-                return None  # `2026-01-01T25:00`: no such time, so no such moment
-            try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-            except ValueError:
-                return None
-    return None
-
-
-def as_time(value) -> str | None:
-    """`14:30`; YAML 1.1 reads an unquoted 12:30 as the integer 750 (base 60)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        if 0 <= value < 24 * 60:
-            return f"{value // 60:02d}:{value % 60:02d}"
-        return str(value)
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M")
-    text = str(value).strip()
-    return text or None
-
-
-def as_sent(value) -> str | bool | None:
-    """`true` or a date (ISO string) when sent; False/None when not."""
-    if isinstance(value, bool):
-        return value
-    d = as_date(value)
-    if d is not None:
-        return d
-    if isinstance(value, str) and value.strip().lower() in ("yes", "true", "sent"):
-        return True
-    return None
-
-
-def _check_fields(kind: str, fields: dict, warnings: list[tuple[int, str]], lines: dict | None = None) -> None:
-    lines = lines or {}
-    bad = fields.pop("_bad", ())
-    status = fields.get("status")
-    if status is not None:
-        fields["status"] = status = status.lower()
-    if kind == CONTACT and status is not None and status not in CONTACT_STATUSES:
-        warnings.append((lines.get("status", 2),
-                         f"status: unknown contact status {status!r} (one of {', '.join(CONTACT_STATUSES)})"))
-    if kind == INTERVIEW:
-        if status is not None and status not in INTERVIEW_STATUSES:
-            warnings.append((lines.get("status", 2), f"status: unknown interview status {status!r} "
-                                                     f"(one of {', '.join(INTERVIEW_STATUSES)})"))
-        if not fields.get("date") and "date" not in bad:
-            warnings.append((lines.get("date", 2), "date: an interview needs a date (YYYY-MM-DD)"))

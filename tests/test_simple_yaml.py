@@ -1,0 +1,122 @@
+"""The fast path of the front-matter reader (`vault._simple_yaml`) reads what PyYAML reads.
+
+Random front-matter in and near the shape it accepts (flat `key: value` lines, flow lists,
+block lists of scalars) and past its edges (nesting, comments, anchors, escapes, tabs,
+odd indentation, keys PyYAML reads as bools): whenever the fast path accepts a text, its
+mapping equals `yaml.safe_load`'s, value for value and type for type (a date is a date,
+`yes` is True, `0x1F` is 31, `12:30` is 750), and the key lines and node count it gives
+are those the PyYAML path computes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import yaml
+
+from vaultkit import vault
+
+KEYS = ("type", "name", "date", "time", "tags", "company", "a", "A", "x_y", "x-y", "_k", "k9",
+        "Key", "on", "off", "yes", "No", "null", "true", "y", "n", "1", "12", "k" * 201, "é", "a b",
+        "a.b", "a:b", "-a", "#a", "'a'", "k" * 1030)
+PLAIN = ("contact", "Ann Lee", "12", "012", "0x1F", "0o17", "0b101", "1_000", "-3", "+4", "1:30",
+         "190:20:30", "1.5", ".5", "1e3", "1.0e+3", ".inf", "-.Inf", ".nan", "1_0.5", "yes", "no",
+         "on", "Off", "true", "False", "Y", "n", "~", "null", "Null", "NULL", "2026-11-20",
+         "2026-1-2", "2026-02-30", "2026-11-20 10:00", "2026-11-20T10:00:00Z",
+         "2026-11-20t10:00:00.5+01:00", "2026-11-20 10:00:00 -5", "10:00", "25:99", "a: b", "a #b",
+         "a#b", "-a", "- a", "?x", "? x", "%x", "@x", "`x", "!x", "!!str 1", "&a x", "*a", "|", ">",
+         "a,b", "a, b", "[a]", "{a}", "ünï", "a  b", "x ", "a'b", 'a"b', "https://x.y/z?q=1#f",
+         "a\\b", "=", "<<", "a}", "a]b", "a:", "a:b", "x[y", "a{b", "a,", "a ,b",
+         "a\x0bb", "a\x0cb", "a\x7fb", "a\x00b", "a\x1cb", "a\x85b", "a\u2028b", "a\xa0b", "a\ufeffb",
+         "0.", "-", "--", "...", "---", "1e", "0x", "+", ".", "e5", "1__0")
+QUOTED = ('"a"', "'a'", '""', "''", '"a b"', '"a, b"', '"[[Ann Lee]]"', "'[[Bo]]'", '"a\\"b"',
+          "'it''s'", '"a\\nb"', '"12"', "'yes'", '"a', "'a", '"a"b', "'a' b", '"#x"', '"x" # c')
+
+
+COMMON = ("contact", "Ann Lee", "12", "-3", "1.5", "yes", "off", "true", "null", "~", "2026-11-20",
+          "2026-11-20T10:00:00Z", "10:00", "https://x.y/z", "a-b", "ux research", "Acme, Inc.")
+
+
+def value(rng: random.Random, flow: bool = False) -> str:
+    r = rng.random()
+    if r < 0.35:
+        return rng.choice(COMMON)
+    if r < 0.55:
+        return rng.choice(PLAIN)
+    if r < 0.8 or flow:
+        return rng.choice(QUOTED)
+    items = [value(rng, True) for _ in range(rng.randint(0, 4))]
+    sep = rng.choice((", ", ",", " , ", ",  "))
+    inner = sep.join(items)
+    return rng.choice(("[{}]", "[ {} ]", "[{},]", "[{}", "[[{}]]")).format(inner)
+
+
+def front_matter(rng: random.Random) -> str:
+    lines = []
+    for _ in range(rng.randint(1, 7)):
+        key = rng.choice(KEYS) if rng.random() < 0.3 else rng.choice(KEYS[:7])
+        r = rng.random()
+        if r < 0.65:
+            lines.append(f"{key}:{rng.choice((' ', ' ', '  '))}{value(rng)}{rng.choice(('', '', ' '))}")
+        elif r < 0.85:
+            lines.append(f"{key}:")
+            indent = rng.choice(("", "  ", "  ", "    ", " "))
+            for _ in range(rng.randint(0, 4)):
+                dash = rng.choice(("- ", "- ", "-  ", "-", "- - "))
+                lines.append(f"{rng.choice((indent, indent, indent + ' '))}{dash}{value(rng, True)}")
+        elif r < 0.97:
+            lines.append(f"{key}:")
+        else:
+            lines.append(rng.choice(("# a comment", "", "  nested: 1", "\tx: 1", "k: v # c", "k: &a x",
+                                     "k: *a", "k: |", "  text", "k: >-", "? k", "k : v", "k:v",
+                                     "'k': v", "k: v\r", "\ufeffk: v", "k: [a,\n  b]", "k: {a: 1}")))
+    text = "\n".join(lines)
+    return text + "\n" if rng.random() < 0.9 else text
+
+
+def same(a, b) -> bool:
+    """Equal and of the same types all the way down (1 == True == 1.0, but not here)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+def test_the_fast_path_reads_what_pyyaml_reads():
+    vault._yaml()  # sets the fast path up
+    assert vault._SIMPLE is not None, "the fast path is off: PyYAML's resolvers are not the safe loader's"
+    rng = random.Random(4)
+    accepted = 0
+    for _ in range(10000):
+        text = front_matter(rng)
+        if not text.strip():
+            continue  # blank front-matter never gets here (split_frontmatter: no properties)
+        simple = vault._simple_yaml(text)
+        if simple is None:
+            continue
+        accepted += 1
+        meta, key_lines, nodes = simple
+        expected = yaml.safe_load(text)
+        assert same(meta, expected), (text, meta, expected)
+        assert same(meta, yaml.load(text, Loader=vault._yaml()[2])), text  # the loader vaultkit uses
+        assert key_lines == vault._key_lines(text), text
+        count = vault._node_count(expected, 10**9)
+        # A repeated key counts once per line (YAML keeps one value): never fewer.
+        assert nodes == count if "__repeated__" not in key_lines else nodes >= count, text
+    assert accepted > 1200  # many random texts stay in the shape it reads
+
+
+def test_values_of_every_kind_come_out_as_pyyaml_builds_them():
+    vault._yaml()
+    text = ("a: 2026-11-20\nb: 12:30\nc: yes\nd: ~\ne: '12'\nf: [1, \"x\", 2026-01-02, null]\n"
+            "g:\n  - off\n  - 0x1F\nh: 2026-11-20 10:00:00\ni: 2026-11-20 10:00\n")
+    meta, _, _ = vault._simple_yaml(text)
+    assert same(meta, yaml.safe_load(text))
+    assert meta["a"] == dt.date(2026, 11, 20) and meta["b"] == 750 and meta["c"] is True
+    assert meta["h"] == dt.datetime(2026, 11, 20, 10, 0) and meta["i"] == "2026-11-20 10:00"  # no seconds
