@@ -897,6 +897,8 @@ def _read_properties(path: str, meta: dict, text: str,
         elif key in _SCALAR_FIELDS:
             if value is not None and not isinstance(value, (list, dict)):
                 fields[key] = sys.intern(_scalar(value))
+            elif key == "type" and isinstance(value, list):  # (change since the copy: a `type:` list is kept)
+                fields[key] = [sys.intern(t) for t in _texts(value) if t]
         elif key in _DATE_FIELDS:
             d = as_date(value)
             if d is None and value not in (None, ""):

@@ -64,10 +64,6 @@ def test_one_text_is_read_as_before():
 
 
 # -- real files ------------------------------------------------------------------------------
-# vault.py keeps only one-text values of `type:` (a list is dropped before kinds.kind_of
-# sees it), so these wait for it to hand the list on; then remove the marker.
-NOT_WIRED = pytest.mark.xfail(strict=True, reason="vault.py drops a list value of `type:` "
-                                                  "before kinds.kind_of sees it")
 
 FILES = {
     ".obsidian/app.json": "{}",
@@ -81,7 +77,6 @@ FILES = {
 }
 
 
-@NOT_WIRED
 def test_notes_with_a_type_list_are_synced_as_their_kind(cli, make_vault):
     vault = make_vault(FILES)
     result = cli("sync", "--vault", vault, "--today", TODAY)
@@ -92,7 +87,6 @@ def test_notes_with_a_type_list_are_synced_as_their_kind(cli, make_vault):
     assert (vault / "People/Both.md").read_text() == FILES["People/Both.md"]  # no kind: untouched
 
 
-@NOT_WIRED
 def test_doctor_names_the_file_whose_type_list_names_two_kinds(cli, make_vault):
     vault = make_vault(FILES)
     result = cli("doctor", "--vault", vault, "--today", TODAY, "--json")

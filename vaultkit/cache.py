@@ -18,7 +18,7 @@ from .model import Link, NoteRecord
 
 log = logging.getLogger(__name__)
 
-FORMAT = "7"  # 7: links keep the property name as written; `relationship`; bad values as warnings
+FORMAT = "8"  # 8: a list value of `type:` is kept; 7: links keep the property name as written; `relationship`; bad values as warnings
 CACHE_NAME = "cache.sqlite"
 
 # Records are stored as marshal data: a record holds only str, int, bool, None, lists, tuples

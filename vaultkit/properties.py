@@ -65,6 +65,8 @@ def read_properties(path: str, meta: dict, text: str,
         if kind == _SCALAR:
             if value is not None and not isinstance(value, (list, dict)):
                 fields[key] = sys.intern(_scalar(value))
+            elif key == "type" and isinstance(value, list):  # `type: [person]`: see kinds.kind_of_type_value
+                fields[key] = [sys.intern(t) for t in _texts(value) if t]
         elif kind == _TEXTS:
             fields[key] = [sys.intern(t) for t in _texts(value) if t]
         elif kind == _DATE:
