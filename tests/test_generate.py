@@ -408,3 +408,19 @@ def test_cli_as_a_subprocess(sample_copy):
     assert json.loads(result.stdout)["written"] > 0
     result = run_vaultkit("status", "--vault", sample_copy, "--today", TODAY)
     assert result.returncode == 0 and "Thank-yous owed" in result.stdout
+
+
+@pytest.mark.parametrize("key", ["agenda:2026-11-28:Ann Lee", "thank-you:2026-11-28:O'Brien",
+                                 "agenda:2026-11-28:Ann: Lee #1", "agenda:2026-11-28:'quoted'",
+                                 "agenda:2026-11-28:- dash", "agenda:2026-11-28:Zoë \"Z\" Ng", " padded "])
+def test_a_generated_notes_key_is_written_as_the_yaml_filter_writes_a_value(key):
+    """One way to write a value into front-matter: the key line of a generated note is what
+    templates' `yaml` filter gives, on one line, and it loads back to the key."""
+    import yaml
+
+    from vaultkit.generate import ensure_keys
+    from vaultkit.render import yaml_value
+    text = ensure_keys("---\ntitle: x\n---\nBody\n", key)
+    line = next(l for l in text.splitlines() if l.startswith("vaultkit_key:"))
+    assert line == f"vaultkit_key: {yaml_value(key)}"
+    assert yaml.safe_load(line)["vaultkit_key"] == key

@@ -22,6 +22,7 @@ from .facts import Facts
 from .markers import FRONTMATTER_CLOSE
 from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite
 from .names import fitted_stem, safe_filename, unique_note_path
+from .values import yaml_one_line
 from .vault import parse_note
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ def ensure_keys(text: str, key: str) -> str:
     anything) gets those lines replaced. The rest of the front-matter is kept as rendered,
     never re-dumped.
     """
-    head = f"generated_by: vaultkit\nvaultkit_key: {yaml_scalar(key)}\n"
+    head = f"generated_by: vaultkit\nvaultkit_key: {yaml_one_line(key)}\n"
     if not text.startswith("---\n"):
         return "---\n" + head + "---\n" + text
     close = FRONTMATTER_CLOSE.search(text, 3)
@@ -230,7 +231,7 @@ def ensure_keys(text: str, key: str) -> str:
     if not own:
         return "---\n" + head + text[4:]
     lines = {"generated_by": "generated_by: vaultkit",
-             "vaultkit_key": f"vaultkit_key: {yaml_scalar(key)}"}
+             "vaultkit_key": f"vaultkit_key: {yaml_one_line(key)}"}
     pieces, pos, done = [], 0, set()
     for m in own:
         name = m.group(2).lower()
@@ -270,11 +271,6 @@ def _load_rendered(fm: str) -> dict:
         raise TemplateProblem(f"the rendered front-matter is a {type(meta).__name__}, not a mapping "
                               "of properties — write `key: value` lines")
     return meta
-
-
-def yaml_scalar(value) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9) \
-        .removesuffix("\n").removesuffix("\n...").strip()
 
 
 def plan_generated(session: "Session", f: Facts, regenerate: set[str], only: set[str] | None) -> Generated:

@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-import yaml
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SecurityError
 
@@ -35,6 +34,7 @@ import vaultkit
 from vaultkit import links
 from vaultkit.errors import TemplateProblem
 from vaultkit.mail import mailto_url
+from vaultkit.values import yaml_one_line
 from vaultkit.sandbox import MAX_INT_BITS, Budget, OutputTooLarge, OverBudget, Sandbox
 
 log = logging.getLogger(__name__)
@@ -90,32 +90,10 @@ def _packaged_names(suffixes: tuple[str, ...]) -> list[str]:
 # --------------------------------------------------------------------------- filters
 
 
-class _OneLineDumper(yaml.SafeDumper):
-    """A safe dumper whose quoted scalars are always double-quoted, hence on one line
-    (`\\n` escaped); a single-quoted or block scalar may span lines."""
-
-    def choose_scalar_style(self) -> str:
-        style = super().choose_scalar_style()
-        return '"' if style in ("'", "|", ">") else style
-
-
 def yaml_value(value: Any) -> str:
     """`value` as a one-line YAML flow value that loads back to exactly `value`."""
     _fail_if_undefined(value)
-    text = yaml.dump(
-        value,
-        Dumper=_OneLineDumper,
-        default_flow_style=True,
-        allow_unicode=True,
-        width=float("inf"),
-        sort_keys=False,
-    )
-    if text.endswith("\n...\n"):
-        text = text[: -len("\n...\n")]
-    text = text.rstrip("\n")
-    if "\n" in text:  # never expected; a line break would let data add keys
-        raise ValueError(f"cannot write {type(value).__name__} as one line of YAML")
-    return text
+    return yaml_one_line(value)
 
 
 def isodate(value: Any) -> str:

@@ -109,3 +109,29 @@ def discussed_points(body: str) -> list[str]:
     if len(points) < 3:
         close()
     return points[:3]
+
+
+_ONE_LINE_DUMPER = None
+
+
+def yaml_one_line(value) -> str:
+    """`value` as a one-line YAML flow value that loads back to exactly `value`: the one
+    way vaultkit writes a value into front-matter (templates' `yaml` filter, the keys of
+    generated notes). Quoted scalars are always double-quoted, so never on two lines."""
+    global _ONE_LINE_DUMPER
+    import yaml  # noqa: PLC0415 - only when a note is written
+
+    if _ONE_LINE_DUMPER is None:
+        class OneLineDumper(yaml.SafeDumper):
+            def choose_scalar_style(self) -> str:
+                style = super().choose_scalar_style()
+                return '"' if style in ("'", "|", ">") else style
+        _ONE_LINE_DUMPER = OneLineDumper
+    text = yaml.dump(value, Dumper=_ONE_LINE_DUMPER, default_flow_style=True, allow_unicode=True,
+                     width=float("inf"), sort_keys=False)
+    if text.endswith("\n...\n"):
+        text = text[: -len("\n...\n")]
+    text = text.rstrip("\n")
+    if "\n" in text:  # never expected; a line break would let data add keys
+        raise ValueError(f"cannot write {type(value).__name__} as one line of YAML")
+    return text
