@@ -17,6 +17,7 @@ from .names import _key, safe_filename, unique_note_path
 from .sync import Session
 from .lock import VaultLock
 from .write import safe_write
+from .resolve import stem as note_stem
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def session_for(vault: Path, today: dt.date) -> Iterator[Session]:
 def _contact_names(session: Session) -> list[tuple[str, str, str]]:
     """(path, display name, file name) of every contact note."""
     ix = session.index
-    return [(p, ix.name(p), p.rsplit("/", 1)[-1].removesuffix(".md")) for p in ix.paths_of_kind(CONTACT)]
+    return [(p, ix.name(p), note_stem(p)) for p in ix.paths_of_kind(CONTACT)]
 
 
 def _find_contact(session: Session, name: str) -> str | None:

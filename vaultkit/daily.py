@@ -20,6 +20,7 @@ from .model import PlannedWrite
 from .moment import format_moment
 from .names import safe_filename
 from .vault import parse_note
+from .resolve import stem as note_stem
 
 if TYPE_CHECKING:
     from .facts import Facts
@@ -69,7 +70,7 @@ def plan_daily(p: "_Planner") -> None:
         if key in s.ledger and key not in p.regenerate:
             return
         text = fill_template(read_template(s, settings.template), f.today, settings.format,
-                             path.rsplit("/", 1)[-1].removesuffix(".md"))
+                             note_stem(path))
         data = text.encode("utf-8")
         p.out.writes.append(PlannedWrite(path, data, None, "new daily note", key=key))
         p.out.records.append(parse_note(path, data))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .cadence import tier_of
 from .config import Config
 from .index import Index
+from .resolve import stem as note_stem
 from .model import CONTACT, INTERVIEW, NoteRecord, Referral
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -24,7 +25,7 @@ def note_day(rec: NoteRecord) -> str | None:
     day = rec.fields.get("date")
     if isinstance(day, str) and day:
         return day
-    stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
+    stem = note_stem(rec.path)
     return stem if _ISO_DAY.fullmatch(stem) else None
 
 

@@ -27,6 +27,7 @@ from .lock import VaultLock
 from .model import CONTACT
 from .names import NotePaths
 from .write import safe_write
+from .resolve import stem as note_stem
 
 log = logging.getLogger(__name__)
 
@@ -399,7 +400,7 @@ def vault_people(session) -> Directory:
         person = Person(name=ix.name(path), line=0, note=path,
                         emails=[email] if isinstance(email, str) and email.strip() else [],
                         linkedin=linkedin if isinstance(linkedin, str) and linkedin.strip() else None)
-        found.add(person, [path.rsplit("/", 1)[-1].removesuffix(".md"), *rec.aliases])
+        found.add(person, [note_stem(path), *rec.aliases])
     return found
 
 

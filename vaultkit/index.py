@@ -13,7 +13,7 @@ from typing import Iterable
 
 from .links import nameable, note_link, styled_link, wikilink
 from .referrals import PHANTOM, ReferralEdges
-from .resolve import Resolver, bucket_add, bucket_discard, bucket_paths, link_keys, names_of
+from .resolve import Resolver, bucket_add, bucket_discard, bucket_paths, link_keys, names_of, stem as note_stem
 from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Referral, ResolvedLink
 
 log = logging.getLogger(__name__)
@@ -423,7 +423,7 @@ class Index(ReferralEdges):
             return rec.name
         if path.startswith(PHANTOM):
             return path[1:]
-        return path.rsplit("/", 1)[-1].removesuffix(".md")
+        return note_stem(path)
 
     # None: wikilinks; else the Markdown link format (shortest, relative, absolute)
     markdown_links: str | None = None

@@ -349,5 +349,4 @@ def link_keys(link: Link) -> tuple[str, str | None]:
 
 def names_of(rec: NoteRecord) -> set[str]:
     """The lookup keys of every name a note goes by: its stem, path, `name`, aliases."""
-    stem = rec.path.rsplit("/", 1)[-1].removesuffix(".md")
-    return {name_key(stem), name_key(rec.name), name_key(rec.path.removesuffix(".md"))} | {name_key(a) for a in rec.aliases}
+    return {name_key(stem(rec.path)), name_key(rec.name), name_key(rec.path.removesuffix(".md"))} | {name_key(a) for a in rec.aliases}
