@@ -36,7 +36,7 @@ OWNERS = {"click": {"cli"}, "watchdog": {"watch"}, "frontmatter": {"vault"},
 MAX_LINES = 500
 # Modules that were larger than MAX_LINES when this test was written; each may not grow,
 # and the number goes down as they are split.
-LARGER = {"index": 612}
+LARGER = {"index": 592}
 
 
 def _imports(path: Path) -> tuple[set[str], set[str]]:

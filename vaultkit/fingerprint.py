@@ -102,7 +102,7 @@ def _touched(s: Session, check: Check, parts: tuple[str, dict], stored: str) -> 
         old_stats.update((p, cached[p]) for p in found.modified)
     if len(old_stats) + len(added) > READ_AHEAD:
         return
-    from .index import same_output  # noqa: PLC0415 - only once notes changed: not on the no-change path
+    from .model import same_output
     stats = check.scan.notes
     old = s.cache.records_of(old_stats)
     same = not added and not removed

@@ -590,23 +590,3 @@ def company_key(name: str | None) -> str:
 
 # The keys of `Index._memo`, shared by every note's memo.
 _MEMO_KEYS: dict[tuple, tuple] = {}
-
-
-def same_output(old: NoteRecord, new: NoteRecord, *, lines: bool = True) -> bool:
-    """Whether two records of one note make the same index and so the same output: they
-    may differ only in the note's hash, size and mtime (an edit of body text outside links
-    and managed blocks; a touch). A managed block's content is compared by its hash.
-
-    `lines=False`: links may also have moved to other lines (text added or removed above
-    them). No block shows a line number; only `doctor` reports them.
-    """
-    if lines:
-        same_links = old.links == new.links
-    else:
-        same_links = len(old.links) == len(new.links) and all(
-            a[:2] == b[:2] and a[3:] == b[3:] for a, b in zip(old.links, new.links))
-    return (old.kind == new.kind and old.name == new.name and old.aliases == new.aliases
-            and old.fields == new.fields and same_links and old.blocks == new.blocks
-            and old.marker_error == new.marker_error and old.ok == new.ok
-            and old.problems == new.problems and old.bom == new.bom and old.crlf == new.crlf)
-

@@ -126,3 +126,13 @@ class NoteRecord:
     bom: bool = False
     crlf: bool = False
     sha256: str = ""
+
+
+def same_output(old: NoteRecord, new: NoteRecord) -> bool:
+    """Whether two records of one note make the same index and so the same output: they
+    may differ only in the note's hash, size and mtime (an edit of body text outside links
+    and managed blocks; a touch). A managed block's content is compared by its hash."""
+    return (old.kind == new.kind and old.name == new.name and old.aliases == new.aliases
+            and old.fields == new.fields and old.links == new.links and old.blocks == new.blocks
+            and old.marker_error == new.marker_error and old.ok == new.ok
+            and old.problems == new.problems and old.bom == new.bom and old.crlf == new.crlf)

@@ -20,7 +20,7 @@ from .edits import apply_edit
 from .errors import MarkerError, Problem, UnsafePath, WriteConflict
 from .files import sha256_hex
 from .folders import FolderRefused, Folders, NotInVault
-from .index import same_output
+from .model import same_output
 from .model import FileState, NoteRecord, PlannedWrite
 from .outcome import SyncReport
 from .vault import parse_note
