@@ -114,3 +114,13 @@ def test_day_counts_read_as_words(cli, make_vault):
     status = cli("status", "--vault", vault, "--today", TODAY).output
     assert "interview 2026-11-27, yesterday" in status and "interview 2026-11-28, today" in status
     assert "1 days ago" not in status and "0 days ago" not in status
+
+
+def test_a_point_quoted_from_the_notes_shows_links_as_the_vault_shows_them():
+    """One rule for what a wikilink shows (links.shown_text): its alias, else its target's
+    name without folder or heading; an embed likewise. Before, the points of a draft kept
+    a link's whole target (`People/Ann Lee#Intro`) and the `!` of an embed."""
+    from vaultkit.values import discussed_points
+    body = ("## Notes\n- Met [[People/Ann Lee#Intro]] and [[Bo Chen|Bo]] about ![[Roadmap]].\n"
+            "- Next: [[Plans/Q3 plan]]\n")
+    assert discussed_points(body) == ["Met Ann Lee and Bo about Roadmap.", "Next: Q3 plan"]

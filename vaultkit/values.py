@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from .links import shown_text
+
 TIME_PART = re.compile(r"(\d{1,2}):(\d{2})")
 # A time of day: `14:30`, `9:05`, or the 12-hour `9am`, `2:30 pm` (kept as written).
 TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d|(0?[1-9]|1[0-2])(:[0-5]\d)?\s*[ap]\.?m\.?", re.I)
 _DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[ T])")
 _NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
 _BULLET = re.compile(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?")
-_WIKILINK_SHOWN = re.compile(r"\[\[([^\]|]*\|)?([^\]]*)\]\]")
 
 
 def lenient_loader(loader):
@@ -86,7 +87,7 @@ def discussed_points(body: str) -> list[str]:
 
     def close() -> None:
         if current:
-            text = _WIKILINK_SHOWN.sub(r"\2", " ".join(current)).strip()
+            text = shown_text(" ".join(current)).strip()
             if text and text not in points:
                 points.append(text)
 
