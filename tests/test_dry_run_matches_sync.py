@@ -68,3 +68,17 @@ def test_after_edits_the_dry_run_plans_what_sync_writes(tmp_path):
     dry, real, before, after = _dry_then_real(vault)
     assert dry.created >= 1 and dry.changed >= 2
     _assert_same(dry, real, before, after)
+
+
+def test_the_cli_dry_run_prints_every_diff_and_keeps_no_note_text(cli, sample_copy):
+    """`sync --dry-run` prints each diff as the write is planned; what it prints is the diff
+    of every write a Session's dry run keeps in full, in the same order."""
+    from vaultkit.outcome import diff_of
+    from vaultkit.sync import run_sync
+    shown = []
+    report = run_sync(sample_copy, DAY, dry_run=True, show=shown.append)
+    assert shown and all(w.data == b"" for w in report.writes)  # the report keeps no bytes
+    assert [w.path for w in shown] == [w.path for w in report.writes]
+    result = cli("sync", "--vault", sample_copy, "--today", TODAY, "--dry-run")
+    assert "".join(diff_of(w) for w in shown) in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("dry run: ")

@@ -138,8 +138,15 @@ def sync(vault, today, dry_run, rebuild, regenerate, as_json, quiet, verbose) ->
     vault = _vault(vault)
     day = _today(today)
     progress = _Progress(sys.stdout.isatty() and not as_json and not quiet)
+    def show(w) -> None:
+        """A dry run's diffs are printed as the writes are planned, not kept (a large
+        vault's first dry run would otherwise hold every note it would rewrite, twice)."""
+        if not as_json:
+            progress.close()  # (reading is done)
+            click.echo(diff_of(w), nl=False)
     try:
-        report = run_sync(vault, day, dry_run=dry_run, rebuild=rebuild, regenerate=regenerate, progress=progress)
+        report = run_sync(vault, day, dry_run=dry_run, rebuild=rebuild, regenerate=regenerate, progress=progress,
+                          show=show if dry_run else None)
     finally:
         progress.close()
     if as_json:
@@ -147,10 +154,7 @@ def sync(vault, today, dry_run, rebuild, regenerate, as_json, quiet, verbose) ->
     else:
         for problem in report.problems:
             click.echo(str(problem), err=True)
-        if dry_run:
-            for w in report.writes:
-                click.echo(diff_of(w), nl=False)
-        elif verbose:
+        if not dry_run and verbose:
             for path in report.written_paths:
                 click.echo(f"wrote {path}")
         for path in report.skipped:

@@ -228,13 +228,14 @@ class Session:
         self._conflicts.append(path)
 
     def write_plan(self, writes: Iterable[PlannedWrite], report: SyncReport, problems: list[Problem], *,
-                   dry_run: bool = False, hold: set[str] = frozenset()) -> list[PlannedWrite]:
+                   dry_run: bool = False, hold: set[str] = frozenset(),
+                   show: Callable[[PlannedWrite], None] | None = None) -> list[PlannedWrite]:
         """Hand each planned write to the writer as the plan yields it, then let the index
         and records take the notes written. Returns the writes held back (to `hold` paths)."""
         from .writer import Writer  # noqa: PLC0415 - see the imports
         writer = self._writer
         if writer is None or writer.report is not report:
-            writer = self._writer = Writer(self.vault, self.cfg, self.folders(), report, dry_run=dry_run,
+            writer = self._writer = Writer(self.vault, self.cfg, self.folders(), report, dry_run=dry_run, show=show,
                                            under_unreadable=self._under_unreadable,
                                            on_created=self._remember_key, planned_from=self.index.records.get)
         held: list[PlannedWrite] = []
@@ -282,7 +283,8 @@ class Session:
     # -- one full pass -----------------------------------------------------------------
 
     def sync(self, *, dry_run: bool = False, regenerate: Iterable[str] = (),
-             progress: Callable[[int, int], None] | None = None) -> SyncReport:
+             progress: Callable[[int, int], None] | None = None,
+             show: Callable[[PlannedWrite], None] | None = None) -> SyncReport:
         """One pass of `vaultkit sync`: nothing to do when the fingerprint says so; else
         read -> index -> plan -> write, from the last complete pass (a catch-up) or from
         nothing (a full pass)."""
@@ -301,7 +303,7 @@ class Session:
         problems: list[Problem] = []  # the plan's (and its edits')
         result, only, refresh = self._read_and_index(check, report, progress, regenerate, dry_run)
         writes = plan(self, problems, only, regenerate, refresh_globals=refresh)
-        self.write_plan(writes, report, problems, dry_run=dry_run)
+        self.write_plan(writes, report, problems, dry_run=dry_run, show=show)
         if self.replan_globals and not dry_run:  # ticks were recorded: today's block is planned again
             self.replan_globals = False
             self.write_plan(self.plan_globals(problems=problems), report, problems)
@@ -474,14 +476,17 @@ class Session:
 
 
 def run_sync(vault: Path, today: dt.date, *, dry_run: bool = False, rebuild: bool = False,
-             regenerate: Iterable[str] = (), progress=None, lock_timeout: float = 3.0) -> SyncReport:
-    """One full pass (`vaultkit sync`): lock, scan, index, plan, write."""
+             regenerate: Iterable[str] = (), progress=None, lock_timeout: float = 3.0,
+             show: Callable[[PlannedWrite], None] | None = None) -> SyncReport:
+    """One full pass (`vaultkit sync`): lock, scan, index, plan, write. With `dry_run`,
+    `show` gets each write as it would be made (for its diff), and the report keeps only
+    what each write is, not its bytes: a dry run of a large vault holds no note's text."""
     cfg = load_config(vault)
     check_day_counts(cfg, today)
     if dry_run:
         session = Session(vault, today, readonly=True, rebuild=rebuild, cfg=cfg)
         try:
-            return session.sync(dry_run=True, regenerate=regenerate, progress=progress)
+            return session.sync(dry_run=True, regenerate=regenerate, progress=progress, show=show)
         finally:
             session.close()
     with VaultLock(Path(vault), timeout=lock_timeout, owner="vaultkit sync"):

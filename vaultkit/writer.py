@@ -31,7 +31,8 @@ class Writer:
     """One pass's writes, in the order the plan yields them."""
 
     def __init__(self, vault: Path, cfg: Config, folders: Folders, report: SyncReport, *,
-                 dry_run: bool = False, under_unreadable: Callable[[str], bool] = lambda path: False,
+                 dry_run: bool = False, show: Callable[[PlannedWrite], None] | None = None,
+                 under_unreadable: Callable[[str], bool] = lambda path: False,
                  on_created: Callable[[str, str], None] = lambda key, path: None,
                  planned_from: Callable[[str], NoteRecord | None] = lambda path: None):
         self.vault = vault
@@ -39,6 +40,7 @@ class Writer:
         self.folders = folders
         self.report = report
         self.dry_run = dry_run
+        self.show = show  # a dry run's: each write as it would be made (the report keeps no bytes)
         self.under_unreadable = under_unreadable
         self.on_created = on_created  # (key, path) of a generated note written
         self.planned_from = planned_from  # the record of a note the plan read (the index's)
@@ -64,7 +66,11 @@ class Writer:
                 return
         report = self.report
         if self.dry_run:
-            report.writes.append(w)
+            if self.show is None:
+                report.writes.append(w)
+            else:
+                self.show(w)
+                report.writes.append(dataclasses.replace(w, data=b"", old=None, edit=None))
             return
         report.writes.append(dataclasses.replace(w, data=b"", old=None, streamed=True, edit=None))
         if self.blocked and w.path.startswith(self.blocked):
