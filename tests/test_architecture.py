@@ -19,7 +19,7 @@ STAGE = {
     "config": 1, "discover": 1, "folders": 1, "mail": 1, "outcome": 1, "markers": 1, "links": 1,
     "names": 1, "files": 1, "moment": 1, "obsidian": 1, "kinds": 1, "comments": 1, "hidden": 1, "values": 1, "properties": 1,
     "cache": 2, "vault": 2, "scan": 2, "parallel": 2, "changes": 2,
-    "resolve": 2, "referrals": 3, "index": 3, "cadence": 3,
+    "resolve": 2, "referrals": 3, "keys": 3, "index": 3, "cadence": 3,
     "facts": 4, "scope": 4, "scoped": 4,
     "blocks": 5, "sandbox": 5, "review": 5, "icsfeed": 5, "ticks": 5, "render": 5, "generate": 5, "daily": 5,
     "edits": 5,
@@ -36,7 +36,7 @@ OWNERS = {"click": {"cli"}, "watchdog": {"watch"}, "frontmatter": {"vault"},
 MAX_LINES = 500
 # Modules that were larger than MAX_LINES when this test was written; each may not grow,
 # and the number goes down as they are split.
-LARGER = {"index": 592}
+LARGER: dict[str, int] = {}
 
 
 def _imports(path: Path) -> tuple[set[str], set[str]]:

@@ -6,21 +6,19 @@ watcher's work per batch does not grow with the size of the vault.
 
 from __future__ import annotations
 
-import bisect
-import logging
-import unicodedata
 from typing import Iterable
 
 from .links import nameable, note_link, styled_link, wikilink
+from .keys import InterviewKeys
 from .referrals import PHANTOM, ReferralEdges
-from .resolve import Resolver, bucket_add, bucket_discard, bucket_paths, link_keys, names_of, stem as note_stem
+from .resolve import (Resolver, bucket_add, bucket_discard, bucket_paths, company_key, link_keys, names_of,
+                      stem as note_stem)
 from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Referral, ResolvedLink
 
-log = logging.getLogger(__name__)
 _new = tuple.__new__
 
 
-class Index(ReferralEdges):
+class Index(ReferralEdges, InterviewKeys):
     """Backlinks, referral edges and typed views over a set of notes."""
 
     def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = ()):
@@ -322,85 +320,6 @@ class Index(ReferralEdges):
                     found.add(company)
         return found
 
-    # -- interview keys --------------------------------------------------------------
-
-    def contact_name_of(self, interview: str) -> str | None:
-        """The interview's first participant's name; for an unresolved `contact` link, its
-        target's name."""
-        names = self.participant_names(interview)
-        return names[0] if names else None
-
-    def participant_names(self, interview: str) -> list[str]:
-        """The names of the interview's participants (`contacts_of`); when none resolves,
-        the name its first `contact`/`people` link points at, else nothing."""
-        contacts = self.contacts_of(interview)
-        if contacts:
-            return [self.name(c) for c in contacts]
-        for link in self.records[interview].links:
-            if link.prop in _PARTICIPANT_PROPS:
-                return [link.target.rsplit("/", 1)[-1]]
-        return []
-
-    def _bases_of(self, path: str) -> tuple[str, ...]:
-        rec = self.records.get(path)
-        if rec is None or rec.kind != INTERVIEW or not rec.ok:
-            return ()
-        date = rec.fields.get("date")
-        if not date:
-            return ()
-        return tuple(f"{date}:{name}" for name in self.participant_names(path))
-
-    def _rebase(self, path: str) -> set[str]:
-        """Recompute one note's key bases; return the casefolded bases whose groups changed."""
-        new = self._bases_of(path)
-        old = self._base.get(path, ())
-        if new == old:
-            return set()
-        touched = set()
-        for slot, base in enumerate(old):
-            key = base.casefold()
-            group = self._base_groups[key]
-            group.remove((path, slot))
-            if not group:
-                del self._base_groups[key]
-            touched.add(key)
-        self._base.pop(path, None)
-        for slot, base in enumerate(new):
-            key = base.casefold()
-            bisect.insort(self._base_groups.setdefault(key, []), (path, slot))
-            touched.add(key)
-        if new:
-            self._base[path] = new
-        return touched
-
-    def _rebase_all(self, paths: Iterable[str]) -> list[list[str]]:
-        touched: set[str] = set()
-        for path in paths:
-            if path in self._base or self.kind(path) == INTERVIEW:
-                touched |= self._rebase(path)
-        return [[p for p, _ in self._base_groups[k]] for k in touched if k in self._base_groups]
-
-    def _slot_key(self, interview: str, slot: int) -> str | None:
-        bases = self._base.get(interview)
-        if bases is None or slot >= len(bases):
-            return None
-        base = bases[slot]
-        n = self._base_groups[base.casefold()].index((interview, slot)) + 1
-        return base if n == 1 else f"{base}:{n}"
-
-    def interview_key(self, interview: str, contact: str | None = None) -> str | None:
-        """`date:Name` for the interview's generated notes: of its first participant (the
-        agenda), or of `contact` among its participants (that person's thank-you). The
-        second and later interviews sharing a base (case-insensitively, in path order)
-        get `:2`, `:3`…"""
-        slot = 0
-        if contact is not None:
-            contacts = self.contacts_of(interview)
-            if contact not in contacts:
-                return None
-            slot = contacts.index(contact)
-        return self._slot_key(interview, slot)
-
     def _second_hop(self, rec: NoteRecord) -> set[str]:
         """An interview also shows in its own company's block and its contacts' companies'."""
         if rec.kind != INTERVIEW or rec.path not in self.out:
@@ -574,18 +493,6 @@ class Index(ReferralEdges):
                 self._sort_keys[path] = folded
         return folded, path
 
-
-
-# The properties naming an interview's participants (`people`: Obsidian's convention).
-_PARTICIPANT_PROPS = PROPERTY_NAMES["contact"]
-
-
-def company_key(name: str | None) -> str:
-    """A company name as compared across notes: Unicode-normalised (NFKC), case-folded,
-    runs of white space as one space ("ACME  Corp" and "Acme Corp" are one company)."""
-    if not name:
-        return ""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 # The keys of `Index._memo`, shared by every note's memo.

@@ -350,3 +350,11 @@ def link_keys(link: Link) -> tuple[str, str | None]:
 def names_of(rec: NoteRecord) -> set[str]:
     """The lookup keys of every name a note goes by: its stem, path, `name`, aliases."""
     return {name_key(stem(rec.path)), name_key(rec.name), name_key(rec.path.removesuffix(".md"))} | {name_key(a) for a in rec.aliases}
+
+
+def company_key(name: str | None) -> str:
+    """A company name as compared across notes: Unicode-normalised (NFKC), case-folded,
+    runs of white space as one space ("ACME  Corp" and "Acme Corp" are one company)."""
+    if not name:
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
