@@ -52,13 +52,11 @@ class Index(ReferralEdges, InterviewKeys):
         # blocks to render again, see the property tests).
         self._memo: dict[str, dict[tuple, tuple[str, ...]]] = {}
         self._kind_memo: dict[str, list[str]] = {}
+        self._by_company: dict[str, list[str]] | None = None  # company_key -> interviews (`interviews_at_name`)
         self._links: dict[str, str] = {}
         self._sort_keys: dict[str, str] = {}  # path: its name, casefolded
         self._updating = False
-        # Interviews by "date:participant name" (the base of their generated notes' keys):
-        # interview -> one base per participant, and casefolded base -> the (interview,
-        # participant slot) pairs sharing it, in path order. Kept up to date by `update`,
-        # so a key costs no pass over all interviews.
+        # Interviews' key bases ("date:participant name"): see keys.InterviewKeys.
         self._base: dict[str, tuple[str, ...]] = {}
         self._base_groups: dict[str, list[tuple[str, int]]] = {}
         records = list(records)
@@ -172,7 +170,7 @@ class Index(ReferralEdges, InterviewKeys):
     def update(self, changed: dict[str, NoteRecord | None]) -> set[str]:
         """Apply changed notes (None: deleted); return every note whose output may change."""
         self._updating = True  # queries asked halfway through must not be remembered
-        self._stale = None
+        self._stale = self._by_company = None
         try:
             return self._update(changed)
         finally:
@@ -468,11 +466,14 @@ class Index(ReferralEdges, InterviewKeys):
     def interviews_at_name(self, company: str | None) -> list[str]:
         """Interviews whose company (their own, else their contact's; a note or plain text)
         is this one by name, compared as `company_key` does: plain-text companies connect."""
-        key = company_key(company)
-        if not key:
-            return []
-        found = [i for i in self.paths_of_kind(INTERVIEW) if company_key(self.interview_company(i)[1]) == key]
-        return sorted(found, key=self._interview_sort)
+        by_company = self._by_company
+        if by_company is None:  # (one pass over the interviews, not one per question)
+            by_company = {}
+            for i in self.paths_of_kind(INTERVIEW):
+                by_company.setdefault(company_key(self.interview_company(i)[1]), []).append(i)
+            if not self._updating:
+                self._by_company = by_company
+        return sorted(by_company.get(company_key(company) or None, ()), key=self._interview_sort)
 
     def contacts_at(self, company: str) -> list[str]:  # those naming it, and its own `people`
         return sorted({*self._in_prop(company, "company", CONTACT), *self._out_prop(company, "contact", CONTACT)})
@@ -492,7 +493,6 @@ class Index(ReferralEdges, InterviewKeys):
             if not self._updating:
                 self._sort_keys[path] = folded
         return folded, path
-
 
 
 # The keys of `Index._memo`, shared by every note's memo.
