@@ -110,7 +110,7 @@ def apply_batch(s: Session, paths: Iterable[str], *, settle_seconds: float = 1.0
     refresh_globals = everything or any(p in (s.cfg.referral_index,) for p in recheck)
     for path, rec in changes.items():
         old = s.records.get(path)
-        refresh_globals = refresh_globals or s._feeds_globals(old, rec)
+        refresh_globals = refresh_globals or s.feeds_globals(old, rec)
         if rec is None:
             s.records.pop(path, None)
         else:
@@ -129,7 +129,7 @@ def apply_batch(s: Session, paths: Iterable[str], *, settle_seconds: float = 1.0
     # waiting for them. Writes to notes still being saved are held back.
     problems: list[Problem] = []
     writes = plan(s, problems, None if everything else affected | recheck,
-                  refresh_globals=refresh_globals or s._is_daily(recheck | changes.keys()))
+                  refresh_globals=refresh_globals or s.touches_whole_vault_notes(recheck | changes.keys()))
     held = s.write_plan(writes, report, problems, hold=later)
     if s.replan_globals:  # ticks were recorded: today's block is planned again
         s.replan_globals = False

@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from . import reading
 from .cache import Cache
 from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
 from .errors import Problem, VaultkitError
@@ -24,7 +24,7 @@ from .lock import VaultLock
 from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .obsidian import markdown_link_format
 from .outcome import SyncReport
-from .scan import ScanResult, scan
+from .scan import ScanResult
 from .scope import count_kept, exclusion_rule
 from .write import remove_temp_files
 
@@ -42,10 +42,6 @@ STATE_DIR = ".vaultkit"
 
 
 
-# Problems after which a note keeps its last good record; the marker that says it is kept
-# (as a broken marker does, it keeps vaultkit from writing the note).
-_KEPT_KINDS = ("frontmatter", "encoding")
-LAST_GOOD = "kept its last good version"
 
 
 class Session:
@@ -114,102 +110,11 @@ class Session:
 
     def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
         """Read and parse one note (its last good state if it stopped parsing); None if it vanished."""
-        return self.keep_last_good(self._read_raw(path, stat))
-
-    def keep_last_good(self, rec: NoteRecord | None) -> NoteRecord | None:
-        """A note whose front-matter stopped parsing keeps its last good record, so that one
-        typo rewrites no other note (and fixing it none either): the record it had (this
-        session's, else the cache's) with the note's new stat and hash, never written to,
-        reported with its problem. Without an earlier good record it stays broken."""
-        if rec is None or rec.ok or not rec.problems or rec.problems[0].kind not in _KEPT_KINDS:
-            return rec
-        prev = self.records.get(rec.path)
-        if prev is None or not prev.ok:
-            prev = self.cache.last_record(rec.path)
-        if prev is None or not prev.ok:
-            return rec
-        problem = rec.problems[0]
-        kept = Problem(problem.path, f"{problem.message} — using its last good version until it parses "
-                                     "again", problem.kind, problem.line)
-        return NoteRecord(rec.path, rec.size, rec.mtime_ns, prev.kind, prev.name, prev.aliases, prev.fields,
-                          prev.links, prev.blocks, marker_error=LAST_GOOD, ok=True, problems=(kept,),
-                          bom=rec.bom, crlf=rec.crlf, sha256=rec.sha256)
-
-    def _read_raw(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
-        """Read and parse one note as it is; None if it vanished or leads out of the vault."""
-        try:
-            data, size, mtime_ns = self.folders().read(path)
-        except (FileNotFoundError, NotInVault):
-            return None
-        except OSError as exc:
-            rec = NoteRecord(path=path, size=0, mtime_ns=0, ok=False)
-            rec.problems = (Problem(path, f"cannot read: {exc.strerror}", "read"),)
-            if stat:
-                rec.size, rec.mtime_ns = stat
-            return rec
-        from .vault import parse_note  # noqa: PLC0415 - see the imports
-        return parse_note(path, data, size, mtime_ns, self.cfg.kind_folders)
+        return reading.read_note(self, path, stat)
 
     def load(self, progress: Callable[[int, int], None] | None = None, check: Check | None = None) -> ScanResult:
-        """Scan the vault and bring every record up to date (cache first, then disk); with
-        `check`, the walk and the notes the fingerprint's check made for this pass."""
-        result = check.scan if check is not None else scan(self.vault)
-        read_ahead = check.read if check is not None else {}
-        self.scan_result = result
-        stats = result.notes
-        # The collector adds ~30% to building a large index and finds nothing to free.
-        gc_was = gc.isenabled()
-        gc.disable()
-        try:
-            if result.unreadable:
-                # Notes below a folder that cannot be listed are not gone: they keep the
-                # records the cache holds (even for --rebuild), so that nothing is
-                # rewritten without them.
-                kept = {p: st for p, st in self.cache.load_stats().items()
-                        if p not in stats and self._under_unreadable(p)}
-                stats.update(kept)
-            cached = {} if self.rebuild else self.cache.load_records(stats)
-            if self.rebuild and result.unreadable:
-                cached = self.cache.load_records({p: st for p, st in stats.items() if self._under_unreadable(p)})
-            records: dict[str, NoteRecord] = {}
-            todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
-            from .parallel import read_notes  # noqa: PLC0415 - see the imports
-            fresh, blobs = read_notes(self._read_raw, todo, stats, progress)
-            for n, rec in enumerate(fresh):
-                if not rec.ok:  # (here, not in `read_notes`: its second process has no cache)
-                    kept = fresh[n] = self.keep_last_good(rec)
-                    if kept is not rec:
-                        blobs.pop(rec.path, None)
-            if read_ahead:
-                fresh = sorted([*fresh, *(r for p, r in read_ahead.items() if p in stats and p not in cached)],
-                               key=lambda r: r.path)
-            if not self.readonly:  # before the index is built: the encoded records go sooner
-                removed = [p for p in self.cache.load_stats() if p not in stats]
-                self.cache.save_records(fresh, removed, blobs)
-            del blobs
-            for rec in fresh:
-                records[rec.path] = rec
-            records.update(cached)
-            self.parsed = count_kept(self.excluded, (r.path for r in fresh))
-            self._adopt(records, result.attachments)
-        finally:
-            if gc_was:
-                gc.enable()
-        self.ledger = self.cache.ledger()
-        return result
-
-    def _adopt(self, records: dict[str, NoteRecord], attachments) -> None:
-        """Take `records` as the session's and build the index from them (with the
-        collector paused: it adds ~30% to building a large index and finds nothing)."""
-        self.records = dict(sorted(records.items()))
-        from .scoped import ScopedIndex  # noqa: PLC0415 - see the imports
-        self.index = ScopedIndex(self.records.values(), attachments, self.excluded)
-        self.index.markdown_links = self.markdown_links
-        # Records and index live as long as the session and hold no cycles: keep the
-        # collector from walking them again and again for the rest of the pass (only
-        # for a large vault: frozen objects are never collected, cycles included).
-        if len(self.records) >= 2000:
-            gc.freeze()
+        """Scan the vault and bring every record up to date (cache first, then disk)."""
+        return reading.load(self, progress, check)
 
     def facts(self) -> Facts:
         from .facts import Facts  # noqa: PLC0415 - see the imports
@@ -236,7 +141,7 @@ class Session:
         writer = self._writer
         if writer is None or writer.report is not report:
             writer = self._writer = Writer(self.vault, self.cfg, self.folders(), report, dry_run=dry_run, show=show,
-                                           under_unreadable=self._under_unreadable,
+                                           under_unreadable=self.under_unreadable,
                                            on_created=self._remember_key, planned_from=self.index.records.get)
         held: list[PlannedWrite] = []
         for w in writes:
@@ -266,7 +171,7 @@ class Session:
                         "folder — rename the file or change the key; nothing was written there", "config")
                 for folder, (key, rel) in sorted(blocked_folders(self.vault, self.cfg).items())]
 
-    def _under_unreadable(self, path: str) -> bool:
+    def under_unreadable(self, path: str) -> bool:
         """Whether `path` lies below a folder this pass's walk could not list."""
         result = self.scan_result
         if result is None or not result.unreadable:
@@ -322,7 +227,7 @@ class Session:
                         dry_run: bool) -> tuple[ScanResult, set[str] | None, bool]:
         """Read the notes and build the index: (the walk, the notes to plan blocks for
         (None: all), whether to plan the whole-vault notes)."""
-        caught_up = check is not None and check.catch_up is not None and self._load_catching_up(check, report)
+        caught_up = check is not None and check.catch_up is not None and reading.load_catching_up(self, check, report)
         self.last_pass = "catch-up" if caught_up else "full"
         if caught_up:  # the changed notes read; the cached index updated
             return check.scan, *caught_up
@@ -390,57 +295,9 @@ class Session:
             raise VaultkitError(f"--regenerate: no generated note ever had the key {', '.join(map(repr, unknown))}"
                                 " — a key is the vaultkit_key in a generated note's front-matter")
 
-    def _load_catching_up(self, check: Check, report: SyncReport) -> tuple[set[str], bool] | None:
-        """Read and index for a pass that starts from the last complete pass instead of
-        from nothing: (the notes whose output may change, whether the whole-vault notes
-        must be planned again).
-
-        The fingerprint's `check` found the few notes that came, went or changed since a
-        complete pass that planned without a problem; the cache holds the records that
-        pass made its output from. Build the index from those, update it with the changed
-        notes and plan only what they affect, exactly as a `watch` batch does (the property
-        tests hold both to what a full pass writes). None (and the full pass runs) if the
-        cache does not hold what the fingerprint promised.
-        """
-        changes = check.catch_up
-        result = check.scan
-        removed = {p for p, r in changes.items() if r is None}
-        gc_was = gc.isenabled()
-        gc.disable()
-        try:
-            cached = self.cache.load_records(self.cache.load_stats())
-            # Every unchanged note on disk, and no note gone from it but the removed ones.
-            if not (result.notes.keys() - changes.keys() <= cached.keys()
-                    and cached.keys() - result.notes.keys() <= removed):
-                return None
-            self._adopt(cached, result.attachments)
-        finally:
-            if gc_was:
-                gc.enable()
-        check.read = {}  # (taken: the full pass must not)
-        self.ledger = self.cache.ledger()
-        refresh = False
-        for path, rec in changes.items():
-            refresh = refresh or self._feeds_globals(self.records.get(path), rec)
-            if rec is None:
-                self.records.pop(path, None)
-            else:
-                self.records[path] = rec
-        refresh = refresh or self._is_daily(set(changes))
-        affected = self.index.update(changes)
-        self.remember_keys()  # a generated note that came from elsewhere joins the ledger
-        self.cache.save_records([r for r in changes.values() if r is not None],
-                                [p for p, r in changes.items() if r is None])
-        report.notes = count_kept(self.excluded, result.notes)
-        report.parsed = self.parsed = count_kept(self.excluded, (p for p, r in changes.items() if r is not None))
-        report.problems.extend(self.problems())
-        report.problems.extend(self.folder_problems())
-        report.problems.extend(result.problems)
-        return affected, refresh
-
     # -- what a change touches (a catch-up pass, a watch batch) -------------------------
 
-    def _feeds_globals(self, old: NoteRecord | None, new: NoteRecord | None) -> bool:
+    def feeds_globals(self, old: NoteRecord | None, new: NoteRecord | None) -> bool:
         """Whether a change can alter the referral index or the daily note: a typed or
         generated note changed, or a note came, went or was renamed (links may resolve
         differently), or a dated note's links or date changed (it is a touch of the contacts
@@ -456,7 +313,7 @@ class Session:
         return (note_day(old) or note_day(new)) is not None and \
             (note_day(old) != note_day(new) or [l[:2] for l in old.links] != [l[:2] for l in new.links])
 
-    def _is_daily(self, paths: set[str]) -> bool:
+    def touches_whole_vault_notes(self, paths: set[str]) -> bool:
         """Whether `paths` hold a note made from the whole vault: today's daily note or
         this week's review."""
         return bool(paths) and bool(paths & self.global_paths())

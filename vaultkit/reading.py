@@ -1,0 +1,177 @@
+"""The read stage of a pass: notes read and parsed (or taken from the cache), and the
+index built from their records. Functions of a `sync.Session`, whose records, cache and
+index they fill.
+
+The parser, the two-process reader and the index are imported where they are first
+needed: a sync with nothing to do loads none of them.
+"""
+
+from __future__ import annotations
+
+import gc
+from functools import partial
+from typing import TYPE_CHECKING, Callable
+
+from .errors import Problem
+from .folders import NotInVault
+from .model import NoteRecord
+from .outcome import SyncReport
+from .scan import ScanResult, scan
+from .scope import count_kept
+
+if TYPE_CHECKING:
+    from .fingerprint import Check
+    from .sync import Session
+
+# Problems after which a note keeps its last good record; the marker that says it is kept
+# (as a broken marker does, it keeps vaultkit from writing the note).
+_KEPT_KINDS = ("frontmatter", "encoding")
+LAST_GOOD = "kept its last good version"
+
+
+def read_note(s: Session, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
+    """Read and parse one note (its last good state if it stopped parsing); None if it vanished."""
+    return keep_last_good(s, read_raw(s, path, stat))
+
+def keep_last_good(s: Session, rec: NoteRecord | None) -> NoteRecord | None:
+    """A note whose front-matter stopped parsing keeps its last good record, so that one
+    typo rewrites no other note (and fixing it none either): the record it had (this
+    session's, else the cache's) with the note's new stat and hash, never written to,
+    reported with its problem. Without an earlier good record it stays broken."""
+    if rec is None or rec.ok or not rec.problems or rec.problems[0].kind not in _KEPT_KINDS:
+        return rec
+    prev = s.records.get(rec.path)
+    if prev is None or not prev.ok:
+        prev = s.cache.last_record(rec.path)
+    if prev is None or not prev.ok:
+        return rec
+    problem = rec.problems[0]
+    kept = Problem(problem.path, f"{problem.message} — using its last good version until it parses "
+                                 "again", problem.kind, problem.line)
+    return NoteRecord(rec.path, rec.size, rec.mtime_ns, prev.kind, prev.name, prev.aliases, prev.fields,
+                      prev.links, prev.blocks, marker_error=LAST_GOOD, ok=True, problems=(kept,),
+                      bom=rec.bom, crlf=rec.crlf, sha256=rec.sha256)
+
+def read_raw(s: Session, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
+    """Read and parse one note as it is; None if it vanished or leads out of the vault."""
+    try:
+        data, size, mtime_ns = s.folders().read(path)
+    except (FileNotFoundError, NotInVault):
+        return None
+    except OSError as exc:
+        rec = NoteRecord(path=path, size=0, mtime_ns=0, ok=False)
+        rec.problems = (Problem(path, f"cannot read: {exc.strerror}", "read"),)
+        if stat:
+            rec.size, rec.mtime_ns = stat
+        return rec
+    from .vault import parse_note  # noqa: PLC0415 - see the module's imports
+    return parse_note(path, data, size, mtime_ns, s.cfg.kind_folders)
+
+def load(s: Session, progress: Callable[[int, int], None] | None = None, check: Check | None = None) -> ScanResult:
+    """Scan the vault and bring every record up to date (cache first, then disk); with
+    `check`, the walk and the notes the fingerprint's check made for this pass."""
+    result = check.scan if check is not None else scan(s.vault)
+    read_ahead = check.read if check is not None else {}
+    s.scan_result = result
+    stats = result.notes
+    # The collector adds ~30% to building a large index and finds nothing to free.
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        if result.unreadable:
+            # Notes below a folder that cannot be listed are not gone: they keep the
+            # records the cache holds (even for --rebuild), so that nothing is
+            # rewritten without them.
+            kept = {p: st for p, st in s.cache.load_stats().items()
+                    if p not in stats and s.under_unreadable(p)}
+            stats.update(kept)
+        cached = {} if s.rebuild else s.cache.load_records(stats)
+        if s.rebuild and result.unreadable:
+            cached = s.cache.load_records({p: st for p, st in stats.items() if s.under_unreadable(p)})
+        records: dict[str, NoteRecord] = {}
+        todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
+        from .parallel import read_notes  # noqa: PLC0415 - see the module's imports
+        fresh, blobs = read_notes(partial(read_raw, s), todo, stats, progress)
+        for n, rec in enumerate(fresh):
+            if not rec.ok:  # (here, not in `read_notes`: its second process has no cache)
+                kept = fresh[n] = keep_last_good(s, rec)
+                if kept is not rec:
+                    blobs.pop(rec.path, None)
+        if read_ahead:
+            fresh = sorted([*fresh, *(r for p, r in read_ahead.items() if p in stats and p not in cached)],
+                           key=lambda r: r.path)
+        if not s.readonly:  # before the index is built: the encoded records go sooner
+            removed = [p for p in s.cache.load_stats() if p not in stats]
+            s.cache.save_records(fresh, removed, blobs)
+        del blobs
+        for rec in fresh:
+            records[rec.path] = rec
+        records.update(cached)
+        s.parsed = count_kept(s.excluded, (r.path for r in fresh))
+        adopt(s, records, result.attachments)
+    finally:
+        if gc_was:
+            gc.enable()
+    s.ledger = s.cache.ledger()
+    return result
+
+def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
+    """Take `records` as the session's and build the index from them (with the
+    collector paused: it adds ~30% to building a large index and finds nothing)."""
+    s.records = dict(sorted(records.items()))
+    from .scoped import ScopedIndex  # noqa: PLC0415 - see the module's imports
+    s.index = ScopedIndex(s.records.values(), attachments, s.excluded)
+    s.index.markdown_links = s.markdown_links
+    # Records and index live as long as the session and hold no cycles: keep the
+    # collector from walking them again and again for the rest of the pass (only
+    # for a large vault: frozen objects are never collected, cycles included).
+    if len(s.records) >= 2000:
+        gc.freeze()
+
+def load_catching_up(s: Session, check: Check, report: SyncReport) -> tuple[set[str], bool] | None:
+    """Read and index for a pass that starts from the last complete pass instead of
+    from nothing: (the notes whose output may change, whether the whole-vault notes
+    must be planned again).
+
+    The fingerprint's `check` found the few notes that came, went or changed since a
+    complete pass that planned without a problem; the cache holds the records that
+    pass made its output from. Build the index from those, update it with the changed
+    notes and plan only what they affect, exactly as a `watch` batch does (the property
+    tests hold both to what a full pass writes). None (and the full pass runs) if the
+    cache does not hold what the fingerprint promised.
+    """
+    changes = check.catch_up
+    result = check.scan
+    removed = {p for p, r in changes.items() if r is None}
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        cached = s.cache.load_records(s.cache.load_stats())
+        # Every unchanged note on disk, and no note gone from it but the removed ones.
+        if not (result.notes.keys() - changes.keys() <= cached.keys()
+                and cached.keys() - result.notes.keys() <= removed):
+            return None
+        adopt(s, cached, result.attachments)
+    finally:
+        if gc_was:
+            gc.enable()
+    check.read = {}  # (taken: the full pass must not)
+    s.ledger = s.cache.ledger()
+    refresh = False
+    for path, rec in changes.items():
+        refresh = refresh or s.feeds_globals(s.records.get(path), rec)
+        if rec is None:
+            s.records.pop(path, None)
+        else:
+            s.records[path] = rec
+    refresh = refresh or s.touches_whole_vault_notes(set(changes))
+    affected = s.index.update(changes)
+    s.remember_keys()  # a generated note that came from elsewhere joins the ledger
+    s.cache.save_records([r for r in changes.values() if r is not None],
+                            [p for p, r in changes.items() if r is None])
+    report.notes = count_kept(s.excluded, result.notes)
+    report.parsed = s.parsed = count_kept(s.excluded, (p for p, r in changes.items() if r is not None))
+    report.problems.extend(s.problems())
+    report.problems.extend(s.folder_problems())
+    report.problems.extend(result.problems)
+    return affected, refresh
