@@ -40,13 +40,13 @@ def test_categories_convention_and_synonyms():
     assert parse('---\ncategories: ["[[Companies]]"]\n---\n').kind == COMPANY
 
 
-def test_item14_unquoted_wikilink_nested_list_is_a_link():
+def test_unquoted_wikilink_nested_list_is_a_link():
     rec = parse("---\ntype: contact\nreferred_by: [[Alice]]\nrelated: [[Bob]]\n---\n")
     got = {(l.target, l.prop) for l in rec.links}
     assert ("Alice", "referred_by") in got and ("Bob", "related") in got
 
 
-def test_item14_tags_hash_loads_as_none_and_colon_title_is_an_error():
+def test_tags_hash_loads_as_none_and_colon_title_is_an_error():
     rec = parse("---\ntype: contact\ntags: #x\n---\n")
     assert rec.ok and rec.fields.get("tags") == []
     rec = parse("---\ntitle: Meeting: Q3\n---\nbody\n")
@@ -55,7 +55,7 @@ def test_item14_tags_hash_loads_as_none_and_colon_title_is_an_error():
     assert p.kind == "frontmatter" and p.line == 2 and "YAML" in p.message
 
 
-def test_item12_yaml11_oddities_read_defensively():
+def test_yaml11_oddities_read_defensively():
     rec = parse("---\ntype: interview\ncontact: Ann\ndate: 2026-11-30\ntime: 12:30\nstatus: no\n---\n", "I.md")
     assert rec.ok
     assert rec.fields["time"] == "12:30"  # YAML 1.1 reads it as 750
@@ -64,7 +64,7 @@ def test_item12_yaml11_oddities_read_defensively():
     assert as_time(750) == "12:30" and as_time("09:05") == "09:05" and as_time(None) is None
 
 
-def test_item13_dates_datetimes_and_strings():
+def test_dates_datetimes_and_strings():
     rec = parse("---\ntype: contact\nlast_contacted: 2024-03-05 14:30\nnext_follow_up: 2026-12-01T10:00:00\n---\n")
     assert rec.fields["last_contacted"] == "2024-03-05"
     assert rec.fields["next_follow_up"] == "2026-12-01"
@@ -74,46 +74,46 @@ def test_item13_dates_datetimes_and_strings():
 
 
 @pytest.mark.parametrize("fm", ["- a\n- b\n"])
-def test_item15_list_front_matter_is_a_problem(fm):
+def test_list_front_matter_is_a_problem(fm):
     rec = parse(f"---\n{fm}---\nbody\n")
     assert not rec.ok and rec.problems[0].kind == "frontmatter"
 
 
-def test_item15_empty_front_matter_is_fine():
+def test_empty_front_matter_is_fine():
     rec = parse("---\n---\nbody [[X]]\n")
     assert rec.ok and [l.target for l in rec.links] == ["X"] and rec.links[0].line == 3
 
 
-def test_item15_unclosed_front_matter_is_reported():
+def test_unclosed_front_matter_is_reported():
     rec = parse("---\ntype: contact\nname: Ann\n\nbody\n")
     assert not rec.ok and "closing" in rec.problems[0].message
 
 
-def test_item15_bom_is_recognised_and_kept():
+def test_bom_is_recognised_and_kept():
     rec = parse(b"\xef\xbb\xbf---\ntype: contact\n---\nhi\n")
     assert rec.ok and rec.bom and rec.kind == CONTACT
 
 
-def test_item16_leading_horizontal_rule_is_not_front_matter():
+def test_leading_horizontal_rule_is_not_front_matter():
     rec = parse("---\nIntro [[Ann]]\n\n---\n\nrest\n", "Notes/x.md")
     assert rec.ok and rec.kind == PLAIN
     assert [(l.target, l.line) for l in rec.links] == [("Ann", 2)]
 
 
-def test_item17_crlf_detected_and_lines_right():
+def test_crlf_detected_and_lines_right():
     rec = parse("---\r\ntype: contact\r\n---\r\nsee [[Bo]]\r\n")
     assert rec.crlf and rec.kind == CONTACT
     assert [(l.target, l.line) for l in rec.links] == [("Bo", 4)]
 
 
-def test_item18_tabs_and_bad_utf8_report_path_and_line():
+def test_tabs_and_bad_utf8_report_path_and_line():
     rec = parse("---\ntype: contact\nrole:\n\t- x\n---\n")
     assert not rec.ok and rec.problems[0].line is not None and rec.problems[0].line >= 3
     rec = parse(b"---\ntype: contact\n---\nline3\n\xff\xfe bad\n")
     assert not rec.ok and rec.problems[0].kind == "encoding" and rec.problems[0].line == 5
 
 
-def test_item19_python_tags_refused_and_alias_bomb_capped():
+def test_python_tags_refused_and_alias_bomb_capped():
     rec = parse("---\nx: !!python/object/apply:os.system ['echo hi']\n---\n")
     assert not rec.ok and rec.problems[0].kind == "frontmatter"
     bomb = "---\na: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n" \

@@ -1,6 +1,6 @@
 """Front-matter, each tried against the real CLI on real files.
 
-The pure parsing of each case is in test_parse.py (`test_item12_…` … `test_item19_…`);
+The pure parsing of each case is in test_parse.py;
 here the same inputs go through `vaultkit sync` (and `status`/`doctor`/`new` where they
 matter) in a temporary vault, and the checks are what a user sees: exit codes, messages
 naming `path:line`, the bytes of the note afterwards, and the notes vaultkit generates.
@@ -42,7 +42,7 @@ def assert_only_appended_a_block(before: bytes, after: bytes, name: str = "conne
 
 # --- 11 ----------------------------------------------------------------------------------
 
-def test_item11_front_matter_is_never_redumped(cli, make_vault):
+def test_front_matter_is_never_redumped(cli, make_vault):
     """Comments, key order, quoting, flow style, odd spacing and a missing final newline in
     the user's front-matter and body all survive every sync, byte for byte."""
     ann = ("---\n# people I met at the fair\nzeta: 1   # trailing comment\ntype: contact\n"
@@ -65,7 +65,7 @@ def test_item11_front_matter_is_never_redumped(cli, make_vault):
     assert (vault / "People/Bo.md").read_bytes().startswith(bo.encode())
 
 
-def test_item11_notes_vaultkit_created_keep_their_front_matter_too(cli, make_vault):
+def test_notes_vaultkit_created_keep_their_front_matter_too(cli, make_vault):
     """`new contact` and `new interview` write front-matter once (rendered, with a YAML
     dumper); sync only appends blocks after it."""
     vault = make_vault({})
@@ -83,7 +83,7 @@ def test_item11_notes_vaultkit_created_keep_their_front_matter_too(cli, make_vau
 
 # --- 12 ----------------------------------------------------------------------------------
 
-def test_item12_yaml11_values_are_read_defensively(cli, make_vault):
+def test_yaml11_values_are_read_defensively(cli, make_vault):
     """`status: no` (False), `time: 12:30` (750), `0755` (493), `1.10` (1.1): nothing
     crashes, the time shows as 12:30, the odd status is a warning for doctor, not a
     problem for sync."""
@@ -109,7 +109,7 @@ def test_item12_yaml11_values_are_read_defensively(cli, make_vault):
 
 # --- 13 ----------------------------------------------------------------------------------
 
-def test_item13_dates_timestamps_and_date_strings(cli, make_vault):
+def test_dates_timestamps_and_date_strings(cli, make_vault):
     """A YAML date, a timestamp and a `2024-03-05 14:30` string (which YAML keeps as text)
     all count as dates; every `--json` output serialises them."""
     vault = make_vault({
@@ -138,7 +138,7 @@ def test_item13_dates_timestamps_and_date_strings(cli, make_vault):
 
 # --- 14 ----------------------------------------------------------------------------------
 
-def test_item14_unquoted_wikilinks_are_links(cli, make_vault):
+def test_unquoted_wikilinks_are_links(cli, make_vault):
     """`referred_by: [[Ann]]` and `related: [[Ann]]` load as nested lists: both are links."""
     vault = make_vault({
         "People/Ann.md": CONTACT,
@@ -155,7 +155,7 @@ def test_item14_unquoted_wikilinks_are_links(cli, make_vault):
     assert "[[Bo]]" in index and "[[Cy]]" in index
 
 
-def test_item14_hash_tags_and_colon_titles(cli, make_vault):
+def test_hash_tags_and_colon_titles(cli, make_vault):
     """`tags: #x` loads as None (the note still syncs); `title: Meeting: Q3` is a YAML
     error: reported with path and line, the note left as it is, the rest synced."""
     bad = "---\ntype: contact\ntitle: Meeting: Q3\n---\n[[Ann]]\n"
@@ -175,7 +175,7 @@ def test_item14_hash_tags_and_colon_titles(cli, make_vault):
 
 # --- 15 ----------------------------------------------------------------------------------
 
-def test_item15_front_matter_that_is_not_a_mapping(cli, make_vault):
+def test_front_matter_that_is_not_a_mapping(cli, make_vault):
     """A list is reported and left alone; a scalar or `---` rule is body text; empty
     front-matter is fine; an unclosed block that holds `key:` lines is reported."""
     files = {
@@ -198,7 +198,7 @@ def test_item15_front_matter_that_is_not_a_mapping(cli, make_vault):
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n"])
-def test_item15_bom_is_recognised_and_kept(cli, make_vault, eol):
+def test_bom_is_recognised_and_kept(cli, make_vault, eol):
     """With a BOM the front-matter is still read (it is a contact), and the BOM is still
     there after the block is written. (CRLF + BOM is also in test_sync.py.)"""
     raw = "\ufeff---{0}type: contact{0}name: Ann Lee{0}---{0}Hi{0}".format(eol).encode("utf-8")
@@ -216,7 +216,7 @@ def test_item15_bom_is_recognised_and_kept(cli, make_vault, eol):
 
 # --- 16 ----------------------------------------------------------------------------------
 
-def test_item16_leading_horizontal_rule_keeps_its_text(cli, make_vault):
+def test_leading_horizontal_rule_keeps_its_text(cli, make_vault):
     """`---\\nIntro\\n\\n---\\n\\nrest` is a note without front-matter: its intro is not
     lost, its links count, and the note is never written."""
     rule = "---\nIntro with [[Ann]]\n\n---\n\nrest, with [[Bo]]\n"
@@ -234,7 +234,7 @@ def test_item16_leading_horizontal_rule_keeps_its_text(cli, make_vault):
 
 # --- 17 ----------------------------------------------------------------------------------
 
-def test_item17_crlf_is_kept_in_every_write(cli, make_vault):
+def test_crlf_is_kept_in_every_write(cli, make_vault):
     """A CRLF contact with a stale block, a CRLF interview without one and a CRLF note
     without a final newline: every line vaultkit writes ends in CRLF."""
     ann = ("---\r\ntype: contact\r\n---\r\nTop\r\n<!-- vaultkit:begin connections -->\r\nstale\r\n"
@@ -259,7 +259,7 @@ def test_item17_crlf_is_kept_in_every_write(cli, make_vault):
 
 # --- 18 ----------------------------------------------------------------------------------
 
-def test_item18_parse_errors_name_path_and_line_and_the_rest_syncs(cli, make_vault):
+def test_parse_errors_name_path_and_line_and_the_rest_syncs(cli, make_vault):
     """ScannerError (a tab), ParserError (an unclosed list), a bad indent, and invalid
     UTF-8 in the front-matter and in the body: each reported as `path:line:`, each left
     byte for byte, the good notes synced; `--json` and `doctor` carry the same lines."""
@@ -290,7 +290,7 @@ def test_item18_parse_errors_name_path_and_line_and_the_rest_syncs(cli, make_vau
 
 
 @pytest.mark.parametrize("value", ["2026-02-30", "2026-13-45", "2026-01-01T25:00:00", "!!int abc"])
-def test_item18_an_impossible_date_is_reported_not_a_crash(cli, make_vault, value):
+def test_an_impossible_date_is_reported_not_a_crash(cli, make_vault, value):
     """A typo in a date is the commonest bad front-matter there is: never a crash, the rest
     of the vault synced, and `doctor` names it at its line. A date-shaped value that is no
     day leaves the note readable (that one value is missing); other bad YAML is a problem."""
@@ -312,7 +312,7 @@ def test_item18_an_impossible_date_is_reported_not_a_crash(cli, make_vault, valu
 
 # --- 19 ----------------------------------------------------------------------------------
 
-def test_item19_python_tags_are_refused_and_never_run(cli, make_vault, tmp_path):
+def test_python_tags_are_refused_and_never_run(cli, make_vault, tmp_path):
     marker = tmp_path / "pwned"
     evil = (f"---\ntype: contact\nx: !!python/object/apply:os.system [\"touch {marker}\"]\n"
             f"y: !!python/object/new:os.system [\"touch {marker}\"]\n---\n[[Ann]]\n")
@@ -327,7 +327,7 @@ def test_item19_python_tags_are_refused_and_never_run(cli, make_vault, tmp_path)
     assert (vault / "Evil.md").read_text() == evil
 
 
-def test_item19_alias_bomb_and_huge_front_matter_are_capped(cli, make_vault):
+def test_alias_bomb_and_huge_front_matter_are_capped(cli, make_vault):
     """A billion-laughs front-matter loads fast but explodes when walked; a 100 KB
     front-matter is refused by size. Both are reported quickly and left as they are."""
     lines = ["---", "type: contact", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']

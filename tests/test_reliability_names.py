@@ -100,7 +100,7 @@ def boxed(tmp_path):
 
 
 @pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
-def test_item33_hostile_name_through_new_contact_and_new_interview(cli, boxed, name):
+def test_hostile_name_through_new_contact_and_new_interview(cli, boxed, name):
     root, vault = boxed
     before = outside(root, vault)
     result = cli("new", "contact", "--vault", vault, "--", name)
@@ -125,7 +125,7 @@ def test_item33_hostile_name_through_new_contact_and_new_interview(cli, boxed, n
     assert outside(root, vault) == before
 
 
-def test_item33_new_contact_never_overwrites(cli, make_vault):
+def test_new_contact_never_overwrites(cli, make_vault):
     """A name that cleans to an existing note's name — the same after `../` is dropped, in
     another case, in NFC instead of NFD, or beside an iCloud placeholder — is refused
     (exit 2) naming the note it would duplicate; nothing is written."""
@@ -168,7 +168,7 @@ def hostile_vault(make_vault) -> Path:
     return make_vault(files), len(names)
 
 
-def test_item33_hostile_names_in_front_matter_make_safe_generated_notes(cli, make_vault, tmp_path):
+def test_hostile_names_in_front_matter_make_safe_generated_notes(cli, make_vault, tmp_path):
     vault, n = hostile_vault(make_vault)
     before = snapshot(vault)
     around = outside(tmp_path, vault)
@@ -220,7 +220,7 @@ def test_item33_hostile_names_in_front_matter_make_safe_generated_notes(cli, mak
     assert "wrote 0 files" in again.output
 
 
-def test_item33_a_user_note_where_a_generated_note_would_go_is_kept(cli, make_vault):
+def test_a_user_note_where_a_generated_note_would_go_is_kept(cli, make_vault):
     mine = "# My own agenda, not vaultkit's\n"
     vault = make_vault({
         "People/Ann.md": CONTACT,
@@ -234,7 +234,7 @@ def test_item33_a_user_note_where_a_generated_note_would_go_is_kept(cli, make_va
     assert "[[2026-11-30 Ann - agenda 2]]" in inner
 
 
-def test_item33_long_names_keep_what_the_note_is(cli, make_vault):
+def test_long_names_keep_what_the_note_is(cli, make_vault):
     """A 300-character CJK name is cut to fit ~200 bytes; the ` - agenda`, ` - thank-you`
     and ` - referral of ` that say what a note is are never cut off."""
     other = "é" * 300
@@ -255,7 +255,7 @@ def test_item33_long_names_keep_what_the_note_is(cli, make_vault):
         assert len(s.encode()) <= 200
 
 
-def test_item33_nfc_and_nfd_spellings_of_one_name_are_one_name(cli, make_vault):
+def test_nfc_and_nfd_spellings_of_one_name_are_one_name(cli, make_vault):
     """Two contacts whose names differ only in normalisation get distinct generated
     notes (numbered), never one overwriting the other."""
     vault = make_vault({
@@ -275,7 +275,7 @@ def test_item33_nfc_and_nfd_spellings_of_one_name_are_one_name(cli, make_vault):
         assert meta["contact"].startswith(f"[[{who}|")
 
 
-def test_item33_a_file_name_stored_in_nfd_resolves_links_typed_in_nfc(cli, make_vault):
+def test_a_file_name_stored_in_nfd_resolves_links_typed_in_nfc(cli, make_vault):
     """macOS (and Syncthing from a Mac) can leave `Zoë.md` on disk in NFD, while links are
     typed in NFC. On Linux the NFD bytes are kept as given, which is how such a vault
     arrives: the links must still find the note."""
@@ -289,7 +289,7 @@ def test_item33_a_file_name_stored_in_nfd_resolves_links_typed_in_nfc(cli, make_
     assert "[[Bo]]" in inner and "[[Call]]" in inner
 
 
-def test_item33_no_write_outside_the_vault_even_through_a_symlinked_folder(cli, make_vault, tmp_path):
+def test_no_write_outside_the_vault_even_through_a_symlinked_folder(cli, make_vault, tmp_path):
     """`Interviews/Agendas` is a symlink to a folder outside the vault: the agendas due
     there are refused and reported, nothing is written outside, the rest syncs."""
     elsewhere = tmp_path / "elsewhere"

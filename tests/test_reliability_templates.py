@@ -55,7 +55,7 @@ def assert_refused(result, vault: Path, template: str, line: int, absent: str = 
 
 # --- 27 ----------------------------------------------------------------------------------
 
-def test_item27_a_typo_is_an_error_not_an_empty_value(cli, make_vault):
+def test_a_typo_is_an_error_not_an_empty_value(cli, make_vault):
     source = "---\ntype: agenda\n---\n# Agenda for {{ persn }}\n"
     vault = vault_with(make_vault, {"agenda.md": source})
     result = sync(cli, vault)
@@ -67,14 +67,14 @@ def test_item27_a_typo_is_an_error_not_an_empty_value(cli, make_vault):
     assert "# Agenda for Ann" in (vault / AGENDA).read_text()
 
 
-def test_item27_a_missing_attribute_is_an_error_too(cli, make_vault):
+def test_a_missing_attribute_is_an_error_too(cli, make_vault):
     vault = vault_with(make_vault, {"agenda.md": "---\ntype: agenda\n---\n\n{{ contact.nmae }}\n"})
     assert_refused(sync(cli, vault), vault, "agenda.md", 5)
 
 
 # --- 28 ----------------------------------------------------------------------------------
 
-def test_item28_syntax_error_names_file_and_line_and_creates_nothing(cli, make_vault):
+def test_syntax_error_names_file_and_line_and_creates_nothing(cli, make_vault):
     source = "---\ntype: thank-you\n---\nDear {{ contact.name | }},\n"
     vault = vault_with(make_vault, {"thank-you.md": source})
     result = sync(cli, vault)
@@ -82,14 +82,14 @@ def test_item28_syntax_error_names_file_and_line_and_creates_nothing(cli, make_v
     assert "syntax error" in result.stderr
 
 
-def test_item28_unclosed_block_names_the_template(cli, make_vault):
+def test_unclosed_block_names_the_template(cli, make_vault):
     vault = vault_with(make_vault, {"agenda.md": "---\ntype: agenda\n---\n{% if contact.name %}\nx\n"})
     result = sync(cli, vault)
     assert result.exit_code == 1 and f"{USER}/agenda.md:" in result.stderr
     assert not (vault / AGENDA).exists()
 
 
-def test_item28_new_contact_with_a_broken_template_creates_nothing(cli, make_vault):
+def test_new_contact_with_a_broken_template_creates_nothing(cli, make_vault):
     vault = make_vault({f"{USER}/contact.md": "---\ntype: contact\nname: {{ name | yaml }\n---\n"})
     result = cli("new", "contact", "Ann Lee", "--vault", vault)
     assert result.exit_code == 2
@@ -117,7 +117,7 @@ ESCAPES = [
 
 
 @pytest.mark.parametrize("escape", ESCAPES)
-def test_item29_sandbox_escapes_are_refused(cli, make_vault, tmp_path, escape):
+def test_sandbox_escapes_are_refused(cli, make_vault, tmp_path, escape):
     mark = tmp_path / "pwned"
     source = "---\n" + escape.replace("MARK", str(mark)) + "\n---\n"
     vault = vault_with(make_vault, {"agenda.md": source})
@@ -126,7 +126,7 @@ def test_item29_sandbox_escapes_are_refused(cli, make_vault, tmp_path, escape):
     assert not mark.exists()
 
 
-def test_item29_templates_get_plain_data_only(cli, sample_copy, monkeypatch):
+def test_templates_get_plain_data_only(cli, sample_copy, monkeypatch):
     """Every context a real sync of the sample vault hands a template is made of plain
     values (no object whose methods could act on the vault)."""
     plain = (str, int, float, bool, type(None))
@@ -168,7 +168,7 @@ def test_item29_templates_get_plain_data_only(cli, sample_copy, monkeypatch):
     "{{ 9 ** (9 ** 9) }}",
     "{% macro m(n) %}{{ 'x' * 100000 }}{{ m(n) }}{% endmacro %}{{ m(1) }}",
 ])
-def test_item30_runaway_output_is_refused_fast(cli, make_vault, bomb):
+def test_runaway_output_is_refused_fast(cli, make_vault, bomb):
     vault = vault_with(make_vault, {"agenda.md": "---\ntype: agenda\n---\n" + bomb + "\n"})
     started = time.monotonic()
     result = sync(cli, vault)
@@ -181,7 +181,7 @@ def test_item30_runaway_output_is_refused_fast(cli, make_vault, bomb):
 
 # --- 31 ----------------------------------------------------------------------------------
 
-def test_item31_symlinked_template_pointing_outside_is_refused(cli, make_vault, tmp_path):
+def test_symlinked_template_pointing_outside_is_refused(cli, make_vault, tmp_path):
     secret = tmp_path / "secret.md"
     secret.write_text("---\ntype: agenda\n---\nTOP SECRET {{ contact.name }}\n")
     vault = vault_with(make_vault, {})
@@ -202,7 +202,7 @@ def test_item31_symlinked_template_pointing_outside_is_refused(cli, make_vault, 
     "{% import '../secret.md' as s %}",
     "{% extends '../../secret.md' %}",
 ])
-def test_item31_includes_outside_the_templates_folder_are_refused(cli, make_vault, tmp_path, include):
+def test_includes_outside_the_templates_folder_are_refused(cli, make_vault, tmp_path, include):
     (tmp_path / "secret.md").write_text("TOP SECRET\n")
     vault = vault_with(make_vault, {"agenda.md": "---\ntype: agenda\n---\n" + include + "\n"})
     (vault / USER / "linked").symlink_to(tmp_path, target_is_directory=True)
@@ -213,7 +213,7 @@ def test_item31_includes_outside_the_templates_folder_are_refused(cli, make_vaul
     assert not any(b"TOP SECRET" in data for data in snapshot(vault).values())
 
 
-def test_item31_a_templates_folder_that_is_a_symlink_out_of_the_vault_is_refused(cli, make_vault, tmp_path):
+def test_a_templates_folder_that_is_a_symlink_out_of_the_vault_is_refused(cli, make_vault, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "agenda.md").write_text("---\ntype: agenda\n---\nTOP SECRET\n")
@@ -225,7 +225,7 @@ def test_item31_a_templates_folder_that_is_a_symlink_out_of_the_vault_is_refused
     assert not (vault / AGENDA).exists()
 
 
-def test_item31_a_template_that_includes_itself_is_an_error_not_a_crash(cli, make_vault):
+def test_a_template_that_includes_itself_is_an_error_not_a_crash(cli, make_vault):
     vault = vault_with(make_vault, {"agenda.md": "---\ntype: agenda\n---\n{% include 'agenda.md' %}\n"})
     result = sync(cli, vault)
     assert result.exit_code == 1 and f"{USER}/agenda.md:" in result.stderr
@@ -259,7 +259,7 @@ def split(text: str) -> tuple[dict, str]:
 
 
 @pytest.mark.parametrize("name", NASTY)
-def test_item32_names_go_into_yaml_as_data(cli, make_vault, name):
+def test_names_go_into_yaml_as_data(cli, make_vault, name):
     """A contact whose name would break YAML, add a key, end a wikilink or look like a
     template: the agenda and thank-you vaultkit writes have exactly their keys, the
     front-matter loads back, the links point at the contact, and the name is text."""
@@ -289,7 +289,7 @@ def test_item32_names_go_into_yaml_as_data(cli, make_vault, name):
 
 
 @pytest.mark.parametrize("name", NASTY)
-def test_item32_new_contact_keeps_the_real_name_in_front_matter(cli, make_vault, name):
+def test_new_contact_keeps_the_real_name_in_front_matter(cli, make_vault, name):
     vault = make_vault({"People/Bo.md": CONTACT})
     result = cli("new", "contact", "--vault", vault, "--role", name, "--referred-by", "Bo", "--", name)
     assert result.exit_code == 0, result.output
@@ -302,7 +302,7 @@ def test_item32_new_contact_keeps_the_real_name_in_front_matter(cli, make_vault,
     assert "**Referred you to**\n- " in block_inner((vault / "People/Bo.md").read_text(), "connections")
 
 
-def test_item32_note_content_is_never_rendered_as_a_template(cli, sample_copy):
+def test_note_content_is_never_rendered_as_a_template(cli, sample_copy):
     """Template syntax typed into notes (a name, a goal, a discussed point) stays text in
     every note vaultkit writes for the sample vault."""
     people = sorted((sample_copy / "People").glob("*.md"))

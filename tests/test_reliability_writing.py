@@ -64,7 +64,7 @@ def exchange_supported(folder: Path) -> bool:
 
 # --- 20 ----------------------------------------------------------------------------------
 
-def test_item20_lost_update_is_skipped_and_retried(cli, make_vault, monkeypatch):
+def test_lost_update_is_skipped_and_retried(cli, make_vault, monkeypatch):
     """The user saves Ann.md after sync read it and before sync writes it (the edit is made
     from the pipeline's call into the writer): the save is kept, the note reported as
     skipped, exit 0; the next sync adds the block to the edited text."""
@@ -91,7 +91,7 @@ def test_item20_lost_update_is_skipped_and_retried(cli, make_vault, monkeypatch)
     assert temp_files(vault) == []
 
 
-def test_item20_same_size_same_mtime_edit_is_caught_by_the_hash(cli, make_vault, monkeypatch):
+def test_same_size_same_mtime_edit_is_caught_by_the_hash(cli, make_vault, monkeypatch):
     """An edit of the same length whose mtime is set back (a sync tool restoring times)
     lands while vaultkit writes its temporary file: size and mtime match what was read,
     the hash does not, and the note is not replaced."""
@@ -117,7 +117,7 @@ def test_item20_same_size_same_mtime_edit_is_caught_by_the_hash(cli, make_vault,
 
 
 @pytest.mark.parametrize("how", ["rename", "in place"])
-def test_item20_save_between_the_last_check_and_the_rename_is_kept(cli, make_vault, monkeypatch, how):
+def test_save_between_the_last_check_and_the_rename_is_kept(cli, make_vault, monkeypatch, how):
     """The narrowest window: the user saves after vaultkit's last check, just before its
     rename (the edit is made from the `write._replace` seam, then the real rename runs).
     On Linux vaultkit exchanges the names atomically and looks at what it replaced: the
@@ -151,7 +151,7 @@ def test_item20_save_between_the_last_check_and_the_rename_is_kept(cli, make_vau
 
 
 @pytest.mark.parametrize("saves", [1, 2, 3])
-def test_item20_saves_racing_the_swap_back_are_all_kept(cli, make_vault, monkeypatch, saves):
+def test_saves_racing_the_swap_back_are_all_kept(cli, make_vault, monkeypatch, saves):
     """The user saves (by rename) just before vaultkit's exchange, and again just before
     each exchange it makes to give that save back (made from the `write._exchange` calls
     themselves). The newest save ends at the note or, if a third one lands between
@@ -205,7 +205,7 @@ def crash_at(seam: str, vault: Path) -> subprocess.CompletedProcess:
                            str(vault), "--today", TODAY], capture_output=True, text=True, timeout=60)
 
 
-def test_item21_crash_just_before_the_rename(make_vault):
+def test_crash_just_before_the_rename(make_vault):
     """The process dies (os._exit, as a power cut or SIGKILL would) with the new text in
     its temporary file, just before the rename: the note is whole and old, the temporary
     file sits in the note's own folder (so the rename would have been atomic), and the
@@ -227,7 +227,7 @@ def test_item21_crash_just_before_the_rename(make_vault):
     assert block_inner((vault / "People/Ann.md").read_text(), "connections")
 
 
-def test_item21_crash_just_before_a_new_note_is_linked(make_vault):
+def test_crash_just_before_a_new_note_is_linked(make_vault):
     """A new note is published by a hard link of its finished temporary file: dying just
     before leaves no note at all (never half a note); the next run creates it."""
     vault = small_vault(make_vault)
@@ -245,7 +245,7 @@ def test_item21_crash_just_before_a_new_note_is_linked(make_vault):
 # --- 22 ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", [0o600, 0o640, 0o664, 0o755])
-def test_item22_the_notes_mode_is_kept(cli, make_vault, mode):
+def test_the_notes_mode_is_kept(cli, make_vault, mode):
     vault = small_vault(make_vault)
     os.chmod(vault / "People/Ann.md", mode)
     assert sync(cli, vault).exit_code == 0
@@ -253,7 +253,7 @@ def test_item22_the_notes_mode_is_kept(cli, make_vault, mode):
     assert (vault / "People/Ann.md").stat().st_mode & 0o7777 == mode
 
 
-def test_item22_new_notes_get_the_usual_mode_not_0600(cli, make_vault):
+def test_new_notes_get_the_usual_mode_not_0600(cli, make_vault):
     vault = small_vault(make_vault)
     umask = os.umask(0o022)
     try:
@@ -264,7 +264,7 @@ def test_item22_new_notes_get_the_usual_mode_not_0600(cli, make_vault):
         assert (vault / rel).stat().st_mode & 0o777 == 0o644, rel
 
 
-def test_item22_symlinked_note_inside_the_vault_is_written_at_its_target(cli, make_vault):
+def test_symlinked_note_inside_the_vault_is_written_at_its_target(cli, make_vault):
     """`People/Ann.md` is a symlink into a hidden store inside the vault: the block goes
     into the target, and the symlink stays a symlink."""
     vault = small_vault(make_vault, {".store/Ann.md": CONTACT + "# Ann (stored)\n"})
@@ -276,7 +276,7 @@ def test_item22_symlinked_note_inside_the_vault_is_written_at_its_target(cli, ma
     assert text.startswith(CONTACT + "# Ann (stored)\n") and "[[Bo]]" in block_inner(text, "connections")
 
 
-def test_item22_symlinks_out_of_the_vault_are_never_written(cli, make_vault, tmp_path):
+def test_symlinks_out_of_the_vault_are_never_written(cli, make_vault, tmp_path):
     """A note symlinked to a file outside, and a generated-notes folder symlinked to a
     folder outside: nothing outside changes; the thank-you that would go there is
     reported, and everything else is synced (exit 1)."""
@@ -295,7 +295,7 @@ def test_item22_symlinks_out_of_the_vault_are_never_written(cli, make_vault, tmp
     assert (vault / f"Follow-ups/{TODAY}.md").exists()
 
 
-def test_item22_hardlinked_note_is_not_split(cli, make_vault, tmp_path):
+def test_hardlinked_note_is_not_split(cli, make_vault, tmp_path):
     """A contact hard-linked from outside the vault: replacing it would leave the other
     name with the old text, so it is refused, reported by path, and the rest synced."""
     vault = small_vault(make_vault)
@@ -310,7 +310,7 @@ def test_item22_hardlinked_note_is_not_split(cli, make_vault, tmp_path):
 
 # --- 23 ----------------------------------------------------------------------------------
 
-def test_item23_transient_rename_failures_are_retried(cli, make_vault, monkeypatch):
+def test_transient_rename_failures_are_retried(cli, make_vault, monkeypatch):
     """Windows refuses a rename while an indexer or antivirus holds the file; Linux never
     does, so the `write._replace` seam raises that PermissionError twice per note, then
     does the real rename: every note is written, no temporary file is left."""
@@ -336,7 +336,7 @@ def test_item23_transient_rename_failures_are_retried(cli, make_vault, monkeypat
     assert temp_files(vault) == []
 
 
-def test_item23_a_rename_that_never_succeeds_is_reported_per_note(cli, make_vault, monkeypatch):
+def test_a_rename_that_never_succeeds_is_reported_per_note(cli, make_vault, monkeypatch):
     """Through the same seam: a rename refused every time. Each note is reported with its
     path, left as it was, and no temporary file stays; new notes (published by a link,
     not a rename) are still created, and the next sync writes the rest."""
@@ -357,7 +357,7 @@ def test_item23_a_rename_that_never_succeeds_is_reported_per_note(cli, make_vaul
     assert temp_files(vault) == []
 
 
-def test_item23_notes_that_could_not_be_written_are_retried_by_the_next_sync(cli, make_vault, monkeypatch):
+def test_notes_that_could_not_be_written_are_retried_by_the_next_sync(cli, make_vault, monkeypatch):
     """After a pass whose renames all failed (the seam again), the next sync must try the
     same notes again — not replay last pass's problems from the no-change shortcut."""
     vault = small_vault(make_vault)
@@ -401,7 +401,7 @@ class Watching:
         self.proc.wait(10)
 
 
-def test_item24_new_contact_runs_beside_watch_and_a_killed_watch_leaves_no_stale_lock(make_vault):
+def test_new_contact_runs_beside_watch_and_a_killed_watch_leaves_no_stale_lock(make_vault):
     """`new contact` while `vaultkit watch` runs: the lock is held per pass, so it is
     created at once (exit 0) and watch takes it in as it takes an editor's save (Ann's
     block names Dee). After watch is SIGKILLed, a new watch starts at once: the kernel
@@ -433,7 +433,7 @@ def test_item24_new_contact_runs_beside_watch_and_a_killed_watch_leaves_no_stale
     assert (vault / "People/Eve.md").exists()
 
 
-def test_item24_two_syncs_at_once_never_interleave(tmp_path):
+def test_two_syncs_at_once_never_interleave(tmp_path):
     """Two `vaultkit sync` processes started together on 1,000 notes: one waits for the
     other (or gives up with exit 2 naming it); the vault ends exactly as one sync leaves
     it."""
@@ -456,7 +456,7 @@ def test_item24_two_syncs_at_once_never_interleave(tmp_path):
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
 
 
-def test_item24_stale_lock_file_without_flock(cli, make_vault, monkeypatch):
+def test_stale_lock_file_without_flock(cli, make_vault, monkeypatch):
     """Where there is no flock (Windows; the `lock.fcntl` seam set to None), the lock is
     a file: one left by a process that died is taken over with a warning; one held by a
     live process makes sync exit 2, naming it, with the way out."""
@@ -493,7 +493,7 @@ BEGIN, END = "<!-- vaultkit:begin connections -->", "<!-- vaultkit:end connectio
     (f"<!-- vaultkit:begin other -->\nx\n{END}\n", 6),  # mismatched names
     ("<!-- vaultkit:begin connections-->\nx\n", 4),  # malformed marker
 ], ids=["missing-end", "duplicate", "nested", "end-only", "mismatched", "malformed"])
-def test_item25_broken_markers_leave_the_note_untouched(cli, make_vault, body, line):
+def test_broken_markers_leave_the_note_untouched(cli, make_vault, body, line):
     broken = CONTACT + body
     vault = small_vault(make_vault, {"People/Broken.md": broken, "People/Cy.md": CONTACT + "[[Broken]]\n"})
     result = sync(cli, vault)
@@ -505,7 +505,7 @@ def test_item25_broken_markers_leave_the_note_untouched(cli, make_vault, body, l
     assert (vault / "People/Broken.md").read_text() == broken
 
 
-def test_item25_markers_inside_code_fences_are_only_text(cli, make_vault):
+def test_markers_inside_code_fences_are_only_text(cli, make_vault):
     """Markers quoted in a fenced code block (documentation, say) are text: the real
     block is appended after the fence and the quoted ones stay as they are."""
     doc = CONTACT + f"How vaultkit marks its blocks:\n\n```markdown\n{BEGIN}\nexample\n{END}\n```\n"
@@ -517,7 +517,7 @@ def test_item25_markers_inside_code_fences_are_only_text(cli, make_vault):
     assert "wrote 0 files" in sync(cli, vault).output
 
 
-def test_item25_an_unclosed_fence_is_never_appended_into(cli, make_vault):
+def test_an_unclosed_fence_is_never_appended_into(cli, make_vault):
     """A note ending inside an unclosed fence: a block appended there would be code, and
     the next pass would append another. It is reported and left alone."""
     note = CONTACT + "```\nsome code, never closed\n"
@@ -527,7 +527,7 @@ def test_item25_an_unclosed_fence_is_never_appended_into(cli, make_vault):
     assert (vault / "People/Open.md").read_text() == note
 
 
-def test_item25_conflict_copies_are_never_written(cli, make_vault):
+def test_conflict_copies_are_never_written(cli, make_vault):
     """A Syncthing conflict copy holds the same (stale) block: it is never read as a note
     and never written; doctor reports it."""
     stale = CONTACT + f"\n{BEGIN}\nstale\n{END}\n"
@@ -540,7 +540,7 @@ def test_item25_conflict_copies_are_never_written(cli, make_vault):
     assert "sync-conflict" in cli("doctor", "--vault", vault, "--today", TODAY).output
 
 
-def test_item25_only_the_one_well_formed_block_changes(cli, make_vault):
+def test_only_the_one_well_formed_block_changes(cli, make_vault):
     """A note with vaultkit's block and a block of another name (a user's or a future
     version's): only `connections` is rewritten, in place; everything else stays."""
     note = (CONTACT + f"Top\n{BEGIN}\nstale\n{END}\nMiddle\n<!-- vaultkit:begin mine -->\n"
@@ -566,7 +566,7 @@ def live_vault(vault: Path):
     return LiveVault(session, resolve_today(TODAY), out=io.StringIO(), err=io.StringIO())
 
 
-def test_item26_watch_holds_its_writes_to_a_note_saved_a_moment_ago(make_vault):
+def test_watch_holds_its_writes_to_a_note_saved_a_moment_ago(make_vault):
     """The watcher's batch for a note saved under a second ago writes what the save
     affects elsewhere, but not the note itself (its editor may still hold a buffer); the
     note is written once it has been quiet. Real `LiveVault.on_batch` on real files."""
@@ -591,7 +591,7 @@ def test_item26_watch_holds_its_writes_to_a_note_saved_a_moment_ago(make_vault):
         live.session.close()
 
 
-def test_item26_a_stale_buffer_saved_over_our_write_loses_nothing(make_vault):
+def test_a_stale_buffer_saved_over_our_write_loses_nothing(make_vault):
     """vaultkit wrote Ann's block; then her editor saves its older buffer (without the
     block, with a new line typed). The save is taken as the user's: every line of it is
     kept, and the block comes back once it is quiet."""
