@@ -101,7 +101,7 @@ def _backlink_lines(f: Facts, path: str, shown: set[str]) -> tuple[list[str], li
             body[r.source] = None
         else:
             props.setdefault(r.source, set()).add(r.prop)
-    key = ix._name_sort
+    key = ix.name_sort
     # A note that names this one in a property and links it in its text is listed once,
     # under the properties (which say more: the property names).
     body_items = [ix.link(s, holder) for s in sorted(body, key=key) if s not in props]
@@ -143,7 +143,7 @@ def company_block(f: Facts, path: str) -> str:
     ix = f.ix
     holder = path
     lines: list[str] = []
-    contacts = sorted(ix.contacts_at(path), key=ix._name_sort)
+    contacts = sorted(ix.contacts_at(path), key=ix.name_sort)
     items = []
     for c in contacts:
         role = ix.records[c].fields.get("role")
@@ -178,9 +178,9 @@ def interview_block(f: Facts, path: str) -> str:
         if referrers:
             who = ", ".join(ix.link(r, holder) for r in referrers)
             lines.append(f"**{ix.name(c)} was referred by:** {who}")
-    referred = ix._out_prop(path, "referrals", CONTACT) + ix._nobody(path, "referrals")
+    referred = ix.referred_in(path)
     if referred:
-        lines.append("**Referrals from this interview:** " + ", ".join(ix.link(r, holder) for r in sorted(referred, key=ix._name_sort)))
+        lines.append("**Referrals from this interview:** " + ", ".join(ix.link(r, holder) for r in sorted(referred, key=ix.name_sort)))
     return _finish(lines, "")
 
 
@@ -214,7 +214,7 @@ def referral_index_block(f: Facts, holder: str | None = None) -> str:
         children.setdefault(e.referrer, []).append(e.referred)
         has_parent.add(e.referred)
         people |= {e.referrer, e.referred}
-    key = ix._name_sort
+    key = ix.name_sort
     for kids in children.values():
         kids.sort(key=key)
 

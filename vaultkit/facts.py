@@ -333,7 +333,7 @@ class Facts:
         end = (self.today + dt.timedelta(days=days)).isoformat()
         found = [i for i in self.interviews()
                  if self.status_of(i) != "cancelled" and self.date_of(i) and self.today_iso <= self.date_of(i) <= end]
-        return sorted(found, key=self.ix._interview_sort)
+        return sorted(found, key=self.ix.interview_sort)
 
     def week(self) -> dict[str, int]:
         """This week's numbers (today − 6 … today)."""

@@ -20,7 +20,7 @@ from .errors import Problem, TemplateProblem, UnsafePath
 from .daily import plan_daily
 from .facts import Facts
 from .markers import FRONTMATTER_CLOSE
-from .model import CONTACT, INTERVIEW, NoteRecord, PlannedWrite
+from .model import INTERVIEW, NoteRecord, PlannedWrite
 from .names import fitted_stem, safe_filename, unique_note_path
 from .values import yaml_one_line
 from .vault import parse_note
@@ -100,7 +100,7 @@ def _earlier(f: Facts, interview: str, contacts: list[str]) -> list[dict]:
         found |= set(ix.interviews_at(company_path))
     found |= set(ix.interviews_at_name(company))  # plain-text companies too
     out = []
-    for i in sorted(found, key=ix._interview_sort):
+    for i in sorted(found, key=ix.interview_sort):
         if i == interview or (f.date_of(i) or "") >= date:
             continue
         out.append({"date": f.date_of(i), "target": ix.target(i),
@@ -328,8 +328,7 @@ def _plan_thank_you(p: _Planner, i: str, contact: str | None, key: str) -> None:
     fields = ix.records[i].fields
     name = ix.name(contact) if contact else f.contact_name_of(i) or ""
     referrals = [{"name": ix.name(r), "target": ix.target(r)}
-                 for r in sorted(ix._out_prop(i, "referrals", CONTACT) + ix._nobody(i, "referrals"),
-                                 key=ix._name_sort)]
+                 for r in sorted(ix.referred_in(i), key=ix.name_sort)]
     iv = _interview(f, i)
     ctx = {"interview": {k: iv[k] for k in ("target", "date", "company", "medium")},
            "contact": _person(f, contact, name), "referrals": referrals,

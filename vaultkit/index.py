@@ -425,11 +425,11 @@ class Index(ReferralEdges, InterviewKeys):
         if found is None:
             found = self._in_prop(contact, "contact", INTERVIEW)
             found += [i for i in self._in_prop(contact, "people", INTERVIEW) if i not in found]
-            found.sort(key=self._interview_sort)
+            found.sort(key=self.interview_sort)
             self._remember(contact, key, found)
         return list(found)
 
-    def _interview_sort(self, path: str) -> tuple:
+    def interview_sort(self, path: str) -> tuple:
         f = self.records[path].fields
         return (f.get("date") or "", f.get("time") or "", path)
 
@@ -473,7 +473,7 @@ class Index(ReferralEdges, InterviewKeys):
                 by_company.setdefault(company_key(self.interview_company(i)[1]), []).append(i)
             if not self._updating:
                 self._by_company = by_company
-        return sorted(by_company.get(company_key(company) or None, ()), key=self._interview_sort)
+        return sorted(by_company.get(company_key(company) or None, ()), key=self.interview_sort)
 
     def contacts_at(self, company: str) -> list[str]:  # those naming it, and its own `people`
         return sorted({*self._in_prop(company, "company", CONTACT), *self._out_prop(company, "contact", CONTACT)})
@@ -484,9 +484,9 @@ class Index(ReferralEdges, InterviewKeys):
             for i in self.interviews_of(c):
                 if not self.company_of(i) and not self.records[i].fields.get("company_text"):
                     found.add(i)
-        return sorted(found, key=self._interview_sort)
+        return sorted(found, key=self.interview_sort)
 
-    def _name_sort(self, path: str) -> tuple[str, str]:
+    def name_sort(self, path: str) -> tuple[str, str]:
         folded = None if self._updating else self._sort_keys.get(path)
         if folded is None:
             folded = self.name(path).casefold()

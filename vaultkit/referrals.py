@@ -51,6 +51,10 @@ class ReferralEdges:
                 return tuple((a, b, path) for a in self.contacts_of(path) for b in referred if b != a)
         return ()
 
+    def referred_in(self, interview: str) -> list[str]:
+        """The people an interview's `referrals` name: contact notes, then phantoms."""
+        return self._out_prop(interview, "referrals", CONTACT) + self._nobody(interview, "referrals")
+
     def _nobody(self, path: str, prop: str) -> list[str]:
         """The people a property names who have no note (its unresolved links), as phantoms."""
         found: list[str] = []
@@ -105,7 +109,7 @@ class ReferralEdges:
                 return True
             return False
         vias = [v for v in sources.values() if v is not None]
-        edge = Referral(a, b, min(vias, key=self._interview_sort) if vias else None)
+        edge = Referral(a, b, min(vias, key=self.interview_sort) if vias else None)
         if self._edge_map.get(pair) != edge:
             self._edge_map[pair] = edge
             self._edges_sorted = None
@@ -128,13 +132,13 @@ class ReferralEdges:
         """Who referred you to this contact, by name."""
         if not self._edges_built:
             self.edges()
-        return sorted(self._referrers.get(contact, ()), key=self._name_sort)
+        return sorted(self._referrers.get(contact, ()), key=self.name_sort)
 
     def referred_by(self, contact: str) -> list[str]:
         """Whom this contact referred you to, by name."""
         if not self._edges_built:
             self.edges()
-        return sorted(self._referred.get(contact, ()), key=self._name_sort)
+        return sorted(self._referred.get(contact, ()), key=self.name_sort)
 
 
 def _list(index: dict[str, list[str]], key: str, value: str) -> None:

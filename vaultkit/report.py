@@ -307,5 +307,5 @@ def referral_cycles(session: Session) -> list[list[str]]:
                     if w == node:
                         break
                 if len(comp) > 1:
-                    comps.append(sorted(comp, key=ix._name_sort))
-    return sorted(comps, key=lambda c: ix._name_sort(c[0]))
+                    comps.append(sorted(comp, key=ix.name_sort))
+    return sorted(comps, key=lambda c: ix.name_sort(c[0]))
