@@ -111,3 +111,15 @@ def test_front_matter_keeps_a_wikilink_for_an_awkward_name(cli, make_vault):
     meta = yaml.safe_load(draft.read_text().split("---\n")[1])
     assert meta["to"] == "[[Bo 1|Bo#1]]"  # front-matter: always a wikilink, one link
     assert meta["referred"] == "[[Cy]]"
+
+
+@pytest.mark.parametrize("value, name", [
+    ("[[People]]", "people"), ("![[People]]", "people"), ("[[Categories/People.md#x|Shown]]", "people"),
+    ("[Folks](Categories/People.md)", "people"), ("People", "people"),
+    ("[[a[b]]", "[[a[b]]"),  # no wikilink by links.py's rule (a `[` inside), so not one here either
+])
+def test_a_category_value_is_a_link_exactly_when_links_py_says_so(value, name):
+    from vaultkit.kinds import category_name
+    from vaultkit.links import wikilink_content
+    assert category_name(value) == name
+    assert (wikilink_content(value) is not None) == (value.startswith(("[[", "![[")) and "[b" not in value)

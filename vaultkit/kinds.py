@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
+from .links import wikilink_content
 from .model import COMPANY, CONTACT, INTERVIEW, PLAIN
 
 # `type:` values, case-insensitive.
@@ -28,7 +29,6 @@ CATEGORY_WORDS: dict[str, str] = {
 
 KINDS = (CONTACT, INTERVIEW, COMPANY)
 
-_WIKI = re.compile(r"!?\[\[([^\]]*)\]\]")
 _MD = re.compile(r"\[[^\]]*\]\(([^)]*)\)")
 
 
@@ -38,9 +38,10 @@ def category_name(text: str) -> str:
     """The name a category value stands for, lower-cased: a link's target base name
     (`[[Categories/People.md#x|Shown]]` -> `people`), else the text itself."""
     text = text.strip()
-    m = _WIKI.fullmatch(text) or _MD.fullmatch(text)
-    if m:
-        text = m.group(1).split("|", 1)[0].split("#", 1)[0].strip()
+    m = _MD.fullmatch(text)
+    inside = wikilink_content(text) if m is None else m.group(1)
+    if inside is not None:
+        text = inside.split("|", 1)[0].split("#", 1)[0].strip()
         text = text.replace("%20", " ").rstrip("/").rsplit("/", 1)[-1]
         if text.lower().endswith(".md"):
             text = text[:-3]

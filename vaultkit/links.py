@@ -355,6 +355,13 @@ def note_link(path: str, target: str, name: str, source: str | None) -> str:
 _SHOWN_WIKILINK = re.compile("!?" + _WIKILINK.pattern)
 
 
+def wikilink_content(text: str) -> str | None:
+    """What is between the brackets when `text` is one whole wikilink or embed
+    (`[[People/Ann#Intro|Ann]]` -> `People/Ann#Intro|Ann`); else None."""
+    m = _SHOWN_WIKILINK.fullmatch(text)
+    return m.group(1) if m else None
+
+
 def is_wikilink(text: str) -> bool:
     """Whether `text` is one whole wikilink (`[[People/Ann#Intro|Ann]]`)."""
     return _WIKILINK.fullmatch(text) is not None
