@@ -457,7 +457,7 @@ def test_batch_exception_is_logged_and_later_changes_are_processed(folder, caplo
     rec = Recorder(fail=1)
     with running(folder, rec):
         edit(folder / "First.md", "x")
-        wait_for(lambda: rec.count() == 1, "the failing batch")
+        wait_for(lambda: rec.count() >= 1, "the failing batch")
         edit(folder / "Second.md", "x")
         wait_for(lambda: "Second.md" in rec.seen(), "a later batch")
     assert any("First.md" in r.getMessage() and r.exc_info for r in caplog.records
@@ -470,7 +470,7 @@ def test_dead_observer_is_restarted_and_the_vault_rescanned(folder, caplog):
         dead = watcher.observer
         dead.stop()
         dead.join(5)
-        wait_for(lambda: watcher.restarts == 1, "the observer to be restarted")
+        wait_for(lambda: watcher.restarts >= 1, "the observer to be restarted")
         wait_for(lambda: "Missed.md" in rec.seen(), "the rescan's paths")
         assert watcher.observer is not dead and watcher.observer.is_alive()
         edit(folder / "After.md", "x")
@@ -628,7 +628,7 @@ def test_queue_overflow_warning_triggers_a_rescan(folder):
         logging.getLogger("watchdog.observers.inotify_c").warning(
             "Inotify queue overflowed; filesystem events were lost")
         wait_for(lambda: "Lost.md" in rec.seen(), "the rescan after the overflow")
-        assert watcher.rescans == 1
+        assert watcher.rescans >= 1
 
 
 def test_edit_during_the_first_sync_is_picked_up(make_vault, monkeypatch):
