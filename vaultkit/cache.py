@@ -180,8 +180,9 @@ class Cache:
             self._stats = {p: (s, m) for p, s, m in self._query("SELECT path, size, mtime_ns FROM notes")}
         return dict(self._stats)
 
-    def load_records(self, wanted: dict[str, tuple[int, int]]) -> dict[str, NoteRecord]:
-        """Cached records whose (size, mtime_ns) still match the disk."""
+    def load_records(self, wanted: dict[str, tuple[int, int]] | None) -> dict[str, NoteRecord]:
+        """Cached records whose (size, mtime_ns) still match the disk (`wanted`; None:
+        every cached record, in one query)."""
         if not self._usable_notes:
             return {}
         out: dict[str, NoteRecord] = {}
@@ -189,7 +190,7 @@ class Cache:
         try:
             for path, size, mtime_ns, data in self.db.execute("SELECT path, size, mtime_ns, data FROM notes"):
                 stats[path] = (size, mtime_ns)
-                if wanted.get(path) == stats[path]:
+                if wanted is None or wanted.get(path) == stats[path]:
                     try:
                         out[path] = record_from_blob(path, size, mtime_ns, data)
                     except Exception as exc:  # noqa: BLE001 - any damaged entry is just read again

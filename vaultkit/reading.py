@@ -146,7 +146,7 @@ def load_catching_up(s: Session, check: Check, report: SyncReport) -> tuple[set[
     gc_was = gc.isenabled()
     gc.disable()
     try:
-        cached = s.cache.load_records(s.cache.load_stats())
+        cached = s.cache.load_records(None)
         # Every unchanged note on disk, and no note gone from it but the removed ones.
         if not (result.notes.keys() - changes.keys() <= cached.keys()
                 and cached.keys() - result.notes.keys() <= removed):
