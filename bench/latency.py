@@ -258,7 +258,7 @@ def measure_watcher(vault: Path, pairs, edits: int, debounce_ms: int) -> list[fl
 
 
 def measure_apply(vault: Path, pairs, edits: int) -> list[float]:
-    """`Session.apply` alone (in-process) for the same edits, ms: the core's share."""
+    """`batch.apply_batch` alone (in-process) for the same edits, ms: the core's share."""
     import datetime as dt  # noqa: PLC0415
     sys.path.insert(0, str(ROOT))
     from vaultkit.batch import apply_batch  # noqa: PLC0415
@@ -398,7 +398,7 @@ def run_size(n: int, edits: int, debounce_ms: int, seed: int, keep: bool, timeou
 
 def table(results: list[Result]) -> str:
     rows = ["| notes | first sync + start | edits | p50 | p95 | max | timeouts | p95 ≤ 50 ms "
-            "| watcher alone p50 / p95 | Session.apply p50 / p95 "
+            "| watcher alone p50 / p95 | apply_batch p50 / p95 "
             "| referral edits | referrer's block p50 / p95 | whole batch p50 / p95 |",
             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table(results[-1:]).splitlines()[-1], file=sys.stderr)
     print(f"Latency from saving a note to the contact's block updated, minus the "
           f"{args.debounce_ms} ms debounce (CPU: {os.cpu_count()} cores). 'watcher alone': "
-          "write -> on_batch with a no-op callback; 'Session.apply': the core's work per edit, "
+          "write -> on_batch with a no-op callback; 'apply_batch': the core's work per edit, "
           "in-process; 'referral edits': a contact gains or loses `referred_by`, timed to the "
           "referrer's block and to the batch's log line (after the referral index and the daily "
           "note, whose size grows with the vault).\n")

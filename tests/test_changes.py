@@ -21,7 +21,7 @@ def test_diff_of_two_views_names_added_modified_and_removed_sorted():
 
 
 def test_watch_rescan_and_batch_see_the_same_changes(make_vault):
-    """A rescan (changed_paths) and a batch (apply) find the same added, edited and removed
+    """A rescan (batch.rescan) and a batch (batch.apply_batch) find the same added, edited and removed
     notes; a touch (new time, same text) is not an edit."""
     from vaultkit.sync import Session
     vault = make_vault({"People/Ann.md": "---\ntype: contact\n---\nHi\n",

@@ -276,7 +276,7 @@ def edits(draw, files: dict[str, bytes]):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_watch_batches_leave_the_vault_as_a_full_sync_would(data):
-    """`Session.apply` (one watcher batch) re-plans only what an edit affects; after any
+    """`batch.apply_batch` (one watcher batch) re-plans only what an edit affects; after any
     edits, a full sync must find nothing left to write."""
     import datetime as dt
     import time

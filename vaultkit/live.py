@@ -110,7 +110,7 @@ class LiveVault:
         """Apply one batch of changed paths; return the paths to look at again later.
 
         A note saved under a second ago is read, but its own writes are held back and it
-        comes back here once it has settled; `Session.apply` then plans them again."""
+        comes back here once it has settled; `batch.apply_batch` then plans them again."""
         before = self._records_under(paths)
         held = paths & self.session.held
         report, later = apply_batch(self.session, sorted(paths))
