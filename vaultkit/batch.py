@@ -23,7 +23,8 @@ def rescan(s: Session) -> set[str]:
     """A cheap stat-only reconcile: notes added, removed or changed since we last saw them."""
     result = scan(s.vault)
     s.scan_result = result
-    return diff_stats(result.notes, _known_stats(s, )).paths()
+    return diff_stats(result.notes, _known_stats(s)).paths()
+
 
 def _known_stats(s: Session, paths: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
     """(size, mtime_ns) of the notes this session holds records of (of `paths` only)."""
@@ -32,9 +33,11 @@ def _known_stats(s: Session, paths: Iterable[str] | None = None) -> dict[str, tu
         return {p: (r.size, r.mtime_ns) for p, r in records.items()}
     return {p: (records[p].size, records[p].mtime_ns) for p in paths if p in records}
 
+
 def _records_under(s: Session, folder: str) -> set[str]:
     prefix = folder + "/"
     return {p for p in s.records if p.startswith(prefix)}
+
 
 def _note_stat(s: Session, path: str) -> os.stat_result | None:
     """The stat of the note `path` as the walk takes it: None if it is gone, leads out
@@ -50,13 +53,14 @@ def _note_stat(s: Session, path: str) -> os.stat_result | None:
         return None
     return st
 
+
 def apply_batch(s: Session, paths: Iterable[str], *, settle_seconds: float = 1.0,
-          everything: bool = False) -> tuple[SyncReport, set[str]]:
+                everything: bool = False) -> tuple[SyncReport, set[str]]:
     """Bring the given paths (notes or folders, vault-relative) up to date and write only
     what they affect. Returns the report and the paths to look at again later: notes
     modified less than `settle_seconds` ago are read, but not written to yet, since an
     editor may still be saving them."""
-    s._start_pass()  # (a folder refused last time may be fixed meanwhile)
+    s.start_pass()  # (a folder refused last time may be fixed meanwhile)
     s.index.track_names()  # a long-lived index: names coming or going stay cheap
     report = SyncReport()
     candidates: set[str] = set()
@@ -135,7 +139,7 @@ def apply_batch(s: Session, paths: Iterable[str], *, settle_seconds: float = 1.0
         s.replan_globals = False
         held += s.write_plan(s.plan_globals(problems=problems), report, problems, hold=later)
     report.problems.extend(problems)
-    conflicts = s._writer.conflicts + s._conflicts
+    conflicts = s.conflicts()
     report.skipped.extend(conflicts)
     s.held = (s.held - recheck - set(report.written_paths)) | {w.path for w in held}
     later |= {w.path for w in held} | set(conflicts)

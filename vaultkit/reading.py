@@ -33,6 +33,7 @@ def read_note(s: Session, path: str, stat: tuple[int, int] | None = None) -> Not
     """Read and parse one note (its last good state if it stopped parsing); None if it vanished."""
     return keep_last_good(s, read_raw(s, path, stat))
 
+
 def keep_last_good(s: Session, rec: NoteRecord | None) -> NoteRecord | None:
     """A note whose front-matter stopped parsing keeps its last good record, so that one
     typo rewrites no other note (and fixing it none either): the record it had (this
@@ -52,6 +53,7 @@ def keep_last_good(s: Session, rec: NoteRecord | None) -> NoteRecord | None:
                       prev.links, prev.blocks, marker_error=LAST_GOOD, ok=True, problems=(kept,),
                       bom=rec.bom, crlf=rec.crlf, sha256=rec.sha256)
 
+
 def read_raw(s: Session, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
     """Read and parse one note as it is; None if it vanished or leads out of the vault."""
     try:
@@ -66,6 +68,7 @@ def read_raw(s: Session, path: str, stat: tuple[int, int] | None = None) -> Note
         return rec
     from .vault import parse_note  # noqa: PLC0415 - see the module's imports
     return parse_note(path, data, size, mtime_ns, s.cfg.kind_folders)
+
 
 def load(s: Session, progress: Callable[[int, int], None] | None = None, check: Check | None = None) -> ScanResult:
     """Scan the vault and bring every record up to date (cache first, then disk); with
@@ -115,6 +118,7 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
     s.ledger = s.cache.ledger()
     return result
 
+
 def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
     """Take `records` as the session's and build the index from them (with the
     collector paused: it adds ~30% to building a large index and finds nothing)."""
@@ -127,6 +131,7 @@ def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
     # for a large vault: frozen objects are never collected, cycles included).
     if len(s.records) >= 2000:
         gc.freeze()
+
 
 def load_catching_up(s: Session, check: Check, report: SyncReport) -> tuple[set[str], bool] | None:
     """Read and index for a pass that starts from the last complete pass instead of

@@ -193,7 +193,7 @@ class Session:
         """One pass of `vaultkit sync`: nothing to do when the fingerprint says so; else
         read -> index -> plan -> write, from the last complete pass (a catch-up) or from
         nothing (a full pass)."""
-        self._start_pass()
+        self.start_pass()
         report = SyncReport()
         regenerate = list(regenerate)
         self.last_pass = ""
@@ -252,7 +252,7 @@ class Session:
         report.problems.extend(problems)
         report.nothing_to_generate = not (self.index.paths_of_kind(CONTACT) or self.index.paths_of_kind(INTERVIEW))
         writer = self._writer
-        report.conflicts = writer.conflicts + self._conflicts
+        report.conflicts = self.conflicts()
         report.skipped.extend(report.conflicts)
         if dry_run:
             report.changed = sum(1 for w in report.writes if w.expect is not None)
@@ -276,9 +276,15 @@ class Session:
         self.cache.commit()
         return report
 
-    def _start_pass(self) -> None:
+    def start_pass(self) -> None:
+        """A new pass: no writer yet, no conflict found."""
         self._conflicts = []
         self._writer = None
+
+    def conflicts(self) -> list[str]:
+        """The notes this pass found changed on disk since it read them (the writer's,
+        then the plan's), in the order found."""
+        return (self._writer.conflicts if self._writer is not None else []) + self._conflicts
 
     def plan_globals(self, f: Facts | None = None, created: dict | None = None,
                      problems: list[Problem] | None = None) -> list[PlannedWrite]:
