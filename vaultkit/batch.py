@@ -81,7 +81,6 @@ def apply_batch(s: Session, paths: Iterable[str], *, settle_seconds: float = 1.0
         else:  # not a note: perhaps a folder that was deleted or moved away
             candidates |= _records_under(s, path)
     changes: dict[str, NoteRecord | None] = {}
-    recheck: set[str] = set()
     later: set[str] = set()
     now = _time.time_ns()
     candidates = {p for p in candidates if is_note_path(p)}
@@ -111,22 +110,15 @@ def apply_batch(s: Session, paths: Iterable[str], *, settle_seconds: float = 1.0
             later.add(path)
     changes = dict(sorted(changes.items()))
     report.parsed = sum(1 for r in changes.values() if r is not None)
-    refresh_globals = everything or any(p in (s.cfg.referral_index,) for p in recheck)
-    for path, rec in changes.items():
-        old = s.records.get(path)
-        refresh_globals = refresh_globals or s.feeds_globals(old, rec)
-        if rec is None:
-            s.records.pop(path, None)
-        else:
-            s.records[path] = rec
-            report.problems.extend(() if s.excluded(path) else rec.problems)
     if not changes and not recheck and not everything:
         report.notes = len(s.records)  # (watch shows no count)
         s.end_pass()
         return report, later
-    affected = s.index.update(changes) if changes else set()
-    s.cache.save_records([r for r in changes.values() if r is not None],
-                            [p for p, r in changes.items() if r is None])
+    affected, refresh_globals = s.take_changes(changes)
+    refresh_globals = refresh_globals or everything or s.cfg.referral_index in recheck
+    for path, rec in changes.items():
+        if rec is not None and not s.excluded(path):
+            report.problems.extend(rec.problems)
     # The changed notes' own blocks are written first, as the plan yields them; the
     # notes made from the whole vault (referral index, daily note), whose cost grows
     # with it, are planned after: the blocks an edit affects reach the disk without

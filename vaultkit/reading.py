@@ -9,6 +9,7 @@ needed: a sync with nothing to do loads none of them.
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
@@ -77,10 +78,7 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
     read_ahead = check.read if check is not None else {}
     s.scan_result = result
     stats = result.notes
-    # The collector adds ~30% to building a large index and finds nothing to free.
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         if result.unreadable:
             # Notes below a folder that cannot be listed are not gone: they keep the
             # records the cache holds (even for --rebuild), so that nothing is
@@ -112,16 +110,26 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
         records.update(cached)
         s.parsed = count_kept(s.excluded, (r.path for r in fresh))
         adopt(s, records, result.attachments)
-    finally:
-        if gc_was:
-            gc.enable()
     s.ledger = s.cache.ledger()
     return result
 
 
+@contextmanager
+def collector_paused():
+    """The garbage collector paused: it adds ~30% to decoding records and building a large
+    index, and finds nothing to free there."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
-    """Take `records` as the session's and build the index from them (with the
-    collector paused: it adds ~30% to building a large index and finds nothing)."""
+    """Take `records` as the session's and build the index from them (call it with the
+    collector paused)."""
     s.records = dict(sorted(records.items()))
     from .scoped import ScopedIndex  # noqa: PLC0415 - see the module's imports
     s.index = ScopedIndex(s.records.values(), attachments, s.excluded)
@@ -148,35 +156,21 @@ def load_catching_up(s: Session, check: Check, report: SyncReport) -> tuple[set[
     changes = check.catch_up
     result = check.scan
     removed = {p for p, r in changes.items() if r is None}
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         cached = s.cache.load_records(None)
         # Every unchanged note on disk, and no note gone from it but the removed ones.
         if not (result.notes.keys() - changes.keys() <= cached.keys()
                 and cached.keys() - result.notes.keys() <= removed):
             return None
         adopt(s, cached, result.attachments)
-    finally:
-        if gc_was:
-            gc.enable()
     check.read = {}  # (taken: the full pass must not)
     s.ledger = s.cache.ledger()
-    refresh = False
-    for path, rec in changes.items():
-        refresh = refresh or s.feeds_globals(s.records.get(path), rec)
-        if rec is None:
-            s.records.pop(path, None)
-        else:
-            s.records[path] = rec
-    refresh = refresh or s.touches_whole_vault_notes(set(changes))
-    affected = s.index.update(changes)
+    whole_vault = s.touches_whole_vault_notes(set(changes))
+    affected, refresh = s.take_changes(changes)
     s.remember_keys()  # a generated note that came from elsewhere joins the ledger
-    s.cache.save_records([r for r in changes.values() if r is not None],
-                            [p for p, r in changes.items() if r is None])
     report.notes = count_kept(s.excluded, result.notes)
     report.parsed = s.parsed = count_kept(s.excluded, (p for p, r in changes.items() if r is not None))
     report.problems.extend(s.problems())
     report.problems.extend(s.folder_problems())
     report.problems.extend(result.problems)
-    return affected, refresh
+    return affected, refresh or whole_vault

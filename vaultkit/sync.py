@@ -41,9 +41,6 @@ log = logging.getLogger(__name__)
 STATE_DIR = ".vaultkit"
 
 
-
-
-
 class Session:
     """One vault's state across passes: configuration, cache, records and the index."""
 
@@ -302,6 +299,21 @@ class Session:
                                 " — a key is the vaultkit_key in a generated note's front-matter")
 
     # -- what a change touches (a catch-up pass, a watch batch) -------------------------
+
+    def take_changes(self, changes: dict[str, NoteRecord | None]) -> tuple[set[str], bool]:
+        """Apply changed notes (None: gone) to the records, the index and the cache:
+        (the notes whose output may change, whether a change feeds the whole-vault notes)."""
+        refresh = False
+        for path, rec in changes.items():
+            refresh = refresh or self.feeds_globals(self.records.get(path), rec)
+            if rec is None:
+                self.records.pop(path, None)
+            else:
+                self.records[path] = rec
+        affected = self.index.update(changes) if changes else set()
+        self.cache.save_records([r for r in changes.values() if r is not None],
+                                [p for p, r in changes.items() if r is None])
+        return affected, refresh
 
     def feeds_globals(self, old: NoteRecord | None, new: NoteRecord | None) -> bool:
         """Whether a change can alter the referral index or the daily note: a typed or

@@ -20,8 +20,7 @@ from .edits import apply_edit
 from .errors import MarkerError, Problem, UnsafePath, WriteConflict
 from .files import sha256_hex
 from .folders import FolderRefused, Folders, NotInVault
-from .model import same_output
-from .model import FileState, NoteRecord, PlannedWrite
+from .model import FileState, NoteRecord, PlannedWrite, same_output
 from .outcome import SyncReport
 from .vault import parse_note
 from .write import safe_write
@@ -52,10 +51,6 @@ class Writer:
         self.reindex: list[NoteRecord] = []  # those of them whose links, fields or names changed
         self.stats: dict[str, tuple[int, int]] = {}  # (size, mtime_ns) of the files written
         self._ours: dict[str, FileState] = {}  # what this pass wrote, by path
-
-    def write_all(self, writes, problems: list[Problem]) -> None:
-        for w in writes:
-            self.write(w, problems)
 
     def write(self, w: PlannedWrite, problems: list[Problem]) -> None:
         """Make one planned write; an edit's own problems (broken markers, an unreadable
