@@ -28,7 +28,8 @@ from vaultkit.errors import LockError, MarkerError, UnsafePath, WriteConflict
 from vaultkit.model import FileState
 from vaultkit.lock import VaultLock
 from vaultkit.markers import block_inner, block_spans, check_markers, decode, encode, find_block, set_block, uses_crlf
-from vaultkit.write import cleanup_temp_files, safe_write
+from vaultkit.scan import scan
+from vaultkit.write import remove_temp_files, safe_write
 from vaultkit.files import file_state, read_with_state, sha256_hex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -611,6 +612,11 @@ def test_rewrite_with_the_returned_state(tmp_path):
     state = safe_write(vault, "n.md", b"two\n", state)
     safe_write(vault, "n.md", b"three\n", state)
     assert (vault / "n.md").read_bytes() == b"three\n"
+
+
+def cleanup_temp_files(vault):
+    """What a pass does with the temporary files its walk found (and any in .vaultkit/)."""
+    return remove_temp_files(vault, scan(vault).temp_files)
 
 
 def test_cleanup_temp_files(tmp_path):

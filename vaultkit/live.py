@@ -25,7 +25,6 @@ from .sync import Session, SyncReport
 from .scan import excluded_dir, is_debris
 from .watch import Watcher
 from .lock import VaultLock, WatchLock
-from .write import cleanup_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -224,8 +223,7 @@ def run_watch(vault: Path, fixed_today: dt.date | None, *,
     vault = Path(vault)
     with WatchLock(vault):
         lock = VaultLock(vault, timeout=LOCK_TIMEOUT, owner="vaultkit watch")
-        with lock:  # the first pass; `_watch` releases it before following edits
-            cleanup_temp_files(vault)
+        with lock:  # (the first sync, in `_watch`, removes what a crashed write left)
             session = Session(vault, fixed_today or clock.system_today())
         try:
             return _watch(session, fixed_today, on_start, lock)

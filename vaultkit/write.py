@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePath, WriteConflict
 from .files import TEMP_PREFIX, read_whole, sha256_hex, write_all
-from .folders import HANDLES, At, FolderRefused, Folders, NotInVault
+from .folders import At, FolderRefused, Folders, NotInVault
 from .model import FileState
 
 _AT_FDCWD = -100
@@ -454,45 +454,6 @@ def remove_temp_files(vault: Path, found: list[str]) -> list[str]:
                     removed.append(rel)
             except OSError:  # (gone, or the folder moved: not ours to chase)
                 continue
-    if removed:
-        log.info("removed %d leftover temporary file(s): %s", len(removed), ", ".join(removed))
-    return sorted(removed)
-
-
-def cleanup_temp_files(vault: Path) -> list[str]:
-    """Remove temporary files a crashed write left anywhere in the vault (not in `.git`),
-    through each folder's handle and without following symlinks; return their
-    vault-relative paths. Call it holding the VaultLock, so that no write in progress
-    loses its temporary file."""
-    root = Path(vault)
-    removed = []
-    if HANDLES and hasattr(os, "fwalk"):
-        for folder, dirs, files, dir_fd in os.fwalk(root):
-            dirs[:] = [d for d in dirs if d != ".git"]
-            for name in files:
-                if not name.startswith(TEMP_PREFIX):
-                    continue
-                try:
-                    if not stat.S_ISREG(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
-                        continue
-                    os.unlink(name, dir_fd=dir_fd)
-                except FileNotFoundError:
-                    continue
-                removed.append(Path(folder, name).relative_to(root).as_posix())
-    else:  # no folder handles (Windows): by path
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if d != ".git"]
-            for name in files:
-                if not name.startswith(TEMP_PREFIX):
-                    continue
-                path = Path(folder, name)
-                try:
-                    if not stat.S_ISREG(os.lstat(path).st_mode):
-                        continue
-                    os.unlink(path)
-                except FileNotFoundError:
-                    continue
-                removed.append(path.relative_to(root).as_posix())
     if removed:
         log.info("removed %d leftover temporary file(s): %s", len(removed), ", ".join(removed))
     return sorted(removed)
