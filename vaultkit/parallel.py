@@ -186,12 +186,15 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
         got = os.read(q_read, 4)
         return int.from_bytes(got, "little") if len(got) == 4 else None
 
+    def read_batch(n: int) -> list[NoteRecord]:
+        return [rec for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None]
+
     def read_theirs() -> Iterator[tuple]:
         while (n := take()) is not None:
             # Each record once, in the cache's encoding: the cache stores it as it is and
             # the parent decodes it as the cache would.
             yield n, [(rec.path, rec.size, rec.mtime_ns, marshal.dumps(record_to_tuple(rec), _MARSHAL_VERSION))
-                      for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None]
+                      for rec in read_batch(n)]
 
     fresh: list[NoteRecord] = []
     blobs: dict[str, bytes] = {}
@@ -217,7 +220,7 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
 
         while (n := take()) is not None:
             mine.add(n)
-            fresh.extend(rec for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None)
+            fresh.extend(read_batch(n))
             done += len(batches[n])
             while child.ready():
                 chunk = child.next_chunk()
@@ -235,6 +238,6 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
         log.debug("the second reader failed; reading its notes here")
         for n in range(len(batches)):
             if n not in mine and n not in theirs:
-                fresh.extend(rec for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None)
+                fresh.extend(read_batch(n))
     fresh.sort(key=lambda rec: rec.path)
     return fresh, blobs
