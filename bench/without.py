@@ -7,8 +7,8 @@
 The tricks (each is plain code in vaultkit; this script only changes a threshold or swaps a
 function before the command runs, so no switch is left in the product):
 
-  fork-read     a second process parses half the notes        (parallel.PARALLEL_MIN_NOTES)
-  fork-render   a second process renders half the blocks       (planning.PARALLEL_MIN_BLOCKS)
+  fork-read     a second process parses notes beside this one  (parallel.PARALLEL_MIN_NOTES)
+  fork-render   a second process renders blocks beside this one (planning.PARALLEL_MIN_BLOCKS)
   yaml-fast     plain front-matter read without PyYAML         (vault._simple_yaml)
   gc            the garbage collector paused / frozen while the index is built
   none          nothing turned off (the same wrapper: a fair baseline)

@@ -154,7 +154,7 @@ def _serial_then_forked(vault, tmp_path, monkeypatch):
     monkeypatch.setattr(planning, "PARALLEL_MIN_BLOCKS", 10 ** 9)
     serial = _two_syncs(vault, TODAY_DATE)
     monkeypatch.setattr(planning, "PARALLEL_MIN_BLOCKS", 1)
-    monkeypatch.setattr(planning, "FORKED_CHUNK", 7)
+    monkeypatch.setattr(planning, "RENDER_BATCH", 7)
     return other, serial
 
 
@@ -164,9 +164,10 @@ def children(monkeypatch):
     seen = []
 
     class Counted(planning.Forked):
-        def chunks(self):
-            yield from super().chunks()
-            seen.append((self.pid, self.complete))
+        def cancel(self):
+            if self.pid is not None:
+                seen.append((self.pid, self.complete))
+            super().cancel()
 
     monkeypatch.setattr(planning, "Forked", Counted)
     return seen
@@ -213,3 +214,35 @@ def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkey
     assert _two_syncs(other, TODAY_DATE) == serial
     assert _tree(vault) == _tree(other)
     assert len(children) == 2 and all(complete for _, complete in children)
+
+
+def _with_ticks(root, today):
+    """A first sync with a calendar feed, then every open line of today's follow-ups
+    ticked, then a sync that records them (and plans the follow-ups again)."""
+    reports = [run_sync(root, today)]
+    daily = root / f"Follow-ups/{today.isoformat()}.md"
+    text = daily.read_text("utf-8")
+    assert text.count("- [ ] ") > 3
+    daily.write_text(text.replace("- [ ] ", "- [x] "), "utf-8")
+    reports.append(run_sync(root, today))
+    reports.append(run_sync(root, today))
+    return [(r.written_paths, r.skipped, [p.as_json() for p in r.problems]) for r in reports]
+
+
+def test_the_whole_vault_notes_rendered_while_the_child_renders_write_the_same_bytes(
+        vault, tmp_path, monkeypatch, children):
+    # The referral index, today's follow-ups and the calendar feed are rendered while the
+    # child renders blocks, and written after the blocks as before; ticks in today's note
+    # are still recorded first, on notes whose blocks this same pass rewrote.
+    write_files(vault, {".vaultkit/config.toml": 'calendar = "interviews.ics"\n'})
+    other = tmp_path / "other" / vault.name  # (the feed names the vault)
+    shutil.copytree(vault, other)
+    monkeypatch.setattr(planning, "PARALLEL_MIN_BLOCKS", 10 ** 9)
+    serial = _with_ticks(vault, TODAY_DATE)
+    assert not children
+    monkeypatch.setattr(planning, "PARALLEL_MIN_BLOCKS", 1)
+    monkeypatch.setattr(planning, "RENDER_BATCH", 5)
+    assert _with_ticks(other, TODAY_DATE) == serial
+    assert children and all(complete for _, complete in children)
+    assert (other / "interviews.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+    assert _tree(vault) == _tree(other)

@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------
 # Reading many notes
 
-# From this many notes to read, a second process reads and parses half of them. Below it the
-# fork and the hand-over cost more than they save.
+# From this many notes to read, a second process reads and parses notes beside this one.
+# Below it the fork and the hand-over cost more than they save.
 PARALLEL_MIN_NOTES = 4000
 
 
@@ -34,7 +34,7 @@ def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], pa
     the cache encoding of those that already have one).
 
     Parsing is a pure function of a note's bytes, so when there are many notes and a second
-    CPU, a forked child reads every other note and hands back its records in the cache's
+    CPU, a forked child takes batches of notes beside this process and hands back its records in the cache's
     encoding (which the cache then stores as they are). The result is the same either way.
     """
     if len(paths) >= PARALLEL_MIN_NOTES:
@@ -61,7 +61,7 @@ def _can_fork() -> bool:
     return cpus >= 2
 
 
-_END = object()
+END = object()  # what `Forked.next_chunk` returns once the stream is over
 
 
 class Forked:
@@ -116,14 +116,14 @@ class Forked:
     def chunks(self) -> Iterator[object]:
         while self.pid is not None:
             chunk = self.next_chunk()
-            if chunk is _END:
+            if chunk is END:
                 return
             yield chunk
 
     def next_chunk(self) -> object:
-        """The next chunk; `_END` once the stream is over (or broke: see `complete`)."""
+        """The next chunk; `END` once the stream is over (or broke: see `complete`)."""
         if self.pid is None:
-            return _END
+            return END
         head = self._read(self._HEAD)
         size = int.from_bytes(head, "little") if len(head) == self._HEAD else -1
         if size == 0:
@@ -131,13 +131,13 @@ class Forked:
         data = self._read(size) if size > 0 else b""
         if size <= 0 or len(data) != size:
             self.cancel()
-            return _END
+            return END
         try:
             return marshal.loads(data)
         except (ValueError, EOFError, TypeError) as exc:
             log.debug("the second process's result is unreadable (%s)", exc)
             self.cancel()
-            return _END
+            return END
 
     def _read(self, size: int) -> bytes:
         parts, left = [], size
@@ -163,28 +163,47 @@ class Forked:
             os.waitpid(pid, 0)
 
 
-# Notes are handed out in batches of at least this many, from one queue both processes
-# take from, so that each does as much as it can: the parent also turns the child's
-# records into objects, and both finish together.
+# Work is handed out in batches of at least this many notes (or blocks), from one queue
+# both processes take from, so that each does as much as it can and both finish together.
 BATCH_MIN = 32
 _QUEUE_MAX = 2048  # batches (4 bytes each: the queue must fit in a pipe before the fork)
 
 
+def batches_of(items: list, least: int | None = None) -> list[list]:
+    """`items` cut into at most `_QUEUE_MAX` batches of at least `least` (`BATCH_MIN`
+    if not given; the last one shorter)."""
+    size = max(least or BATCH_MIN, -(-len(items) // _QUEUE_MAX))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class TaskQueue:
+    """The numbers of `count` batches in a pipe, made before the fork, that both processes
+    take from: a read of 4 bytes from a pipe is atomic, so each batch goes to one process,
+    in increasing order."""
+
+    def __init__(self, count: int):
+        if count > _QUEUE_MAX:
+            raise ValueError(f"at most {_QUEUE_MAX} batches, not {count}")
+        self._read, write = os.pipe()
+        try:
+            os.write(write, b"".join(n.to_bytes(4, "little") for n in range(count)))
+        finally:
+            os.close(write)
+
+    def take(self) -> int | None:
+        """The next batch's number; None once every batch is taken."""
+        got = os.read(self._read, 4)
+        return int.from_bytes(got, "little") if len(got) == 4 else None
+
+    def close(self) -> None:
+        os.close(self._read)
+
+
 def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecord], dict[str, bytes]] | None:
     from .cache import _MARSHAL_VERSION, record_from_blob, record_to_tuple  # noqa: PLC0415
-    size = max(BATCH_MIN, -(-len(paths) // _QUEUE_MAX))
-    batches = [paths[i:i + size] for i in range(0, len(paths), size)]
-    # The queue: every batch's number in a pipe that both processes read 4 bytes at a
-    # time (a read that small is atomic: each batch goes to one process).
-    q_read, q_write = os.pipe()
-    try:
-        os.write(q_write, b"".join(n.to_bytes(4, "little") for n in range(len(batches))))
-    finally:
-        os.close(q_write)
-
-    def take() -> int | None:
-        got = os.read(q_read, 4)
-        return int.from_bytes(got, "little") if len(got) == 4 else None
+    batches = batches_of(paths)
+    queue = TaskQueue(len(batches))
+    take = queue.take
 
     def read_batch(n: int) -> list[NoteRecord]:
         return [rec for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None]
@@ -224,7 +243,7 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
             done += len(batches[n])
             while child.ready():
                 chunk = child.next_chunk()
-                if chunk is _END:
+                if chunk is END:
                     break
                 handed(chunk)
             if progress is not None:
@@ -232,7 +251,7 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
         for chunk in child.chunks():
             handed(chunk)
     finally:
-        os.close(q_read)
+        queue.close()
         child.cancel()
     if not child.complete:  # whatever stopped the child happens here again, or does not
         log.debug("the second reader failed; reading its notes here")

@@ -10,22 +10,23 @@ join the index once the plan is done.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from . import blocks
 from .edits import block_edit, is_current
 from .errors import Problem
 from .facts import Facts
 from .model import PlannedWrite
-from .parallel import Forked
+from .parallel import END, Forked, TaskQueue, batches_of
 
 if TYPE_CHECKING:
     from .sync import Session
 
-# From this many blocks to render in a full pass, a forked child renders the second half
-# and hands back those that differ from the note's (none when all are current).
+# From this many blocks to render in a full pass, a forked child renders blocks beside
+# this process: both take batches of `RENDER_BATCH` blocks from one queue, and the child
+# hands back those that differ from the note's (none when all are current).
 PARALLEL_MIN_BLOCKS = 2000
-FORKED_CHUNK = 200  # blocks per hand-over: a first sync's rendered blocks are not all held
+RENDER_BATCH = 64
 
 
 def plan(s: Session, problems: list[Problem], only: set[str] | None = None, regenerate: Iterable[str] = (),
@@ -65,11 +66,16 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
             spec = blocks.BLOCK_OF_KIND.get(rec.kind)
             if spec is not None:
                 jobs.append((path, *spec))
-    for w in _block_writes(s, f, jobs, pending, problems, fork=only is None):
+    rendered: dict = {}  # the whole-vault notes' texts, when made while a child renders blocks
+
+    def render_globals() -> None:
+        rendered.update(s.render_globals(f))
+
+    for w in _block_writes(s, f, jobs, pending, problems, fork=only is None, meanwhile=render_globals):
         done.add(w.path)
         yield w
     if only is None or refresh_globals or created.writes:
-        for w in s.plan_globals(f, pending, problems):
+        for w in s.plan_globals(f, pending, problems, rendered):
             done.add(w.path)
             yield w
     # New notes that no block was put into go out as they were rendered.
@@ -77,49 +83,68 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
 
 
 def _block_writes(s: Session, f: Facts, jobs: list, created: dict[str, PlannedWrite],
-                  problems: list[Problem], fork: bool) -> Iterator[PlannedWrite]:
+                  problems: list[Problem], fork: bool,
+                  meanwhile: Callable[[], None] | None = None) -> Iterator[PlannedWrite]:
     """The block writes of `jobs`, in path order. From `PARALLEL_MIN_BLOCKS` blocks, a
-    forked child renders the second half while this process renders (and the caller
-    writes) the first; it hands back only the blocks that are not current."""
+    forked child renders beside this process, which first runs `meanwhile` (the renders
+    of the whole-vault notes) and then renders what the child has not taken yet, or
+    writes what the child handed back, whichever comes next in path order. Every block
+    goes through `block_edit` here, in path order, so that problems come in that order."""
     records = s.index.records
-    theirs = jobs[len(jobs) // 2:] if fork and len(jobs) >= PARALLEL_MIN_BLOCKS else []
+    child = None
+    if fork and len(jobs) >= PARALLEL_MIN_BLOCKS:
+        batches = batches_of(jobs, RENDER_BATCH)
+        queue = TaskQueue(len(batches))
 
-    def render_theirs():
-        chunk = []
-        for path, name, render in theirs:
-            inner = render(f, path)
-            if not is_current(records[path], name, inner, created):
-                chunk.append((path, inner))
-                if len(chunk) == FORKED_CHUNK:
-                    yield chunk
-                    chunk = []
-        yield chunk
+        def render_theirs():
+            while (n := queue.take()) is not None:
+                yield n, [(k, inner) for k, (path, name, render) in enumerate(batches[n])
+                          if not is_current(records[path], name, inner := render(f, path), created)]
 
-    child = Forked(render_theirs) if theirs else None
-    if child is not None and child.pid is None:
-        child = None
-    mine = jobs if child is None else jobs[:len(jobs) - len(theirs)]
-    try:
-        for path, name, render in mine:
+        child = Forked(render_theirs)
+        if child.pid is None:
+            queue.close()
+            child = None
+    if child is None:
+        for path, name, render in jobs:
             w = block_edit(records[path], name, render(f, path), created, problems)
             if w is not None:
                 yield w
-        if child is None:
-            return
-        names = {path: name for path, name, _ in theirs}
-        last = -1  # the position in `theirs` of the last block the child handed back
-        positions = {path: n for n, (path, _, _) in enumerate(theirs)}
-        for chunk in child.chunks():
-            for path, inner in chunk:
-                last = positions[path]
-                w = block_edit(records[path], names[path], inner, created, problems)
-                if w is not None:
-                    yield w
-        rest = [] if child.complete else theirs[last + 1:]  # the child stopped: the rest here
+        return
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        ready: dict[int, list[tuple[str, str, str]]] = {}  # batch -> (path, name, block) to write
+
+        def render_here(n: int) -> None:
+            ready[n] = [(path, name, render(f, path)) for path, name, render in batches[n]]
+
+        def take_from_child(chunk) -> None:
+            n, rendered = chunk
+            ready[n] = [(batches[n][k][0], batches[n][k][1], inner) for k, inner in rendered]
+
+        nxt = 0
+        while nxt < len(batches):
+            if nxt in ready:
+                for path, name, inner in ready.pop(nxt):
+                    w = block_edit(records[path], name, inner, created, problems)
+                    if w is not None:
+                        yield w
+                nxt += 1
+            elif child.ready():
+                chunk = child.next_chunk()
+                if chunk is not END:
+                    take_from_child(chunk)
+            elif (n := queue.take()) is not None:
+                render_here(n)
+            elif child.pid is not None:  # all handed out: wait for the child's next
+                chunk = child.next_chunk()
+                if chunk is not END:
+                    take_from_child(chunk)
+            else:  # the child stopped before handing this one back: render it here
+                render_here(nxt)
+        if child.pid is not None:
+            child.next_chunk()  # its end (every batch is in): the child exits on its own
     finally:
-        if child is not None:
-            child.cancel()
-    for path, name, render in rest:
-        w = block_edit(records[path], name, render(f, path), created, problems)
-        if w is not None:
-            yield w
+        queue.close()
+        child.cancel()

@@ -284,11 +284,18 @@ class Session:
         return (self._writer.conflicts if self._writer is not None else []) + self._conflicts
 
     def plan_globals(self, f: Facts | None = None, created: dict | None = None,
-                     problems: list[Problem] | None = None) -> list[PlannedWrite]:
+                     problems: list[Problem] | None = None, rendered: dict | None = None) -> list[PlannedWrite]:
         """The writes of the notes made from the whole vault: the referral index, today's
-        follow-ups, the week's review and the calendar feed."""
+        follow-ups, the week's review and the calendar feed (`rendered`: their texts, made
+        beforehand by `render_globals` from the same facts)."""
         from . import wholevault  # noqa: PLC0415 - keeps templates and YAML off the no-change path
-        return wholevault.plan(self, f or self.facts(), created or {}, problems if problems is not None else [])
+        return wholevault.plan(self, f or self.facts(), created or {}, problems if problems is not None else [],
+                               rendered)
+
+    def render_globals(self, f: Facts) -> dict:
+        """The texts of the notes made from the whole vault, ahead of `plan_globals`."""
+        from . import wholevault  # noqa: PLC0415 - keeps templates and YAML off the no-change path
+        return wholevault.render(self, f)
 
     def _check_regenerate(self, keys: list[str]) -> None:
         """`--regenerate KEY` for a key no generated note ever had (in the ledger or in the

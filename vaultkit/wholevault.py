@@ -24,15 +24,42 @@ if TYPE_CHECKING:
     from .sync import Session
 
 
-def plan(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
-    """Every write of the whole-vault notes that this pass wants."""
-    return [*referral_index(s, f, created, problems), *daily(s, f, created, problems),
-            *review(s, f, created, problems), *calendar(s, f, problems)]
+def plan(s: Session, f: Facts, created: dict, problems: list[Problem],
+         rendered: dict | None = None) -> list[PlannedWrite]:
+    """Every write of the whole-vault notes that this pass wants; `rendered` holds what
+    `render` made of them beforehand, from the same facts."""
+    done = rendered or {}
+    return [*referral_index(s, f, created, problems, done.get("referrals")),
+            *daily(s, f, created, problems, done.get("follow-ups")),
+            *review(s, f, created, problems, done.get("review")), *calendar(s, f, problems, done.get("calendar"))]
 
 
-def referral_index(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
+def render(s: Session, f: Facts) -> dict:
+    """The texts of the whole-vault notes, made ahead of `plan` (while a second process
+    renders blocks): pure functions of the facts, so `plan` writes the same either way.
+    Whether each is written, and what is read from disk for it, is left to `plan`; a
+    render that fails is left to `plan` too, which fails at the same point as without."""
+    out: dict = {}
+    makers = {"referrals": lambda: blocks.referral_index_block(f, s.cfg.referral_index)}
+    if review_note_path(s, f) in s.index.records:
+        makers["review"] = lambda: review_block(f)
+    daily_path = daily_note_path(s, f)
+    if daily_path in s.index.records:
+        makers["follow-ups"] = lambda: blocks.follow_ups_block(f, daily_path)
+    if s.cfg.calendar:
+        makers["calendar"] = lambda: calendar_feed(f, s.root.name)
+    for name, make in makers.items():
+        try:
+            out[name] = make()
+        except Exception:  # noqa: BLE001 - raised again, in its place, by `plan`
+            continue
+    return out
+
+
+def referral_index(s: Session, f: Facts, created: dict, problems: list[Problem],
+                   inner: str | None = None) -> list[PlannedWrite]:
     path = s.cfg.referral_index
-    inner = blocks.referral_index_block(f, path)
+    inner = blocks.referral_index_block(f, path) if inner is None else inner
     rec = s.index.records.get(path)
     if rec is None:
         if os.path.lexists(s.vault / path) or s.scan_result and path in s.scan_result.notes \
@@ -48,7 +75,8 @@ def referral_index(s: Session, f: Facts, created: dict, problems: list[Problem])
     return [w] if w else []
 
 
-def daily(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
+def daily(s: Session, f: Facts, created: dict, problems: list[Problem],
+          inner: str | None = None) -> list[PlannedWrite]:
     path = daily_note_path(s, f)
     if path is None:
         return []
@@ -63,7 +91,7 @@ def daily(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[
             # refreshed over a tick that could not be recorded.
             s.replan_globals = bool(writes)
             return writes
-    inner = blocks.follow_ups_block(f, path)
+    inner = blocks.follow_ups_block(f, path) if inner is None else inner
     w = block_edit(rec, "follow-ups", inner, created, problems, "daily follow-ups")
     return [w] if w else []
 
@@ -108,21 +136,23 @@ def tick_writes(s: Session, f: Facts, ticks: list[str], problems: list[Problem])
     return writes, held
 
 
-def review(s: Session, f: Facts, created: dict, problems: list[Problem]) -> list[PlannedWrite]:
+def review(s: Session, f: Facts, created: dict, problems: list[Problem],
+           inner: str | None = None) -> list[PlannedWrite]:
     path = review_note_path(s, f)
     rec = s.index.records.get(path) if path else None
     if rec is None or not rec.ok or rec.fields.get("generated_by") != "vaultkit":
         return []
-    w = block_edit(rec, "review", review_block(f), created, problems, "weekly review")
+    w = block_edit(rec, "review", review_block(f) if inner is None else inner, created, problems,
+                   "weekly review")
     return [w] if w else []
 
 
-def calendar(s: Session, f: Facts, problems: list[Problem]) -> list[PlannedWrite]:
+def calendar(s: Session, f: Facts, problems: list[Problem], data: bytes | None = None) -> list[PlannedWrite]:
     """The iCalendar feed (config `calendar`), rewritten when its text changes."""
     if not s.cfg.calendar:
         return []
     path = s.cfg.calendar
-    data = calendar_feed(f, s.root.name)
+    data = calendar_feed(f, s.root.name) if data is None else data
     try:
         old, expect = s.read_state(path)
     except FileNotFoundError:
