@@ -23,7 +23,7 @@ STAGE = {
     "facts": 4, "scope": 4, "scoped": 4,
     "blocks": 5, "sandbox": 5, "review": 5, "icsfeed": 5, "ticks": 5, "render": 5, "generate": 5, "daily": 5,
     "edits": 5,
-    "reading": 6, "write": 6, "lock": 6, "wholevault": 6, "fingerprint": 6, "planning": 6, "writer": 6,
+    "reading": 6, "write": 6, "batchwrite": 6, "lock": 6, "wholevault": 6, "fingerprint": 6, "planning": 6, "writer": 6,
     "sync": 7, "batch": 7.5,
     "watch": 8, "live": 8, "create": 8, "report": 8, "importer": 9,
     "cli": 9, "__main__": 10,

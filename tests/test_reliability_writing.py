@@ -26,8 +26,7 @@ import pytest
 
 from conftest import ROOT, TODAY, run_vaultkit, snapshot
 
-from vaultkit import writer as writer_module
-from vaultkit import lock, write
+from vaultkit import batchwrite, lock, write
 from vaultkit.write import TEMP_PREFIX
 from vaultkit.markers import block_inner
 
@@ -69,21 +68,21 @@ def test_lost_update_is_skipped_and_retried(cli, make_vault, monkeypatch):
     from the pipeline's call into the writer): the save is kept, the note reported as
     skipped, exit 0; the next sync adds the block to the edited text."""
     vault = small_vault(make_vault)
-    real_safe_write = writer_module.safe_write
+    real_add = batchwrite.WriteBatch.add  # (a note that exists is replaced through the pass's batch)
     edited = CONTACT + "# Ann\n\nTyped while vaultkit ran.\n"
 
-    def user_saves_first(root, rel, data, expect, **kw):
+    def user_saves_first(batch, rel, data, expect):
         if rel == "People/Ann.md":
             (vault / rel).write_text(edited)
-        return real_safe_write(root, rel, data, expect, **kw)
+        return real_add(batch, rel, data, expect)
 
-    monkeypatch.setattr(writer_module, "safe_write", user_saves_first)
+    monkeypatch.setattr(batchwrite.WriteBatch, "add", user_saves_first)
     result = sync(cli, vault)
     assert result.exit_code == 0, result.output
     assert "People/Ann.md: changed while vaultkit ran — left as it is; the next sync retries" in result.stderr
     assert "1 skipped" in result.stdout
     assert (vault / "People/Ann.md").read_text() == edited
-    monkeypatch.setattr(writer_module, "safe_write", real_safe_write)
+    monkeypatch.setattr(batchwrite.WriteBatch, "add", real_add)
     again = sync(cli, vault)
     assert again.exit_code == 0 and "skipped" not in again.output
     text = (vault / "People/Ann.md").read_text()
@@ -217,8 +216,11 @@ def test_crash_just_before_the_rename(make_vault):
     after = snapshot(vault)
     for rel, data in before.items():
         assert after[rel] == data, f"{rel} changed although the rename never happened"
-    [temp] = temp_files(vault)  # the first block write: Interviews/Call.md, in path order
-    assert temp.parent == vault / "Interviews"
+    # The writes of one batch are staged before the first is put in place: each temporary
+    # file sits beside its own note; the first in path order is Interviews/Call.md's.
+    temps = temp_files(vault)
+    assert len(temps) == 3 and {t.parent.name for t in temps} == {"Interviews", "People"}
+    [temp] = [t for t in temps if t.parent == vault / "Interviews"]
     data = temp.read_bytes()
     assert data.startswith(before["Interviews/Call.md"]) and data.endswith(b"<!-- vaultkit:end links -->\n")
     again = run_vaultkit("sync", "--vault", vault, "--today", TODAY)

@@ -29,7 +29,8 @@ from vaultkit.model import FileState
 from vaultkit.lock import VaultLock
 from vaultkit.markers import block_inner, block_spans, check_markers, decode, encode, find_block, set_block, uses_crlf
 from vaultkit.scan import scan
-from vaultkit.write import remove_temp_files, safe_write
+from vaultkit.folders import remove_temp_files
+from vaultkit.write import safe_write
 from vaultkit.files import file_state, read_with_state, sha256_hex
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 
 from .errors import WriteConflict
-from .files import read_settled
+from .files import TEMP_PREFIX, read_settled
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +189,8 @@ class Folders:
         self._open: dict[str, _FdFolder | _PathFolder] = {"": root}
         self.touched: dict[str, _FdFolder | _PathFolder] = {}
         self._retired: list[_FdFolder | _PathFolder] = []  # moved away mid-pass
+        self._pins = 0
+        self._held: list[_FdFolder | _PathFolder] = []  # dropped while pinned
 
     # -- folders ---------------------------------------------------------------------
 
@@ -273,7 +275,22 @@ class Folders:
     def _drop_all(self) -> None:
         self.flush()
         for key in [k for k in self._open if k]:
-            self._open.pop(key).close()
+            folder = self._open.pop(key)
+            if self._pins:
+                self._held.append(folder)  # a write batch still names files in it
+            else:
+                folder.close()
+
+    def pin(self) -> None:
+        """Keep every folder handle open until `unpin` (a write batch holds names in them)."""
+        self._pins += 1
+
+    def unpin(self) -> None:
+        self._pins -= 1
+        if not self._pins:
+            for folder in self._held:
+                folder.close()
+            self._held.clear()
 
     # -- names -----------------------------------------------------------------------
 
@@ -333,9 +350,10 @@ class Folders:
         self.flush()
         for key in [k for k in self._open if k]:
             self._open.pop(key).close()
-        for folder in self._retired:
+        for folder in self._retired + self._held:
             folder.close()
         self._retired.clear()
+        self._held.clear()
         if self.root_fd is not None:
             os.close(self.root_fd)
             self.root_fd = None
@@ -350,3 +368,30 @@ class Folders:
 
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def remove_temp_files(vault: Path, found: list[str]) -> list[str]:
+    """Remove the temporary files a crashed write left, as the walk found them (`found`,
+    vault-relative; plus any in `.vaultkit/`, which the walk does not enter), through
+    the folders' handles; return those removed. Call it holding the VaultLock, so that
+    no write in progress loses its temporary file."""
+    state_dir = Path(vault) / ".vaultkit"
+    try:
+        found = found + [f".vaultkit/{name}" for name in os.listdir(state_dir) if name.startswith(TEMP_PREFIX)]
+    except OSError:
+        pass
+    if not found:
+        return []
+    removed = []
+    with Folders(vault) as folders:
+        for rel in found:
+            try:
+                at = folders.locate(rel)
+                if stat.S_ISREG(at.folder.lstat(at.name).st_mode):
+                    at.folder.unlink(at.name)
+                    removed.append(rel)
+            except OSError:  # (gone, or the folder moved: not ours to chase)
+                continue
+    if removed:
+        log.info("removed %d leftover temporary file(s): %s", len(removed), ", ".join(removed))
+    return sorted(removed)

@@ -75,6 +75,9 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
         done.add(w.path)
         yield w
     if only is None or refresh_globals or created.writes:
+        # The block writes made so far reach the disk before these are planned: they are
+        # an edit's visible effect, and the whole-vault notes grow with the vault.
+        s.flush_writes()
         for w in s.plan_globals(f, pending, problems, rendered):
             done.add(w.path)
             yield w

@@ -26,7 +26,7 @@ from .obsidian import markdown_link_format
 from .outcome import SyncReport
 from .scan import ScanResult
 from .scope import count_kept, exclusion_rule
-from .write import remove_temp_files
+from .folders import remove_temp_files
 
 if TYPE_CHECKING:
     from .facts import Facts
@@ -88,12 +88,19 @@ class Session:
 
     def read_state(self, path: str) -> tuple[bytes, FileState]:
         """A file's bytes and the state they were read in, through the pass's folders
-        (FileNotFoundError also for a path that leads out of the vault)."""
+        (FileNotFoundError also for a path that leads out of the vault). Writes the pass
+        has waiting are made first: the plan reads what they wrote."""
+        self.flush_writes()
         try:
             data, size, mtime_ns = self.folders().read(path)
         except NotInVault:
             raise FileNotFoundError(path) from None
         return data, FileState(size, mtime_ns, sha256_hex(data))
+
+    def flush_writes(self) -> None:
+        """Put the writes waiting in the writer's batch on disk now."""
+        if self._writer is not None:
+            self._writer.flush()
 
     def end_pass(self) -> None:
         """fsync the folders this pass wrote in (once each), and let go of them; store the
@@ -141,11 +148,14 @@ class Session:
                                            under_unreadable=self.under_unreadable,
                                            on_created=self._remember_key, planned_from=self.index.records.get)
         held: list[PlannedWrite] = []
-        for w in writes:
-            if w.path in hold:
-                held.append(w)
-            else:
-                writer.write(w, problems)
+        try:
+            for w in writes:
+                if w.path in hold:
+                    held.append(w)
+                else:
+                    writer.write(w, problems)
+        finally:
+            writer.flush()
         reindex = {id(r) for r in writer.reindex}
         for rec in writer.records:
             self.records[rec.path] = rec

@@ -4,6 +4,8 @@ Everything vaultkit writes into a vault goes through `safe_write`: a temporary f
 same folder, fsync, then an atomic link (new note) or replace (existing note) that happens
 only if the file is still exactly what was read — on Linux checked once more, on the file
 replaced, after an atomic exchange of names. Standard library only (ctypes for `renameat2`).
+A pass's writer replaces notes in batches (`batchwrite.WriteBatch`) made of the same steps
+(`write_temp`, `put_in_place`), with their syncs shared.
 """
 
 from __future__ import annotations
@@ -119,24 +121,30 @@ def safe_write(vault: Path, rel: str, data: bytes, expect: FileState | None, *,
     text). Raises PermissionError for a read-only note, OSError for other I/O failures;
     no temporary file is left behind either way.
     """
-    _check_rel(rel)
+    check_rel(rel)
     if folders is None:
         with Folders(vault) as own:
             return safe_write(vault, rel, data, expect, folders=own)
+    at = locate(folders, rel, create=expect is None)
+    if expect is None:
+        return _create(folders, at, rel, data)
+    return _replace_existing(folders, at, rel, data, expect)
+
+
+def locate(folders: Folders, rel: str, create: bool) -> At:
+    """The note `rel` in its open folder, for a write: what cannot be reached becomes the
+    error `safe_write` raises for it."""
     try:
-        at = folders.locate(rel, create=expect is None)
+        return folders.locate(rel, create=create)
     except PermissionError as exc:
         raise FolderRefused(exc.errno, exc.strerror, rel) from None
     except NotInVault as exc:
         raise UnsafePath(f"{exc.strerror}: not written", path=rel) from None
     except FileNotFoundError:
         raise WriteConflict("was deleted since it was read; not written", path=rel) from None
-    if expect is None:
-        return _create(folders, at, rel, data)
-    return _replace_existing(folders, at, rel, data, expect)
 
 
-def _check_rel(rel: str) -> None:
+def check_rel(rel: str) -> None:
     """UnsafePath unless `rel` is a plain vault-relative path to a file."""
     if not rel or "\x00" in rel:
         raise UnsafePath(f"empty path or NUL byte in path {rel!r} — not written")
@@ -179,7 +187,7 @@ def _create(folders: Folders, at: At, rel: str, data: bytes) -> FileState:
             log.debug("hard link failed for %s (%s); creating with O_EXCL", rel, exc)
             st = _create_excl(folders, at, rel, data)
     finally:
-        _unlink_quietly(tmp)
+        unlink_quietly(tmp)
     folders.touched[folder.rel] = folder
     return FileState(st.st_size, st.st_mtime_ns, sha256_hex(data))
 
@@ -200,13 +208,29 @@ def _create_excl(folders: Folders, at: At, rel: str, data: bytes) -> os.stat_res
         st = os.fstat(fd)
     except BaseException:
         os.close(fd)
-        _unlink_quietly(at)  # ours, and partial
+        unlink_quietly(at)  # ours, and partial
         raise
     os.close(fd)
     return st
 
 
 def _replace_existing(folders: Folders, at: At, rel: str, data: bytes, expect: FileState) -> FileState:
+    fd, tmp, written = write_temp(at, rel, data, expect)
+    try:
+        os.fsync(fd)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+    finally:
+        os.close(fd)
+    put_in_place(folders, at, rel, expect, tmp, written)
+    return written
+
+
+def write_temp(at: At, rel: str, data: bytes, expect: FileState) -> tuple[int, At, FileState]:
+    """Check that the note at `at` may be replaced and is still `expect` by its stat, and
+    write `data` to a temporary file beside it, with the note's mode: (the temporary
+    file's fd, still open and not yet synced; its name; the state it holds)."""
     folder = at.folder
     try:
         st = folder.lstat(at.name)
@@ -226,30 +250,38 @@ def _replace_existing(folders: Folders, at: At, rel: str, data: bytes, expect: F
     if (st.st_size, st.st_mtime_ns) != (expect.size, expect.mtime_ns):
         raise WriteConflict("changed on disk since it was read; not written", path=rel)
     fd, tmp = _open_temp(folder, 0o600)  # the user's mode is set before anyone can read
-    ours: _Pinned | None = None
     try:
-        try:
-            write_all(fd, data)
-            os.fchmod(fd, stat.S_IMODE(st.st_mode)) if hasattr(os, "fchmod") else os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            os.fsync(fd)
-            new = os.fstat(fd)
-        finally:
-            os.close(fd)
-        written = FileState(new.st_size, new.st_mtime_ns, sha256_hex(data))
-        folders.check(folder, rel)
+        write_all(fd, data)
+        os.fchmod(fd, stat.S_IMODE(st.st_mode)) if hasattr(os, "fchmod") else os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        new = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        unlink_quietly(tmp)
+        raise
+    return fd, tmp, FileState(new.st_size, new.st_mtime_ns, sha256_hex(data))
+
+
+def put_in_place(folders: Folders, at: At, rel: str, expect: FileState, tmp: At, written: FileState,
+                 later: list[Swapped] | None = None) -> None:
+    """Publish the (synced) temporary file `tmp` in place of the note at `at` if it is still
+    `expect` (see `_publish`); the temporary file is gone either way, unless `later` takes
+    the second look after an exchange (see `_verify_swap`)."""
+    ours: _Pinned | None = None
+    waiting = len(later) if later is not None else 0
+    try:
+        folders.check(at.folder, rel)
         if _exchanger() is not None:  # where names are exchanged, know our file by its inode
             ours = _Pinned.open(tmp, written)
-        _publish(folders, tmp, at, rel, expect, ours)
+        _publish(folders, tmp, at, rel, expect, ours, later)
     except BaseException:
         # After an exchange tmp may name a file of the user's: remove only our own.
-        if ours is None or ours.is_at(tmp) or not _lexists(folder, tmp.name):
-            _unlink_quietly(tmp)
+        if ours is None or ours.is_at(tmp) or not _lexists(at.folder, tmp.name):
+            unlink_quietly(tmp)
         raise
     finally:
-        if ours is not None:
-            ours.close()
-    folders.touched[folder.rel] = folder
-    return written
+        if ours is not None and (later is None or len(later) == waiting):
+            ours.close()  # (else `later` holds it)
+    folders.touched[at.folder.rel] = at.folder
 
 
 class _Pinned:
@@ -287,7 +319,8 @@ class _Pinned:
         os.close(self.fd)
 
 
-def _publish(folders: Folders, tmp: At, real: At, rel: str, expect: FileState, ours: _Pinned | None) -> None:
+def _publish(folders: Folders, tmp: At, real: At, rel: str, expect: FileState, ours: _Pinned | None,
+             later: list[Swapped] | None = None) -> None:
     """Check the file is still `expect` and its folder still where it was, then put `tmp`
     in its place; retry a transient failure (an indexer or antivirus holding the file on
     Windows), re-checking each time.
@@ -324,12 +357,35 @@ def _publish(folders: Folders, tmp: At, real: At, rel: str, expect: FileState, o
                 delay *= 2
                 continue
             if swapped and ours is not None:
-                _verify_swap(tmp, real, rel, checked, ours)
+                _verify_swap(tmp, real, rel, checked, ours, later)
             elif swapped:  # cannot happen: exchanges are used only where ours is pinned
-                _unlink_quietly(tmp)
+                unlink_quietly(tmp)
             return
         finally:
             os.close(fd)
+
+
+class Swapped:
+    """An exchange made by a batch, whose second look waits for the batch's sync."""
+
+    def __init__(self, tmp: At, real: At, rel: str, checked: _Pinned, ours: _Pinned):
+        self.tmp, self.real, self.rel, self.checked, self.ours = tmp, real, rel, checked, ours
+
+    def settle(self) -> None:
+        """The second look of `_verify_swap`, the exchange now durable."""
+        try:
+            if self.checked.unchanged_at(self.tmp):
+                unlink_quietly(self.tmp)  # the old note; ours is in place
+                return
+            try:
+                _give_back(self.tmp, self.real, self.rel, self.ours)
+            except BaseException:
+                if self.ours.is_at(self.tmp) or not _lexists(self.tmp.folder, self.tmp.name):
+                    unlink_quietly(self.tmp)
+                raise
+        finally:
+            self.checked.close()
+            self.ours.close()
 
 
 def _state_of(fd: int) -> FileState | None:
@@ -344,17 +400,28 @@ def _state_of(fd: int) -> FileState | None:
     return None if data is None else FileState(after.st_size, after.st_mtime_ns, sha256_hex(data))
 
 
-def _verify_swap(tmp: At, real: At, rel: str, checked: _Pinned, ours: _Pinned) -> None:
+def _verify_swap(tmp: At, real: At, rel: str, checked: _Pinned, ours: _Pinned,
+                 later: list[Swapped] | None = None) -> None:
     """After an exchange, `tmp` names what was at `real`. If that is the file we checked,
     unchanged, remove it: done. Else the user saved in between: swap back and raise
-    WriteConflict, never removing a save of theirs that a newer one does not replace."""
+    WriteConflict, never removing a save of theirs that a newer one does not replace.
+
+    With `later` (a batch), the second look after the exchange is made durable is left to
+    the batch: it makes all its exchanges durable at once, then looks at each again."""
     if checked.unchanged_at(tmp):
+        if later is not None:
+            later.append(Swapped(tmp, real, rel, _Pinned(os.dup(checked.fd), checked.state), ours))
+            return
         # Make the exchange durable, then look once more: a save in place that opened the
         # note just before the exchange may land in the old file only now.
         real.folder.fsync()
         if checked.unchanged_at(tmp):
-            _unlink_quietly(tmp)  # the old note; ours is in place
+            unlink_quietly(tmp)  # the old note; ours is in place
             return
+    _give_back(tmp, real, rel, ours)
+
+
+def _give_back(tmp: At, real: At, rel: str, ours: _Pinned) -> None:
     # The user's save is at tmp: give it back. Then tmp names ours, which the caller
     # removes — unless they saved again after our exchange (over ours, or into it): that
     # save is newer, so it goes to `real` too, and what comes out is the save it replaces.
@@ -368,7 +435,7 @@ def _verify_swap(tmp: At, real: At, rel: str, checked: _Pinned, ours: _Pinned) -
     try:
         if _exchange(tmp, real) and not ours.unchanged_at(tmp) and _exchange(tmp, real):
             if theirs is not None and theirs.unchanged_at(tmp):
-                _unlink_quietly(tmp)
+                unlink_quietly(tmp)
             elif not ours.unchanged_at(tmp):
                 _keep_as_conflict_copy(tmp, real, rel)
     finally:
@@ -422,7 +489,7 @@ def _open_temp(folder, mode: int) -> tuple[int, At]:
     raise FileExistsError(errno.EEXIST, "no free temporary file name", folder.path)
 
 
-def _unlink_quietly(at: At) -> None:
+def unlink_quietly(at: At) -> None:
     """Remove a name through its open folder (the folder may have moved meanwhile)."""
     try:
         at.folder.unlink(at.name)
@@ -430,30 +497,3 @@ def _unlink_quietly(at: At) -> None:
         pass
     except OSError as exc:
         log.warning("could not remove %s: %s", os.fspath(at), exc)
-
-
-def remove_temp_files(vault: Path, found: list[str]) -> list[str]:
-    """Remove the temporary files a crashed write left, as the walk found them (`found`,
-    vault-relative; plus any in `.vaultkit/`, which the walk does not enter), through
-    the folders' handles; return those removed. Call it holding the VaultLock, so that
-    no write in progress loses its temporary file."""
-    state_dir = Path(vault) / ".vaultkit"
-    try:
-        found = found + [f".vaultkit/{name}" for name in os.listdir(state_dir) if name.startswith(TEMP_PREFIX)]
-    except OSError:
-        pass
-    if not found:
-        return []
-    removed = []
-    with Folders(vault) as folders:
-        for rel in found:
-            try:
-                at = folders.locate(rel)
-                if stat.S_ISREG(at.folder.lstat(at.name).st_mode):
-                    at.folder.unlink(at.name)
-                    removed.append(rel)
-            except OSError:  # (gone, or the folder moved: not ours to chase)
-                continue
-    if removed:
-        log.info("removed %d leftover temporary file(s): %s", len(removed), ", ".join(removed))
-    return sorted(removed)

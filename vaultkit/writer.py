@@ -23,6 +23,7 @@ from .folders import FolderRefused, Folders, NotInVault
 from .model import FileState, NoteRecord, PlannedWrite, same_output
 from .outcome import SyncReport
 from .vault import parse_note
+from .batchwrite import BATCH_SIZE, WriteBatch
 from .write import safe_write
 
 
@@ -51,11 +52,17 @@ class Writer:
         self.reindex: list[NoteRecord] = []  # those of them whose links, fields or names changed
         self.stats: dict[str, tuple[int, int]] = {}  # (size, mtime_ns) of the files written
         self._ours: dict[str, FileState] = {}  # what this pass wrote, by path
+        # Replacements are made in batches that share their syncs (`write.WriteBatch`):
+        # the writes waiting in the batch, reported once it is flushed.
+        self._batch = WriteBatch(folders)
+        self._waiting: list[PlannedWrite] = []
 
     def write(self, w: PlannedWrite, problems: list[Problem]) -> None:
         """Make one planned write; an edit's own problems (broken markers, an unreadable
         note) go to `problems`, the plan's, those of writing to the report."""
         if w.edit is not None:
+            if w.path in self._batch.paths:
+                self.flush()  # (its edit applies to the bytes written)
             w = self._resolve(w, problems)
             if w is None:
                 return
@@ -74,23 +81,53 @@ class Writer:
         if folder in self.unwritable or self.under_unreadable(w.path):
             self.unwritten = True  # reported once for the folder
             return
+        if w.expect is not None and w.path not in self._batch.paths:
+            try:
+                self._batch.add(w.path, w.data, w.expect)
+            except (WriteConflict, UnsafePath, OSError) as exc:
+                self.flush()  # (what came before is reported first)
+                self._done(w, exc)
+                return
+            self._waiting.append(w)
+            if len(self._batch) >= BATCH_SIZE:
+                self.flush()
+            return
+        self.flush()
         try:
             state = safe_write(self.vault, w.path, w.data, w.expect, folders=self.folders)
-        except WriteConflict:
+        except (WriteConflict, UnsafePath, OSError) as exc:
+            state = exc
+        self._done(w, state)
+
+    def flush(self) -> None:
+        """Put the batch's notes in place and report each, in the order planned."""
+        if not self._waiting:
+            return
+        waiting, self._waiting = self._waiting, []
+        for w, (_, state) in zip(waiting, self._batch.flush()):
+            self._done(w, state)
+
+    def _done(self, w: PlannedWrite, state: FileState | Exception) -> None:
+        """Report one write: made (`state`, the new file's) or not (what kept it)."""
+        report = self.report
+        if isinstance(state, WriteConflict):
             report.skipped.append(w.path)
             return
-        except UnsafePath as exc:
-            report.problems.append(Problem(w.path, f"refused to write: {exc.message}", "write"))
+        if isinstance(state, UnsafePath):
+            report.problems.append(Problem(w.path, f"refused to write: {state.message}", "write"))
             return
-        except OSError as exc:
-            if isinstance(exc, FolderRefused):
-                self.unwritable.add(folder)
-                report.problems.append(Problem(folder or ".", "cannot write in this folder "
-                                               f"({exc.strerror}): its notes are not written; "
-                                               "the next sync retries", "write"))
-            else:
-                report.problems.append(Problem(w.path, f"cannot write: {exc.strerror or exc}", "write"))
+        if isinstance(state, FolderRefused):
+            folder = w.path.rpartition("/")[0]
+            self.unwritable.add(folder)
+            report.problems.append(Problem(folder or ".", "cannot write in this folder "
+                                           f"({state.strerror}): its notes are not written; "
+                                           "the next sync retries", "write"))
             return
+        if isinstance(state, OSError):
+            report.problems.append(Problem(w.path, f"cannot write: {state.strerror or state}", "write"))
+            return
+        if isinstance(state, Exception):
+            raise state
         self._ours[w.path] = state
         report.written += 1
         report.written_paths.append(w.path)
