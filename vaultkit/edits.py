@@ -9,9 +9,11 @@ created in the same pass gets its block put into the text being created instead.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .errors import MarkerError, Problem
 from .markers import set_block
-from .model import FileState, NoteRecord, PlannedWrite
+from .model import INTERVIEW, FileState, NoteRecord, PlannedWrite
 from .vault import block_digest
 
 
@@ -52,3 +54,39 @@ def apply_edit(old: bytes, name: str, inner: str) -> bytes:
     if cr_only:
         new_text = new_text.replace("\n", "\r")
     return (b"\xef\xbb\xbf" if bom else b"") + new_text.encode("utf-8")
+
+
+def block_edited(before: NoteRecord | None, name: str, inner: str, old: bytes, state: FileState) -> NoteRecord | None:
+    """The record of a note that was `before` (parsed from the bytes `old`) once block
+    `name` holds `inner` (written, now in `state`), without parsing it again; None where
+    that is not certain, and the note must be parsed.
+
+    Only the block changed, and what is inside a managed block feeds no link, field or
+    name; so the record is `before` with the new stat, hash and block digest, provided
+    nothing the record holds sits at or after the block (links and warnings carry line
+    numbers, which the new block's length would shift: the first marker found bounds
+    them from below), nothing from that marker on can hide or show text (code, a comment
+    that is not a marker, `%%`), the note is not today's follow-ups (whose ticks come from its
+    block) nor an interview (whose discussed points are read up to a block), and its
+    lines end in LF or CRLF. A block not there before is appended, after everything."""
+    if before is None or not before.ok or before.marker_error or before.kind == INTERVIEW \
+            or name == "follow-ups" or "ticks" in before.fields or b"\n" not in old:
+        return None
+    first = old.find(b"<!-- vaultkit:")
+    if first >= 0:
+        tail = old[first:]  # only blocks and plain text from here: nothing that could hide or show text
+        if any(mark in tail for mark in (b"`", b"~~~", b"%%")) or tail.count(b"<!--") != tail.count(b"<!-- vaultkit:"):
+            return None
+        begin = old.count(b"\n", 0, first) + 1
+        lines = [link.line for link in before.links]
+        lines.extend(w[0] for w in before.fields.get("_warnings", ()))
+        lines.extend(p.line or 0 for p in before.problems)
+        if lines and max(lines) >= begin:
+            return None
+    elif before.blocks or b"%%" in old or old.rfind(b"<!--") > old.rfind(b"-->"):
+        return None  # (an unclosed comment before an appended block could take it in)
+    inner = inner.replace("\r\n", "\n")
+    if inner and not inner.endswith("\n"):
+        inner += "\n"
+    return dataclasses.replace(before, size=state.size, mtime_ns=state.mtime_ns, sha256=state.sha256,
+                               blocks={**before.blocks, name: block_digest(inner)})

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Config, blocked_folders
-from .edits import apply_edit
+from .edits import apply_edit, block_edited
 from .errors import MarkerError, Problem, UnsafePath, WriteConflict
 from .files import sha256_hex
 from .folders import FolderRefused, Folders, NotInVault
@@ -56,6 +56,7 @@ class Writer:
         # the writes waiting in the batch, reported once it is flushed.
         self._batch = WriteBatch(folders)
         self._waiting: list[PlannedWrite] = []
+        self._edited: dict[str, tuple[str, str, bytes]] = {}  # path -> (block, its text, the note's old bytes)
 
     def write(self, w: PlannedWrite, problems: list[Problem]) -> None:
         """Make one planned write; an edit's own problems (broken markers, an unreadable
@@ -110,6 +111,8 @@ class Writer:
     def _done(self, w: PlannedWrite, state: FileState | Exception) -> None:
         """Report one write: made (`state`, the new file's) or not (what kept it)."""
         report = self.report
+        if not isinstance(state, FileState):
+            self._edited.pop(w.path, None)
         if isinstance(state, WriteConflict):
             report.skipped.append(w.path)
             return
@@ -139,7 +142,12 @@ class Writer:
             report.changed += 1
         if w.path.endswith(".md"):  # (not the calendar file)
             self.stats[w.path] = (state.size, state.mtime_ns)
-            self._record(parse_note(w.path, w.data, state.size, state.mtime_ns, self.cfg.kind_folders))
+            edited = self._edited.pop(w.path, None)
+            derived = edited and block_edited(self.planned_from(w.path), *edited, state)
+            if derived is not None:
+                self.records.append(derived)
+            else:
+                self._record(parse_note(w.path, w.data, state.size, state.mtime_ns, self.cfg.kind_folders))
 
     def _record(self, rec: NoteRecord) -> None:
         """Keep the record of a note written. When the write changed only a managed block,
@@ -179,6 +187,8 @@ class Writer:
             return None
         if data == old:
             return None
+        if not self.dry_run and w.path not in self._ours:
+            self._edited[w.path] = (name, inner, old)
         # The old bytes are kept only for --dry-run's diff: a first sync of a large vault
         # would otherwise hold two copies of every note it writes.
         return PlannedWrite(w.path, data, now, w.reason, old=old if self.dry_run else None, key=w.key)
