@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
-from .folders import Folders
+from .folders import At, Folders
 from .model import FileState
+from .libc import libc_error, libc_function
 from .write import Swapped, check_rel, locate, put_in_place, unlink_quietly, write_temp
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,8 @@ class WriteBatch:
         return [(rel, results[n]) for n, (rel, *_) in enumerate(staged)]
 
 
-_UNLOADED_SYNCFS = object()
-_syncfs = _UNLOADED_SYNCFS
+_UNLOADED = object()
+_syncfs = _UNLOADED  # Linux `syncfs`, loaded on the first flush
 
 
 def _sync_all(folders: Folders, fds: list[int]) -> None:
@@ -108,23 +108,12 @@ def _sync_all(folders: Folders, fds: list[int]) -> None:
     the folders the pass touched. One `syncfs` of the vault's file system where there is
     one (Linux), else an fsync of each file or folder."""
     global _syncfs
-    if _syncfs is _UNLOADED_SYNCFS:
-        _syncfs = None
-        if sys.platform.startswith("linux") and folders.root_fd is not None:
-            import ctypes  # noqa: PLC0415
-            try:
-                fn = ctypes.CDLL(None, use_errno=True).syncfs
-                fn.argtypes = (ctypes.c_int,)
-                fn.restype = ctypes.c_int
-                _syncfs = fn
-            except (OSError, AttributeError):
-                pass
+    if _syncfs is _UNLOADED:
+        _syncfs = libc_function("syncfs", lambda c: (c.c_int,))
     if _syncfs is not None and folders.root_fd is not None:
-        if _syncfs(folders.root_fd) == 0:
-            return
-        import ctypes  # noqa: PLC0415
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err), folders.root_path)
+        if _syncfs(folders.root_fd) != 0:
+            raise libc_error(folders.root_path)
+        return
     for fd in fds:
         os.fsync(fd)
     if not fds:

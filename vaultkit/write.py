@@ -3,7 +3,7 @@
 Everything vaultkit writes into a vault goes through `safe_write`: a temporary file in the
 same folder, fsync, then an atomic link (new note) or replace (existing note) that happens
 only if the file is still exactly what was read — on Linux checked once more, on the file
-replaced, after an atomic exchange of names. Standard library only (ctypes for `renameat2`).
+replaced, after an atomic exchange of names. Standard library only (`renameat2` through libc.py).
 A pass's writer replaces notes in batches (`batchwrite.WriteBatch`) made of the same steps
 (`write_temp`, `put_in_place`), with their syncs shared.
 """
@@ -21,29 +21,17 @@ from pathlib import Path, PurePosixPath
 from .errors import UnsafePath, WriteConflict
 from .files import TEMP_PREFIX, read_whole, sha256_hex, write_all
 from .folders import At, FolderRefused, Folders, NotInVault
+from .libc import libc_error, libc_function
 from .model import FileState
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-_UNLOADED = object()
-_renameat2 = _UNLOADED  # loaded on the first write (a sync with nothing to write never needs it)
 
 
 def _exchanger():
     """Linux `renameat2`, or None where there is none."""
-    global _renameat2
-    if _renameat2 is _UNLOADED:
-        _renameat2 = None
-        if sys.platform.startswith("linux"):
-            import ctypes  # noqa: PLC0415
-            try:
-                fn = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28, musl
-                fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-                fn.restype = ctypes.c_int
-                _renameat2 = fn
-            except (OSError, AttributeError):
-                pass
-    return _renameat2
+    return libc_function("renameat2", lambda c: (c.c_int, c.c_char_p, c.c_int, c.c_char_p, c.c_uint))
+
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +55,10 @@ def _exchange(src, dst) -> bool:
         return False
     if exchange(*_name(src), *_name(dst), _RENAME_EXCHANGE) == 0:
         return True
-    import ctypes  # noqa: PLC0415 - (loaded by `_exchanger`)
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+    exc = libc_error(dst)
+    if exc.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
         return False  # not on this file system (FAT, NFS, some FUSE), or not in this kernel
-    raise OSError(err, os.strerror(err), os.fspath(dst))
+    raise exc
 
 
 def _swap_in(src: At, dst: At) -> bool:
