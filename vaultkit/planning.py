@@ -37,7 +37,8 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
     full pass (`only` None). `only` limits the block work to those notes (a watch batch's
     or a catch-up's affected notes). Problems found go to `problems`.
     """
-    from .generate import plan_generated  # noqa: PLC0415 - keeps Jinja2 off the no-change path
+    from . import wholevault  # noqa: PLC0415 - keeps Jinja2 off the no-change path
+    from .generate import plan_generated  # noqa: PLC0415
 
     f = s.facts()
     created = plan_generated(s, f, set(regenerate), only)
@@ -67,11 +68,8 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
             if spec is not None:
                 jobs.append((path, *spec))
     rendered: dict = {}  # the whole-vault notes' texts, when made while a child renders blocks
-
-    def render_globals() -> None:
-        rendered.update(s.render_globals(f))
-
-    for w in _block_writes(s, f, jobs, pending, problems, fork=only is None, meanwhile=render_globals):
+    for w in _block_writes(s, f, jobs, pending, problems, fork=only is None,
+                           meanwhile=lambda: rendered.update(wholevault.render(s, f))):
         done.add(w.path)
         yield w
     if only is None or refresh_globals or created.writes:
@@ -134,13 +132,9 @@ def _block_writes(s: Session, f: Facts, jobs: list, created: dict[str, PlannedWr
                     if w is not None:
                         yield w
                 nxt += 1
-            elif child.ready():
-                chunk = child.next_chunk()
-                if chunk is not END:
-                    take_from_child(chunk)
-            elif (n := queue.take()) is not None:
+            elif not child.ready() and (n := queue.take()) is not None:
                 render_here(n)
-            elif child.pid is not None:  # all handed out: wait for the child's next
+            elif child.pid is not None:  # the child's next is waiting, or all are handed out
                 chunk = child.next_chunk()
                 if chunk is not END:
                     take_from_child(chunk)

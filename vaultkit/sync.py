@@ -297,15 +297,10 @@ class Session:
                      problems: list[Problem] | None = None, rendered: dict | None = None) -> list[PlannedWrite]:
         """The writes of the notes made from the whole vault: the referral index, today's
         follow-ups, the week's review and the calendar feed (`rendered`: their texts, made
-        beforehand by `render_globals` from the same facts)."""
+        beforehand by `wholevault.render` from the same facts)."""
         from . import wholevault  # noqa: PLC0415 - keeps templates and YAML off the no-change path
         return wholevault.plan(self, f or self.facts(), created or {}, problems if problems is not None else [],
                                rendered)
-
-    def render_globals(self, f: Facts) -> dict:
-        """The texts of the notes made from the whole vault, ahead of `plan_globals`."""
-        from . import wholevault  # noqa: PLC0415 - keeps templates and YAML off the no-change path
-        return wholevault.render(self, f)
 
     def _check_regenerate(self, keys: list[str]) -> None:
         """`--regenerate KEY` for a key no generated note ever had (in the ledger or in the
