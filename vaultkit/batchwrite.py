@@ -67,19 +67,19 @@ class WriteBatch:
             for n, (_, _, _, _, tmp, _) in enumerate(staged):
                 unlink_quietly(tmp)
                 results[n] = exc
-        later: list[Swapped] = []
-        settling: list[int] = []
+        later: list[Swapped] = []  # exchanges whose second look waits for the sync
+        settling: list[int] = []  # the position in `staged` of each
         try:
             for n, (rel, at, expect, _, tmp, written) in enumerate(staged):
                 if n in results:
                     continue
-                waiting = len(later)
                 try:
                     put_in_place(self.folders, at, rel, expect, tmp, written, later)
                     results[n] = written
                 except Exception as exc:  # noqa: BLE001 - per note, as safe_write raises it
                     results[n] = exc
-                settling.extend([n] * (len(later) - waiting))
+                if len(later) > len(settling):
+                    settling.append(n)
             if later:
                 try:
                     _sync_all(self.folders, [])
