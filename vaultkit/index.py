@@ -6,7 +6,7 @@ watcher's work per batch does not grow with the size of the vault.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .links import nameable, note_link, styled_link, wikilink
 from .keys import InterviewKeys
@@ -64,8 +64,9 @@ class Index(ReferralEdges, InterviewKeys):
             self.records[rec.path] = rec
             self.resolver.add(rec.path, rec.name, rec.aliases)
             self._note_generated(rec, add=True)
+        resolve = self.resolver.fixed_names_resolve()  # (every name is in: none comes or goes now)
         for rec in records:
-            self._link_out(rec)
+            self._link_out(rec, resolve)
         for rec in records:
             if rec.kind == INTERVIEW:
                 self._rebase(rec.path)
@@ -89,12 +90,12 @@ class Index(ReferralEdges, InterviewKeys):
                     self.generated[key] = other.path
                     break
 
-    def _link_out(self, rec: NoteRecord) -> None:
+    def _link_out(self, rec: NoteRecord, resolve: Callable[[Link, str], str | None] | None = None) -> None:
         resolved: list[ResolvedLink] = []
         unresolved: list[Link] = []
         path = rec.path
         inbound = self.inbound
-        resolve = self.resolver.resolve
+        resolve = resolve or self.resolver.resolve
         if self._by_key is not None:
             self._key_links(rec)
         for link in rec.links:

@@ -8,7 +8,7 @@ the watcher never rebuilds it.
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .model import Link, NoteRecord
 
@@ -185,6 +185,28 @@ class Resolver:
                 if name_key(f"{folder}/{target}" if folder else target) not in self._by_path:
                     return path
         return self._resolve(link, source)[0]
+
+    def fixed_names_resolve(self) -> Callable[[Link, str], str | None]:
+        """`resolve`, answering a repeated bare wikilink name that one note has from a
+        memo: for building an index from many notes at once, while no note comes, goes
+        or is renamed (the memo would then be wrong)."""
+        memo: dict[str, str] = {}
+        by_stem = self._by_stem
+        resolve = self.resolve
+
+        def fast(link: Link, source: str) -> str | None:
+            if link.style == "wiki":
+                target = link.target
+                found = memo.get(target)
+                if found is not None:
+                    return found
+                if "/" not in target:
+                    path = by_stem.get(name_key(target))
+                    if type(path) is str:  # one note has that name: whatever the source
+                        memo[target] = path
+                        return path
+            return resolve(link, source)
+        return fast
 
     def is_ambiguous(self, link: Link, source: str) -> bool:
         """Whether resolving `link` had to choose among several candidates."""
