@@ -43,9 +43,10 @@ def open_fds() -> int:
 @pytest.fixture
 def one_at_a_time(monkeypatch):
     """Batches of one note: the writer then syncs and publishes each note on its own."""
+    from vaultkit import writer  # (imported first: it copies the size when imported)
+
     def set_size(n):
         monkeypatch.setattr(batchwrite, "BATCH_SIZE", n)
-        from vaultkit import writer
         monkeypatch.setattr(writer, "BATCH_SIZE", n)
     return set_size
 
@@ -97,6 +98,36 @@ def test_without_syncfs_each_file_and_folder_is_fsynced(make_vault, tmp_path, mo
     report = run_sync(other, TODAY_DATE)
     assert len(calls) >= report.changed > 10  # (one per temporary file, plus the folders)
     assert snapshot(vault) == snapshot(other)
+
+
+def test_a_small_batch_fsyncs_its_files_and_a_large_one_syncs_the_file_system_once(
+        make_vault, tmp_path, monkeypatch):
+    # A catch-up that writes one note fsyncs that note and its folder: a `syncfs` would
+    # also wait for everything else waiting on the file system. A batch of many notes
+    # makes them durable with one `syncfs` where there is one (Linux).
+    from vaultkit.libc import libc_function
+    real_syncfs = libc_function("syncfs", lambda c: (c.c_int,))
+    syncfs_calls, fsync_calls = [], []
+    real_fsync = os.fsync
+    if real_syncfs is not None:
+        monkeypatch.setattr(batchwrite, "_syncfs", lambda fd: (syncfs_calls.append(fd), real_syncfs(fd))[1])
+    monkeypatch.setattr(batchwrite.os, "fsync", lambda fd: (fsync_calls.append(fd), real_fsync(fd))[1])
+    vault = make_vault(files(4, 4))
+    first = run_sync(vault, TODAY_DATE)
+    assert first.changed >= batchwrite.SYNCFS_MIN
+    if real_syncfs is not None:  # the 16 temporary files at once; the renames, in 4 folders, by folder
+        assert len(syncfs_calls) == 1 and len(fsync_calls) >= 4
+    else:
+        assert len(fsync_calls) >= first.changed + 4
+    note = vault / "F00" / "P00-0.md"
+    note.write_text(note.read_text() + "Also [[P02-1]].\n")
+    syncfs_calls.clear()
+    fsync_calls.clear()
+    again = run_sync(vault, TODAY_DATE)
+    assert again.written_paths == ["F02/P02-1.md"]
+    assert syncfs_calls == []
+    assert len(fsync_calls) >= 2  # the temporary file, then its folder once renamed
+    assert temp_files(vault) == []
 
 
 def test_a_save_while_the_batch_is_staged_is_kept_and_the_rest_is_written(make_vault, monkeypatch):
