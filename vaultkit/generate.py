@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import yaml
-
 from .errors import Problem, TemplateProblem, UnsafePath
 from .daily import plan_daily
 from .facts import Facts
@@ -256,6 +254,7 @@ def ensure_keys(text: str, key: str) -> str:
 
 def _load_rendered(fm: str) -> dict:
     """The rendered front-matter as a mapping, else TemplateProblem (with the line)."""
+    import yaml  # noqa: PLC0415 - only when a note is created (a catch-up may need no YAML)
     try:
         meta = yaml.safe_load(fm)
     except yaml.MarkedYAMLError as exc:

@@ -31,7 +31,8 @@ class ReferralEdges:
         """
         if not self._edges_built:
             self._edges_built = True
-            self._set_edge_parts(p for p, r in self.records.items() if r.kind in (CONTACT, INTERVIEW))
+            self._set_edge_parts((p for p, r in self.records.items() if r.kind in (CONTACT, INTERVIEW)),
+                                 ends=False)
         if self._edges_sorted is None:
             self._edges_sorted = [self._edge_map[pair] for pair in sorted(self._edge_map)]
         return self._edges_sorted
@@ -65,9 +66,10 @@ class ReferralEdges:
                     found.append(PHANTOM + name)
         return found
 
-    def _set_edge_parts(self, paths: Iterable[str]) -> set[str]:
+    def _set_edge_parts(self, paths: Iterable[str], ends: bool = True) -> set[str]:
         """Redo what these notes record, then the pairs it touches (all the old parts go
-        first: a pair's `via` is picked among notes that still record it)."""
+        first: a pair's `via` is picked among notes that still record it); the notes that
+        show an edge that came, went or changed (not asked when every edge is new)."""
         pairs = set()
         redo = []
         for path in paths:
@@ -86,15 +88,15 @@ class ReferralEdges:
                 self._pair_sources.setdefault((a, b), {})[path] = via
                 pairs.add((a, b))
         # Every pair is redone, even one whose recorders did not change: an interview's
-        # date picks `via`. Both ends of an edge that came, went or changed show it.
-        # Both ends of an edge that came, went or changed show it, and so do the interviews
+        # date picks `via`. Both ends of an edge that came, went or changed show it, and so
+        # do the interviews
         # of the one referred ("B was referred by: A").
-        ends: set[str] = set()
+        shown: set[str] = set()
         for pair in pairs:
-            if self._set_edge(pair):
-                ends.update(pair)
-                ends.update(self.interviews_of(pair[1]))
-        return ends
+            if self._set_edge(pair) and ends:
+                shown.update(pair)
+                shown.update(self.interviews_of(pair[1]))
+        return shown
 
     def _set_edge(self, pair: tuple[str, str]) -> bool:
         """Redo one pair's edge from its recorders; whether it changed."""

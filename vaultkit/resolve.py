@@ -119,7 +119,8 @@ class Resolver:
             return
         if path in self._notes:
             self.remove(path)
-        clean = tuple(dict.fromkeys(a.strip() for a in aliases if isinstance(a, str) and a.strip()))
+        clean = tuple(dict.fromkeys(a.strip() for a in aliases if isinstance(a, str) and a.strip())) \
+            if aliases else ()
         self._notes[path] = (name, clean)
         stem_key = name_key(stem(path))
         bucket_add(self._by_path, name_key(path), path)
