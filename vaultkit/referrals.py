@@ -89,8 +89,7 @@ class ReferralEdges:
                 pairs.add((a, b))
         # Every pair is redone, even one whose recorders did not change: an interview's
         # date picks `via`. Both ends of an edge that came, went or changed show it, and so
-        # do the interviews
-        # of the one referred ("B was referred by: A").
+        # do the interviews of the one referred ("B was referred by: A").
         shown: set[str] = set()
         for pair in pairs:
             if self._set_edge(pair) and ends:
