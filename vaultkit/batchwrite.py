@@ -7,14 +7,14 @@ from __future__ import annotations
 import logging
 import os
 
-from .folders import At, Folders
+from .folders import BATCH_NOTES, At, Folders
 from .model import FileState
 from .libc import libc_error, libc_function
 from .write import Swapped, check_rel, locate, put_in_place, unlink_quietly, write_temp
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 64  # replacements per batch (each holds up to three files open until settled)
+BATCH_SIZE = BATCH_NOTES  # replacements per batch (each holds up to three files open until settled)
 
 
 class WriteBatch:

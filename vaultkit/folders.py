@@ -37,7 +37,29 @@ HANDLES = bool(_O_DIRECTORY and _O_NOFOLLOW) and {
     os.open, os.stat, os.mkdir, os.unlink, os.rename, os.link, os.access,
 } <= os.supports_dir_fd and os.stat in os.supports_follow_symlinks
 
-_MAX_OPEN = 512  # folders held open at once; past it the cache starts again
+
+
+def _open_files_limit() -> int:
+    """How many files this process may hold open (its soft limit; 4096 when unlimited or
+    unknown). macOS starts programs with 256, most Linux systems with 1,024."""
+    try:
+        import resource  # noqa: PLC0415 - not on Windows
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return 4096
+    return 4096 if soft == resource.RLIM_INFINITY or soft <= 0 else soft
+
+
+# What a pass may hold open, shared out under that limit: a reserve for the cache, the
+# lock, the pipes to a second process and Python's own files; a batch of replacements
+# (`batchwrite.WriteBatch`, up to three files a note) of at most 64 notes; and the folder
+# handles, at most 512, past which the cache of handles starts again. Under a limit of
+# 1,024 that is 64 notes and 512 folders; under macOS's 256, 24 notes and 120 folders: a
+# vault of many folders is then walked with fewer handles open, never out of them.
+OPEN_FILES = _open_files_limit()
+_RESERVE = min(64, OPEN_FILES // 4)
+BATCH_NOTES = max(4, min(64, (OPEN_FILES - _RESERVE) // 8))
+_MAX_OPEN = max(8, min(512, OPEN_FILES - _RESERVE - 3 * BATCH_NOTES))
 
 
 class MovedAway(WriteConflict):
