@@ -32,7 +32,9 @@ def many_folders(n_folders: int, per_folder: int = 1) -> dict[str, str]:
 
 def sync_with_open_files(vault, limit: int) -> subprocess.CompletedProcess:
     def lower() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULTKIT_")}
     return subprocess.run([sys.executable, "-m", "vaultkit", "sync", "--vault", str(vault), "--today", TODAY],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, preexec_fn=lower)
