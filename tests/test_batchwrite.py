@@ -93,7 +93,7 @@ def test_without_syncfs_each_file_and_folder_is_fsynced(make_vault, tmp_path, mo
     run_sync(vault, TODAY_DATE)
     calls = []
     real_fsync = os.fsync
-    monkeypatch.setattr(batchwrite, "_syncfs", None)
+    monkeypatch.setattr(batchwrite, "_syncfs", lambda: None)
     monkeypatch.setattr(batchwrite.os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
     report = run_sync(other, TODAY_DATE)
     assert len(calls) >= report.changed > 10  # (one per temporary file, plus the folders)
@@ -110,7 +110,8 @@ def test_a_small_batch_fsyncs_its_files_and_a_large_one_syncs_the_file_system_on
     syncfs_calls, fsync_calls = [], []
     real_fsync = os.fsync
     if real_syncfs is not None:
-        monkeypatch.setattr(batchwrite, "_syncfs", lambda fd: (syncfs_calls.append(fd), real_syncfs(fd))[1])
+        counted = lambda fd: (syncfs_calls.append(fd), real_syncfs(fd))[1]  # noqa: E731
+        monkeypatch.setattr(batchwrite, "_syncfs", lambda: counted)
     monkeypatch.setattr(batchwrite.os, "fsync", lambda fd: (fsync_calls.append(fd), real_fsync(fd))[1])
     vault = make_vault(files(4, 4))
     first = run_sync(vault, TODAY_DATE)

@@ -99,8 +99,9 @@ class WriteBatch:
         return [(rel, results[n]) for n, (rel, *_) in enumerate(staged)]
 
 
-_UNLOADED = object()
-_syncfs = _UNLOADED  # Linux `syncfs`, loaded on the first flush
+def _syncfs():
+    """Linux `syncfs`, or None where there is none (loaded once, by `libc_function`)."""
+    return libc_function("syncfs", lambda c: (c.c_int,))
 
 # From this many files (or folders) to make durable, one `syncfs` instead of an fsync
 # each. Below it the fsyncs cost less: `syncfs` also writes out whatever else waits on
@@ -113,12 +114,10 @@ def _sync_all(folders: Folders, fds: list[int]) -> None:
     """Make what was written durable: the files `fds`, or (none given) the renames made in
     the folders the pass touched. From `SYNCFS_MIN` of them, one `syncfs` of the vault's
     file system where there is one (Linux); else an fsync of each file or folder."""
-    global _syncfs
-    if _syncfs is _UNLOADED:
-        _syncfs = libc_function("syncfs", lambda c: (c.c_int,))
+    syncfs = _syncfs()
     many = len(fds) if fds else len(folders.touched)
-    if _syncfs is not None and folders.root_fd is not None and many >= SYNCFS_MIN:
-        if _syncfs(folders.root_fd) != 0:
+    if syncfs is not None and folders.root_fd is not None and many >= SYNCFS_MIN:
+        if syncfs(folders.root_fd) != 0:
             raise libc_error(folders.root_path)
         return
     for fd in fds:
