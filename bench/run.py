@@ -330,7 +330,7 @@ def measure_cold(ctx: SizeContext) -> dict:
 
 def measure_synced_floors(ctx: SizeContext) -> dict:
     """The floors of the vault the cold, warm and one-note syncs read: the first sync's
-    result, with the notes it created and the blocks it wrote (12,775 notes at 10k)."""
+    result, with the notes it created and the blocks it wrote."""
     if (skip := _need_synced(ctx, "floors after the first sync")) is not None:
         return skip
     return measure_floors(ctx.synced, ctx.runs)

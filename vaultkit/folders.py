@@ -38,7 +38,6 @@ HANDLES = bool(_O_DIRECTORY and _O_NOFOLLOW) and {
 } <= os.supports_dir_fd and os.stat in os.supports_follow_symlinks
 
 
-
 def _open_files_limit() -> int:
     """How many files this process may hold open (its soft limit; 4096 when unlimited or
     unknown). macOS starts programs with 256, most Linux systems with 1,024."""
