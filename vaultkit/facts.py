@@ -68,6 +68,9 @@ class Facts:
         # for the life of these facts: a Facts is made anew whenever the index changes).
         self._last_interaction: dict[str, str | None] = {}
         self._status: dict[str, str] = {}
+        self._met: dict[str, str | None] = {}
+        self._sent_dates: dict[str, list[str]] = {}
+        self._day: dict[str, str | None] = {}  # path -> `note_day` (the daily note asks per link)
         # Thank-yous triggered before this day are history: not owed, drafted or listed.
         # (The configuration is checked so that this is a date; `min` keeps a hand-made
         # Config from crashing.)
@@ -155,10 +158,13 @@ class Facts:
 
     def met(self, contact: str) -> str | None:
         """The date of the first done interview with the contact, else None."""
-        for i in self.ix.interviews_of(contact):
-            if self.status_of(i) == "done" and self.date_of(i):
-                return self.date_of(i)
-        return None
+        try:
+            return self._met[contact]
+        except KeyError:
+            pass
+        found = self._met[contact] = next((self.date_of(i) for i in self.ix.interviews_of(contact)
+                                          if self.status_of(i) == "done" and self.date_of(i)), None)
+        return found
 
     def referral_due(self, edge: Referral) -> bool:
         """A referral thank-you is due once B is met or the referral was recorded in an interview with A."""
@@ -204,6 +210,9 @@ class Facts:
 
     def sent_dates_to(self, contact: str) -> list[str]:
         """Dates of thank-yous sent to the contact (only dated sends count)."""
+        dates = self._sent_dates.get(contact)
+        if dates is not None:
+            return dates
         dates = []
         for i in self.ix.interviews_of(contact):
             sent = self.thank_you_sent(i, contact)
@@ -213,6 +222,7 @@ class Facts:
             sent = self.referral_sent(Referral(contact, referred))
             if isinstance(sent, str):
                 dates.append(sent)
+        self._sent_dates[contact] = dates
         return dates
 
     def last_interaction(self, contact: str) -> str | None:
@@ -281,8 +291,13 @@ class Facts:
         return (dt.date.fromisoformat(later or self.today_iso) - dt.date.fromisoformat(earlier)).days
 
     def note_day(self, path: str) -> str | None:
+        try:
+            return self._day[path]
+        except KeyError:
+            pass
         rec = self.ix.records.get(path)
-        return None if rec is None else note_day(rec)
+        day = self._day[path] = None if rec is None else note_day(rec)
+        return day
 
     def last_touch(self, contact: str) -> str | None:
         """The latest interaction with the contact, or note dated on or before today that
