@@ -91,7 +91,10 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
             cached = s.cache.load_records({p: st for p, st in stats.items() if s.under_unreadable(p)})
         records: dict[str, NoteRecord] = {}
         todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
-        from .parallel import read_notes  # noqa: PLC0415 - see the module's imports
+        from .parallel import PARALLEL_MIN_NOTES, read_notes  # noqa: PLC0415 - see the module's imports
+        if len(todo) >= PARALLEL_MIN_NOTES:
+            from .vault import preload  # noqa: PLC0415
+            preload()
         fresh, blobs = read_notes(partial(read_raw, s), todo, stats, progress)
         for n, rec in enumerate(fresh):
             if not rec.ok:  # (here, not in `read_notes`: its second process has no cache)
