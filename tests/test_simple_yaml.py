@@ -120,3 +120,51 @@ def test_values_of_every_kind_come_out_as_pyyaml_builds_them():
     assert same(meta, yaml.safe_load(text))
     assert meta["a"] == dt.date(2026, 11, 20) and meta["b"] == 750 and meta["c"] is True
     assert meta["h"] == dt.datetime(2026, 11, 20, 10, 0) and meta["i"] == "2026-11-20 10:00"  # no seconds
+
+
+def test_the_scalars_read_without_pyyaml_are_those_its_table_gives():
+    """`_plain` reads three cases without PyYAML: a first character no resolver is keyed by,
+    the bool and null words, an ISO day. PyYAML's own table must agree."""
+    table = yaml.SafeLoader.yaml_implicit_resolvers
+    assert set(table) == set(vault._TYPED_FIRST) | {""}
+    for c in vault._WORD_FIRST:
+        assert {tag for tag, _ in table[c]} <= {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}, c
+    # Every word of the bool and null tables, in every case, and near misses.
+    words = set(vault._WORDS)
+    for word in list(words) + ["y", "n", "Y", "N", "yess", "nul", "nulls", "o", "of", "offf", "tru", "fals"]:
+        for mask in range(2 ** len(word)):
+            words.add("".join(ch.upper() if mask >> i & 1 else ch.lower() for i, ch in enumerate(word)))
+    letters = "yesnotrufalYESNOTRUFAL~x"
+    words.update(a + b for a in letters for b in letters)
+    words.update(a + b + c for a in "yYnNoOtTfF~" for b in letters for c in letters)
+    vault._yaml()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for word in sorted(words):
+        if word[0] not in vault._WORD_FIRST:
+            continue
+        expected = yaml.load(f"k: {word}", Loader=loader)["k"]
+        got = vault._plain(word)
+        assert got == expected and type(got) is type(expected), (word, got, expected)
+    for day in ("2026-11-20", "2024-02-29", "0001-01-01", "9999-12-31"):
+        assert vault._plain(day) == yaml.safe_load(f"k: {day}")["k"]
+    for bad in ("2026-02-30", "2026-13-01", "0000-01-01"):  # PyYAML raises on these too
+        assert vault._plain(bad) is vault._FAIL
+
+
+def test_a_note_of_texts_dates_and_flags_is_read_without_importing_pyyaml(tmp_path):
+    """The common front-matter (texts, links, an ISO day, a bool) needs no PyYAML: a sync that
+    parses one such note does not pay for importing it; a number still takes PyYAML."""
+    import subprocess
+    import sys
+    probe = (
+        "import sys\n"
+        "from vaultkit.vault import parse_note\n"
+        "rec = parse_note('People/Ann.md', sys.stdin.buffer.read())\n"
+        "print(rec.fields.get('date'), rec.kind, 'yaml' in sys.modules)\n"
+    )
+    common = b"---\ntype: contact\nstatus: met\ncompany: \"[[Acme]]\"\ndate: 2026-11-20\nremote: yes\n---\nHi\n"
+    out = subprocess.run([sys.executable, "-c", probe], input=common, capture_output=True, check=True).stdout
+    assert out.split() == [b"2026-11-20", b"contact", b"False"]
+    numbered = common.replace(b"remote: yes", b"rating: 4")
+    out = subprocess.run([sys.executable, "-c", probe], input=numbered, capture_output=True, check=True).stdout
+    assert out.split() == [b"2026-11-20", b"contact", b"True"]

@@ -30,7 +30,7 @@ _YAML = None  # (yaml, python-frontmatter's YAML handler, loader), imported on f
 def _yaml():
     """PyYAML and python-frontmatter, imported when the first front-matter is read, so that
     a sync with nothing to read does not pay for them."""
-    global _YAML, _SIMPLE, _SIMPLE_UNSAFE
+    global _YAML, _SIMPLE
     if _YAML is None:
         import yaml
         from frontmatter.default_handlers import YAMLHandler
@@ -39,7 +39,6 @@ def _yaml():
             loader = yaml.CSafeLoader
         except AttributeError:  # pragma: no cover - depends on how PyYAML was built
             loader = yaml.SafeLoader
-        _SIMPLE_UNSAFE = re.compile(_SIMPLE_UNSAFE_CHARS)
         _SIMPLE = _simple_yaml_setup(yaml, loader)
         _YAML = (yaml, YAMLHandler(), lenient_loader(loader))
     return _YAML
@@ -78,7 +77,7 @@ _CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
 # Characters libyaml accepts in a stream, minus the ones that are line breaks or blanks in
 # YAML but not here (tab, CR, NEL, LS, PS) and the BOM: any of those sends the text to PyYAML.
 _SIMPLE_UNSAFE_CHARS = "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-_SIMPLE_UNSAFE: re.Pattern[str] | None = None  # compiled by `_yaml()` (3 ms: not at import)
+_SIMPLE_UNSAFE: re.Pattern[str] | None = None  # compiled on first use (3 ms: not at import)
 _SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: |$)")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}:#'\"]")
@@ -105,16 +104,52 @@ _PLAIN_MEMO: dict[str, object] = {}  # plain scalar -> its value, for those that
 _PLAIN_STR: set[str] = set()  # plain scalars known to be strings (keys, statuses, tags...)
 
 
+# PyYAML resolves a plain scalar by its first character (`yaml.resolver`): a scalar that
+# starts with none of these is a string. Words starting with one of the letters (or `~`)
+# are bools or null only when they are these very words. An ISO day is a date. Those three
+# cases are read here without importing PyYAML (a sync that parses one note saves ~15 ms);
+# any other scalar that starts with one of these characters is resolved by PyYAML's own
+# resolvers. tests/test_simple_yaml.py holds both to PyYAML's table.
+_TYPED_FIRST = frozenset("!&*+-.0123456789<=FNOTYfnoty~")
+_WORD_FIRST = frozenset("FNOTYfnoty~")
+_WORDS = {**dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+          **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+          **dict.fromkeys(("~", "null", "Null", "NULL"), None)}
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _plain(text: str):
     """A plain scalar as PyYAML would construct it, or _FAIL for a tag not handled here."""
     value = _PLAIN_MEMO.get(text, _FAIL)
     if value is not _FAIL:
         return value
-    resolvers, constructors, constructor, node_type = _SIMPLE
-    candidates = resolvers.get(text[0])
-    if candidates is None or text in _PLAIN_STR:
+    c = text[0]
+    if c not in _TYPED_FIRST or text in _PLAIN_STR:
         return text
-    for tag, regexp in candidates:
+    if c in _WORD_FIRST:
+        return _WORDS.get(text, text)
+    if c in "0123456789" and len(text) == 10 and _ISO_DAY.fullmatch(text):
+        try:
+            value = dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            return _FAIL  # PyYAML raises it again, as it always did
+    else:
+        value = _resolved(text)
+        if value is text or value is _FAIL:
+            return value
+    if len(_PLAIN_MEMO) < 4096:
+        _PLAIN_MEMO[text] = value  # ints, floats, bools, None, dates: immutable
+    return value
+
+
+def _resolved(text: str):
+    """A plain scalar resolved and constructed by PyYAML's own resolvers and constructors."""
+    if _SIMPLE is None:
+        _yaml()
+        if _SIMPLE is None:  # a loader that is not PyYAML's: the fast path is off
+            return _FAIL
+    resolvers, constructors, constructor, node_type = _SIMPLE
+    for tag, regexp in resolvers.get(text[0], ()):
         if regexp.match(text):
             break
     else:
@@ -124,12 +159,9 @@ def _plain(text: str):
     if tag not in _SIMPLE_TAGS:
         return _FAIL
     try:
-        value = constructors[tag](constructor, node_type(tag, text))
+        return constructors[tag](constructor, node_type(tag, text))
     except Exception:  # noqa: BLE001 - PyYAML raises it again, as it always did
         return _FAIL
-    if len(_PLAIN_MEMO) < 4096:
-        _PLAIN_MEMO[text] = value  # ints, floats, bools, None, dates: immutable
-    return value
 
 
 def _scalar_value(text: str, flow: bool):
@@ -170,13 +202,15 @@ def _scalar_value(text: str, flow: bool):
 def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
     """(mapping, first line of each lower-cased key, node count) for front-matter of the
     simple shape, exactly as PyYAML's safe loader would read it; None otherwise."""
-    if _SIMPLE is None:
-        return None
+    global _SIMPLE_UNSAFE
     if yaml_text.isascii():  # then printable is exactly what is safe, and ~10x faster to ask
         if not yaml_text.replace("\n", " ").isprintable():
             return None
-    elif _SIMPLE_UNSAFE.search(yaml_text) is not None:
-        return None
+    else:
+        if _SIMPLE_UNSAFE is None:
+            _SIMPLE_UNSAFE = re.compile(_SIMPLE_UNSAFE_CHARS)
+        if _SIMPLE_UNSAFE.search(yaml_text) is not None:
+            return None
     lines = yaml_text.split("\n")
     if lines[-1] == "":
         lines.pop()
@@ -193,7 +227,7 @@ def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
         key = m.group(1)
         if len(key) > 200:
             return None  # libyaml's limit on a simple key's length
-        if key[0] in _SIMPLE[0] and _plain(key) is not key:
+        if key[0] in _TYPED_FIRST and _plain(key) is not key:
             return None  # `on:`, `null:`…: a key PyYAML reads as a bool or None
         folded = key.lower()
         if folded in key_lines:  # YAML keeps the last value of a repeated key
@@ -338,7 +372,6 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
                                           "the note is left untouched", "frontmatter", 1)
     if not yaml_text.strip():
         return {}, body, body_line, None
-    yaml, handler, loader = _yaml()
     simple = _simple_yaml(yaml_text)
     if simple is not None:
         meta, key_lines, nodes = simple
@@ -347,6 +380,7 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
                                               "the note is left untouched", "frontmatter", 1)
         meta["__lines__"] = key_lines
         return meta, body, body_line, None
+    yaml, handler, loader = _yaml()
     try:
         meta = handler.load(yaml_text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
