@@ -168,3 +168,21 @@ def test_a_note_of_texts_dates_and_flags_is_read_without_importing_pyyaml(tmp_pa
     numbered = common.replace(b"remote: yes", b"rating: 4")
     out = subprocess.run([sys.executable, "-c", probe], input=numbered, capture_output=True, check=True).stdout
     assert out.split() == [b"2026-11-20", b"contact", b"True"]
+
+
+def test_a_changed_yaml_loader_turns_the_fast_path_off():
+    """If PyYAML's safe loader was changed in this process (a bool read as text), the fast
+    path steps aside for every text, its shortcuts included: the loader reads the note."""
+    import subprocess
+    import sys
+    probe = (
+        "import yaml\n"
+        "loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)\n"
+        "loader.add_constructor('tag:yaml.org,2002:bool', lambda l, n: l.construct_scalar(n))\n"
+        "from vaultkit import vault\n"
+        "print(vault._simple_yaml('k: yes\\nd: 2026-11-20\\nn: Ann\\n'))\n"
+        "meta, _, _, problem = vault.split_frontmatter('A.md', '---\\nk: yes\\n---\\nbody\\n')\n"
+        "print(repr(meta['k']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True, text=True).stdout
+    assert out.split() == ["None", "'yes'"]

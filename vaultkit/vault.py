@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import sys
 
 from . import kinds as kindmod
 from . import links as linkmod
@@ -94,6 +95,11 @@ def _simple_yaml_setup(yaml, loader):
         return None
     if any(loader.yaml_constructors.get(t) is not SafeConstructor.yaml_constructors.get(t)
            for t in _SIMPLE_TAGS):
+        return None
+    # ...and by the table `_plain` takes its shortcuts from (first characters, words).
+    table = Resolver.yaml_implicit_resolvers
+    if set(table) != _TYPED_FIRST | {""} or any(tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")
+                                                for c in _WORD_FIRST for tag, _ in table[c]):
         return None
     return (Resolver.yaml_implicit_resolvers, loader.yaml_constructors, SafeConstructor(),
             yaml.nodes.ScalarNode)
@@ -203,6 +209,10 @@ def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
     """(mapping, first line of each lower-cased key, node count) for front-matter of the
     simple shape, exactly as PyYAML's safe loader would read it; None otherwise."""
     global _SIMPLE_UNSAFE
+    if _YAML is None and "yaml" in sys.modules:
+        _yaml()  # PyYAML is loaded, so it may have been changed: see whether it still reads as its safe loader
+    if _YAML is not None and _SIMPLE is None:
+        return None  # its loader reads otherwise than PyYAML's safe loader: no fast path
     if yaml_text.isascii():  # then printable is exactly what is safe, and ~10x faster to ask
         if not yaml_text.replace("\n", " ").isprintable():
             return None
