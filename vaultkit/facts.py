@@ -39,6 +39,8 @@ def status_by_date(date_iso: str | None, today_iso: str) -> str:
     return "planned" if date_iso[:10] >= today_iso[:10] else "done"
 
 
+_UNKNOWN = object()  # (not in a memo yet)
+
 # How far each contact status goes; `dormant` and `closed` stand apart (the
 # notes raise a status along this line, and a stored status ahead of them wins).
 STATUS_ORDER = ("prospect", "contacted", "scheduled", "met")
@@ -71,6 +73,7 @@ class Facts:
         self._met: dict[str, str | None] = {}
         self._sent_dates: dict[str, list[str]] = {}
         self._day: dict[str, str | None] = {}  # path -> `note_day` (the daily note asks per link)
+        self._touch_day: dict[str, str | None] = {}  # path -> `_touch_day_of`
         # Thank-yous triggered before this day are history: not owed, drafted or listed.
         # (The configuration is checked so that this is a date; `min` keeps a hand-made
         # Config from crashing.)
@@ -305,22 +308,32 @@ class Facts:
         cadence intervals and nothing else; an interview's links to the people it referred
         you to, a cancelled interview, and vaultkit's own agendas and drafts are no touch."""
         best = self.last_interaction(contact)
+        touch_day = self._touch_day
+        today = self.today_iso
         for link in self.ix.inbound.get(contact, ()):
             if link.prop == "referrals" or link.source == contact:
                 continue
-            rec = self.ix.records.get(link.source)
-            if rec is None:
-                continue
-            key = rec.fields.get("vaultkit_key")
-            if rec.fields.get("generated_by") == "vaultkit" and isinstance(key, str) \
-                    and key.startswith(("agenda:", "thank-you")):
-                continue
-            if rec.kind == INTERVIEW and self.status_of(link.source) == "cancelled":
-                continue
-            day = self.note_day(link.source)
-            if day and day <= self.today_iso and (best is None or day > best):
+            source = link.source
+            day = touch_day.get(source, _UNKNOWN)
+            if day is _UNKNOWN:
+                day = touch_day[source] = self._touch_day_of(source)
+            if day and day <= today and (best is None or day > best):
                 best = day
         return best
+
+    def _touch_day_of(self, source: str) -> str | None:
+        """The day a note linking a contact touches them (see `last_touch`), whichever
+        contact it links: its day, or None for no touch."""
+        rec = self.ix.records.get(source)
+        if rec is None:
+            return None
+        key = rec.fields.get("vaultkit_key")
+        if rec.fields.get("generated_by") == "vaultkit" and isinstance(key, str) \
+                and key.startswith(("agenda:", "thank-you")):
+            return None
+        if rec.kind == INTERVIEW and self.status_of(source) == "cancelled":
+            return None
+        return self.note_day(source)
 
     def quiet(self) -> list[tuple[str, str | None]]:
         """Contacts `contacted` or `met` with more than quiet_days since the last touch
