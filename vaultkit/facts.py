@@ -72,8 +72,7 @@ class Facts:
         self._status: dict[str, str] = {}
         self._met: dict[str, str | None] = {}
         self._sent_dates: dict[str, list[str]] = {}
-        self._day: dict[str, str | None] = {}  # path -> `note_day` (the daily note asks per link)
-        self._touch_day: dict[str, str | None] = {}  # path -> `_touch_day_of`
+        self._touch_day: dict[str, str | None] = {}  # path -> `_touch_day_of` (the daily note asks per link)
         # Thank-yous triggered before this day are history: not owed, drafted or listed.
         # (The configuration is checked so that this is a date; `min` keeps a hand-made
         # Config from crashing.)
@@ -294,13 +293,8 @@ class Facts:
         return (dt.date.fromisoformat(later or self.today_iso) - dt.date.fromisoformat(earlier)).days
 
     def note_day(self, path: str) -> str | None:
-        try:
-            return self._day[path]
-        except KeyError:
-            pass
         rec = self.ix.records.get(path)
-        day = self._day[path] = None if rec is None else note_day(rec)
-        return day
+        return None if rec is None else note_day(rec)
 
     def last_touch(self, contact: str) -> str | None:
         """The latest interaction with the contact, or note dated on or before today that
