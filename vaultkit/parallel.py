@@ -29,15 +29,19 @@ PARALLEL_MIN_NOTES = 4000
 
 def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], paths: list[str],
                stats: dict[str, tuple[int, int]],
-               progress: Callable[[int, int], None] | None = None) -> tuple[list[NoteRecord], dict[str, bytes]]:
+               progress: Callable[[int, int], None] | None = None,
+               before_fork: Callable[[], None] | None = None) -> tuple[list[NoteRecord], dict[str, bytes]]:
     """Read and parse `paths` with `read_one(path, stat)`: (the records, in path order;
-    the cache encoding of those that already have one).
+    the cache encoding of those that already have one). `before_fork` runs before a second
+    process is forked (what both would otherwise do each: imports).
 
     Parsing is a pure function of a note's bytes, so when there are many notes and a second
     CPU, a forked child takes batches of notes beside this process and hands back its records in the cache's
     encoding (which the cache then stores as they are). The result is the same either way.
     """
     if len(paths) >= PARALLEL_MIN_NOTES:
+        if before_fork is not None:
+            before_fork()
         done = _read_notes_forked(read_one, paths, stats, progress)
         if done is not None:
             return done

@@ -91,11 +91,8 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
             cached = s.cache.load_records({p: st for p, st in stats.items() if s.under_unreadable(p)})
         records: dict[str, NoteRecord] = {}
         todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
-        from .parallel import PARALLEL_MIN_NOTES, read_notes  # noqa: PLC0415 - see the module's imports
-        if len(todo) >= PARALLEL_MIN_NOTES:
-            from .vault import preload  # noqa: PLC0415
-            preload()
-        fresh, blobs = read_notes(partial(read_raw, s), todo, stats, progress)
+        from .parallel import read_notes  # noqa: PLC0415 - see the module's imports
+        fresh, blobs = read_notes(partial(read_raw, s), todo, stats, progress, before_fork=_import_parser)
         for n, rec in enumerate(fresh):
             if not rec.ok:  # (here, not in `read_notes`: its second process has no cache)
                 kept = fresh[n] = keep_last_good(s, rec)
@@ -115,6 +112,12 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
         adopt(s, records, result.attachments)
     s.ledger = s.cache.ledger()
     return result
+
+
+def _import_parser() -> None:
+    """The parser and PyYAML imported before the reader forks, not in each process."""
+    from .vault import preload  # noqa: PLC0415 - see the module's imports
+    preload()
 
 
 @contextmanager
