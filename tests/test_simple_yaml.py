@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import subprocess
+import sys
 
 import yaml
 
+from conftest import ROOT
 from vaultkit import vault
 
 KEYS = ("type", "name", "date", "time", "tags", "company", "a", "A", "x_y", "x-y", "_k", "k9",
@@ -151,11 +154,15 @@ def test_the_scalars_read_without_pyyaml_are_those_its_table_gives():
         assert vault._plain(bad) is vault._FAIL
 
 
-def test_a_note_of_texts_dates_and_flags_is_read_without_importing_pyyaml(tmp_path):
+def run_probe(code: str, stdin: bytes = b"") -> list[str]:
+    """The words `code` prints, run by a fresh Python on this checkout's vaultkit."""
+    done = subprocess.run([sys.executable, "-c", code], input=stdin, cwd=ROOT, capture_output=True, check=True)
+    return done.stdout.decode().split()
+
+
+def test_a_note_of_texts_dates_and_flags_is_read_without_importing_pyyaml():
     """The common front-matter (texts, links, an ISO day, a bool) needs no PyYAML: a sync that
     parses one such note does not pay for importing it; a number still takes PyYAML."""
-    import subprocess
-    import sys
     probe = (
         "import sys\n"
         "from vaultkit.vault import parse_note\n"
@@ -163,18 +170,14 @@ def test_a_note_of_texts_dates_and_flags_is_read_without_importing_pyyaml(tmp_pa
         "print(rec.fields.get('date'), rec.kind, 'yaml' in sys.modules)\n"
     )
     common = b"---\ntype: contact\nstatus: met\ncompany: \"[[Acme]]\"\ndate: 2026-11-20\nremote: yes\n---\nHi\n"
-    out = subprocess.run([sys.executable, "-c", probe], input=common, capture_output=True, check=True).stdout
-    assert out.split() == [b"2026-11-20", b"contact", b"False"]
+    assert run_probe(probe, common) == ["2026-11-20", "contact", "False"]
     numbered = common.replace(b"remote: yes", b"rating: 4")
-    out = subprocess.run([sys.executable, "-c", probe], input=numbered, capture_output=True, check=True).stdout
-    assert out.split() == [b"2026-11-20", b"contact", b"True"]
+    assert run_probe(probe, numbered) == ["2026-11-20", "contact", "True"]
 
 
 def test_a_changed_yaml_loader_turns_the_fast_path_off():
     """If PyYAML's safe loader was changed in this process (a bool read as text), the fast
     path steps aside for every text, its shortcuts included: the loader reads the note."""
-    import subprocess
-    import sys
     probe = (
         "import yaml\n"
         "loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)\n"
@@ -184,5 +187,4 @@ def test_a_changed_yaml_loader_turns_the_fast_path_off():
         "meta, _, _, problem = vault.split_frontmatter('A.md', '---\\nk: yes\\n---\\nbody\\n')\n"
         "print(repr(meta['k']))\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True, text=True).stdout
-    assert out.split() == ["None", "'yes'"]
+    assert run_probe(probe) == ["None", "'yes'"]
