@@ -21,7 +21,7 @@ STAGE = {
     "cache": 2, "vault": 2, "scan": 2, "parallel": 2, "changes": 2,
     "resolve": 2, "referrals": 3, "keys": 3, "index": 3, "cadence": 3,
     "facts": 4, "scope": 4, "scoped": 4,
-    "blocks": 5, "sandbox": 5, "review": 5, "icsfeed": 5, "ticks": 5, "render": 5, "generate": 5, "daily": 5,
+    "blocks": 5, "stored": 5, "sandbox": 5, "review": 5, "icsfeed": 5, "ticks": 5, "render": 5, "generate": 5, "daily": 5,
     "edits": 5,
     "reading": 6, "write": 6, "batchwrite": 6, "lock": 6, "wholevault": 6, "fingerprint": 6, "planning": 6, "writer": 6,
     "sync": 7, "batch": 7.5,

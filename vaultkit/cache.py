@@ -135,9 +135,11 @@ class Cache:
         if self.get_meta("format") != expected:
             # An old format: drop the notes (the ledger's shape has not changed).
             self.db.execute("DROP TABLE IF EXISTS notes")
+            self.db.execute("DROP TABLE IF EXISTS index_state")
         self.db.execute("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
                         "mtime_ns INTEGER, data BLOB)")
         self.db.execute("CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, path TEXT)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS index_state (tag TEXT, data BLOB)")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (expected,))
         self.db.commit()
         self._usable_notes = True
@@ -255,6 +257,31 @@ class Cache:
             self.db.executemany("DELETE FROM notes WHERE path=?", [(p,) for p in removed])
         except sqlite3.DatabaseError as exc:
             log.warning("could not update the index cache (%s); the next sync reads more notes", exc)
+
+    def save_index_state(self, tag: str, data: bytes) -> None:
+        """Store the index a complete pass ended with (`stored.dump`), under its fingerprint."""
+        if self.readonly:
+            return
+        try:
+            self.db.execute("DELETE FROM index_state")
+            self.db.execute("INSERT INTO index_state VALUES (?, ?)", (tag, data))
+        except sqlite3.DatabaseError as exc:
+            log.debug("could not store the index (%s)", exc)
+
+    def index_state(self, tag: str) -> bytes | None:
+        """The stored index if it was stored under `tag`, else None."""
+        if not self._usable_notes or not tag:
+            return None
+        rows = self._query("SELECT data FROM index_state WHERE tag=?", (tag,))
+        return rows[0][0] if rows else None
+
+    def retag_index_state(self, old: str, new: str) -> None:
+        """The stored index, stored under `old`, holds for the pass fingerprinted `new` too."""
+        if not self.readonly and old:
+            try:
+                self.db.execute("UPDATE index_state SET tag=? WHERE tag=?", (new, old))
+            except sqlite3.DatabaseError as exc:
+                log.debug("could not update the stored index (%s)", exc)
 
     def changed_elsewhere(self) -> bool:
         """Whether another connection (another vaultkit process) committed to the cache

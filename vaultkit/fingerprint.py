@@ -122,6 +122,7 @@ def _touched(s: Session, check: Check, parts: tuple[str, dict], stored: str) -> 
     check.parsed = count_kept(s.excluded, check.read)
     check.read = {}
     s.cache.set_meta("fingerprint", check.fingerprint)
+    s.cache.retag_index_state(stored, check.fingerprint)  # (its records' outputs are the same)
     s.cache.commit()
     check.unchanged = True
 

@@ -13,7 +13,7 @@ from .keys import InterviewKeys
 from .referrals import PHANTOM, ReferralEdges
 from .resolve import (Resolver, bucket_add, bucket_discard, bucket_paths, company_key, link_keys, names_of,
                       stem as note_stem)
-from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Referral, ResolvedLink
+from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Records, Referral, ResolvedLink
 
 _new = tuple.__new__
 
@@ -22,7 +22,7 @@ class Index(ReferralEdges, InterviewKeys):
     """Backlinks, referral edges and typed views over a set of notes."""
 
     def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = ()):
-        self.records: dict[str, NoteRecord] = {}
+        self.records: Records = Records()
         self.resolver = Resolver((), attachments)
         self.out: dict[str, list[ResolvedLink]] = {}
         self.unresolved: dict[str, list[Link]] = {}
@@ -375,7 +375,7 @@ class Index(ReferralEdges, InterviewKeys):
     def paths_of_kind(self, kind: str) -> list[str]:
         found = None if self._updating else self._kind_memo.get(kind)
         if found is None:
-            found = sorted(p for p, r in self.records.items() if r.kind == kind and r.ok)
+            found = self.records.of_kind(kind)
             if not self._updating:
                 self._kind_memo[kind] = found
         return list(found)

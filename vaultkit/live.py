@@ -225,6 +225,7 @@ def run_watch(vault: Path, fixed_today: dt.date | None, *,
         lock = VaultLock(vault, timeout=LOCK_TIMEOUT, owner="vaultkit watch")
         with lock:  # (the first sync, in `_watch`, removes what a crashed write left)
             session = Session(vault, fixed_today or clock.system_today())
+            session.long_lived = True
         try:
             return _watch(session, fixed_today, on_start, lock)
         finally:

@@ -136,3 +136,17 @@ def same_output(old: NoteRecord, new: NoteRecord) -> bool:
             and old.fields == new.fields and old.links == new.links and old.blocks == new.blocks
             and old.marker_error == new.marker_error and old.ok == new.ok
             and old.problems == new.problems and old.bom == new.bom and old.crlf == new.crlf)
+
+
+class Records(dict):
+    """The records of a pass, by path. Two questions asked across every note go through
+    these methods, so that a map that decodes its records on first use
+    (`stored.LazyRecords`) can answer them from what it stored instead."""
+
+    def of_kind(self, kind: str) -> list[str]:
+        """The paths of the good notes of this kind, sorted."""
+        return sorted(p for p, r in self.items() if r.kind == kind and r.ok)
+
+    def with_problems(self) -> list[NoteRecord]:
+        """The records that carry problems."""
+        return [r for r in self.values() if r.problems]

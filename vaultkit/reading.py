@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .errors import Problem
 from .folders import NotInVault
-from .model import NoteRecord
+from .model import NoteRecord, Records
 from .outcome import SyncReport
 from .scan import ScanResult, scan
 from .scope import count_kept
@@ -136,7 +136,7 @@ def collector_paused():
 def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
     """Take `records` as the session's and build the index from them (call it with the
     collector paused)."""
-    s.records = dict(sorted(records.items()))
+    s.records = Records(sorted(records.items()))
     from .scoped import ScopedIndex  # noqa: PLC0415 - see the module's imports
     s.index = ScopedIndex(s.records.values(), attachments, s.excluded)
     s.index.markdown_links = s.markdown_links
@@ -145,6 +145,38 @@ def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
     # for a large vault: frozen objects are never collected, cycles included).
     if len(s.records) >= 2000:
         gc.freeze()
+
+
+def covers(paths, check: Check, removed: set[str]) -> bool:
+    """Whether `paths` (of the last complete pass's records) are every unchanged note
+    on disk, and no note gone from it but the removed ones."""
+    notes = check.scan.notes
+    return notes.keys() - check.catch_up.keys() <= paths and paths - notes.keys() <= removed
+
+
+def restore_index(s: Session, check: Check, removed: set[str]) -> bool:
+    """Take the index the last complete pass stored (see `stored.py`) as the session's,
+    with its records decoded from the cache on first use; False (nothing taken) when
+    there is none for that pass or it does not fit the disk."""
+    if s.long_lived or s.rebuild:
+        return False
+    blob = s.cache.index_state(s.cache.get_meta("fingerprint") or "")
+    if blob is None:
+        return False
+    from .stored import restore  # noqa: PLC0415 - see the module's imports
+    restored = restore(blob, check.scan.attachments, s.excluded, partial(_cached_record, s))
+    if restored is None or not covers(restored[0].paths(), check, removed):
+        return False
+    s.records, s.index = restored
+    s.index.markdown_links = s.markdown_links
+    return True
+
+
+def _cached_record(s: Session, path: str) -> NoteRecord | None:
+    """The record the cache holds for an unchanged note; read again from the note if the
+    cache lost it."""
+    rec = s.cache.last_record(path)
+    return rec if rec is not None else read_note(s, path)
 
 
 def load_catching_up(s: Session, check: Check, report: SyncReport) -> tuple[set[str], bool] | None:
@@ -163,12 +195,11 @@ def load_catching_up(s: Session, check: Check, report: SyncReport) -> tuple[set[
     result = check.scan
     removed = {p for p, r in changes.items() if r is None}
     with collector_paused():
-        cached = s.cache.load_records(None)
-        # Every unchanged note on disk, and no note gone from it but the removed ones.
-        if not (result.notes.keys() - changes.keys() <= cached.keys()
-                and cached.keys() - result.notes.keys() <= removed):
-            return None
-        adopt(s, cached, result.attachments)
+        if not restore_index(s, check, removed):
+            cached = s.cache.load_records(None)
+            if not covers(cached.keys(), check, removed):
+                return None
+            adopt(s, cached, result.attachments)
     check.read = {}  # (taken: the full pass must not)
     s.ledger = s.cache.ledger()
     whole_vault = s.touches_whole_vault_notes(set(changes))

@@ -21,7 +21,7 @@ from .files import sha256_hex
 from .fingerprint import Check, compare, fingerprint_of
 from .folders import Folders, NotInVault
 from .lock import VaultLock
-from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite
+from .model import COMPANY, CONTACT, INTERVIEW, FileState, NoteRecord, PlannedWrite, Records
 from .obsidian import markdown_link_format
 from .outcome import SyncReport
 from .scan import ScanResult
@@ -56,12 +56,15 @@ class Session:
         self.excluded = exclusion_rule(self.vault, self.cfg.templates_folder)
         self.markdown_links = markdown_link_format(self.vault, self.cfg.link_style)
         self.cache = Cache(self.vault / STATE_DIR, readonly=readonly, variant=parse_variant(self.cfg))
-        self.records: dict[str, NoteRecord] = {}
+        self.records: Records = Records()
         self.index: Index | None = None
         self.ledger: dict[str, str] = {}
         self._renderer = None
         self.replan_globals = False  # ticks were recorded: plan the whole-vault notes again
         self.held: set[str] = set()  # notes whose own writes apply() held back (still being saved)
+        # A session that lives on after its first pass (`watch`) builds its index from all
+        # the records; a one-pass sync may start from the stored index (`stored.py`).
+        self.long_lived = False
         self.last_pass = ""  # what `sync` did: "" (nothing to do), "catch-up" or "full"
         self.scan_result: ScanResult | None = None
         self._folders: Folders | None = None  # this pass's open folders (see `folders`)
@@ -126,7 +129,7 @@ class Session:
 
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
-        for rec in self.records.values():
+        for rec in self.records.with_problems():
             out.extend(() if self.excluded(rec.path) else rec.problems)
         return out
 
@@ -272,7 +275,10 @@ class Session:
         # A skipped or failed write must be retried by the next pass: no shortcut then.
         if not report.skipped and not any(p.kind == "write" for p in report.problems) \
                 and not writer.unwritten and not result.unreadable:
-            self.cache.set_meta("fingerprint", fingerprint_of(self, stats))
+            fingerprint = fingerprint_of(self, stats)
+            self.cache.set_meta("fingerprint", fingerprint)
+            from .stored import dump  # noqa: PLC0415 - see the imports
+            self.cache.save_index_state(fingerprint, dump(self.index, self.records))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))

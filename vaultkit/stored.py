@@ -1,0 +1,248 @@
+"""The index of the last complete pass, stored, so that a catch-up starts from it instead
+of building it again.
+
+A catch-up (see `reading.load_catching_up`) used to decode every cached record and build
+the whole index before it applied the few notes that changed: work in proportion to the
+vault, for an edit of one note. The index's own state is plain data (paths, names, the
+resolved links, the referral edges, the interviews' key bases), which `marshal` stores and
+loads at the speed of C; the records are the bulk, and a catch-up needs only the few its
+plan reads. So at the end of every complete pass the index's state is stored next to the
+cache's records (`dump`), under the fingerprint of that pass; a catch-up from that same
+pass restores it (`restore`), with records that are decoded from the cache on first use
+(`LazyRecords`).
+
+The stored state is the index the pass ended with, made from the records the cache holds
+under the same fingerprint; restored, it answers every query exactly as a newly built
+index would (the property tests hold the two to the same output). Anything that asks for
+every record (a note came whose name other notes' links may now mean) still gets them:
+the map then decodes the rest.
+"""
+
+from __future__ import annotations
+
+import marshal
+from typing import Callable, Iterable
+
+from .model import Link, NoteRecord, Records, Referral, ResolvedLink
+from .resolve import Resolver
+from .scoped import ScopedIndex
+
+_VERSION = 1  # of the stored state's layout
+_MARSHAL_VERSION = 4
+_new = tuple.__new__
+
+# What the stored state keeps of each record that it does not decode: (kind, ok, has problems).
+Summary = tuple[str | None, bool, bool]
+
+
+class Decoded(dict):
+    """A map whose values are made from stored data (`raw`) by `decode(key, raw value)`
+    the first time each is asked for. Iterating over the map decodes every value first."""
+
+    def __init__(self, raw: dict, decode: Callable[[str, object], object]):
+        super().__init__()
+        self._raw = raw
+        self._decode = decode
+
+    def __missing__(self, key: str):
+        raw = self._raw.pop(key, _NONE)
+        if raw is _NONE:
+            raise KeyError(key)
+        value = self._decode(key, raw)
+        if value is None:
+            raise KeyError(key)
+        dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._raw
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._raw)
+
+    def __setitem__(self, key: str, value) -> None:
+        self._raw.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        if self._raw.pop(key, _NONE) is _NONE:
+            dict.__delitem__(self, key)
+
+    def pop(self, key: str, *default):
+        self.get(key)
+        return dict.pop(self, key, *default)
+
+    def setdefault(self, key: str, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args, **kwargs) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def decode_all(self) -> None:
+        """Decode every value still stored; the map is then in key order."""
+        if self._raw:
+            for key in list(self._raw):
+                self.get(key)
+            items = sorted(dict.items(self))
+            dict.clear(self)
+            dict.update(self, items)
+
+    def __iter__(self):
+        self.decode_all()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self.decode_all()
+        return dict.keys(self)
+
+    def values(self):
+        self.decode_all()
+        return dict.values(self)
+
+    def items(self):
+        self.decode_all()
+        return dict.items(self)
+
+    def copy(self) -> dict:
+        self.decode_all()
+        return dict(dict.items(self))
+
+    def paths(self) -> set[str]:
+        """Every key (decoding none)."""
+        return self._raw.keys() | dict.keys(self)
+
+    def encoded(self, encode: Callable[[str, object], object]) -> dict:
+        """The map as stored data: the values still stored as they are, the decoded ones
+        encoded again (`encode(key, value)`)."""
+        out = dict(self._raw)
+        for key, value in dict.items(self):
+            out[key] = encode(key, value)
+        return out
+
+
+_NONE = object()
+
+
+class LazyRecords(Decoded, Records):
+    """Records by path, each decoded (`load(path)`) the first time it is asked for; until
+    then the map holds its summary, which answers `of_kind` and `with_problems`."""
+
+    def __init__(self, pending: dict[str, Summary], load: Callable[[str], NoteRecord | None]):
+        super().__init__(pending, lambda path, _summary: load(path))
+
+    def of_kind(self, kind: str) -> list[str]:
+        found = [p for p, r in dict.items(self) if r.kind == kind and r.ok]
+        found += [p for p, (k, ok, _) in self._raw.items() if k == kind and ok]
+        return sorted(found)
+
+    def with_problems(self) -> list[NoteRecord]:
+        found = [r for r in dict.values(self) if r.problems]
+        for path in sorted(p for p, (_, _, flagged) in self._raw.items() if flagged):
+            rec = self.get(path)
+            if rec is not None:
+                found.append(rec)
+        return found
+
+    def summaries(self) -> dict[str, Summary]:
+        """Every record's summary (decoding none)."""
+        return self.encoded(lambda _path, r: (r.kind, r.ok, bool(r.problems)))
+
+
+def summaries(records: Records) -> dict[str, Summary]:
+    if isinstance(records, LazyRecords):
+        return records.summaries()
+    return {p: (r.kind, r.ok, bool(r.problems)) for p, r in records.items()}
+
+
+def dump(ix: ScopedIndex, records: Records) -> bytes:
+    """The index's state and the records' summaries, as stored."""
+    ix.edges()  # built: the restored index must not need a pass over the notes for them
+    r = ix.resolver
+    state = (
+        _VERSION,
+        summaries(records),
+        _flat(ix.out, lambda source, links: _pairs(links, 1)),
+        _flat(ix.inbound, lambda target, links: _pairs(links, 0)),
+        {p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
+        (r._notes, r._attachments, r._by_path, r._by_stem, r._by_file, r._by_name, r._by_alias),
+        ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
+        ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups,
+    )
+    return marshal.dumps(state, _MARSHAL_VERSION)
+
+
+def _flat(links: dict[str, list[ResolvedLink]], encode) -> dict[str, tuple]:
+    """A map of resolved links as stored: per key, one flat tuple of (other end, prop) pairs."""
+    if isinstance(links, Decoded):
+        return links.encoded(encode)
+    return {key: encode(key, found) for key, found in links.items()}
+
+
+def _pairs(links: list[ResolvedLink], end: int) -> tuple:
+    """(other end, prop, other end, prop...) of `links`: the target's (end 1) or the
+    source's (end 0)."""
+    flat: list = []
+    for link in links:
+        flat.append(link[end])
+        flat.append(link.prop)
+    return tuple(flat)
+
+
+def _out(source: str, flat: tuple) -> list[ResolvedLink]:
+    return [_new(ResolvedLink, (source, flat[i], flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+def _in(target: str, flat: tuple) -> list[ResolvedLink]:
+    return [_new(ResolvedLink, (flat[i], target, flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+def restore(blob: bytes, attachments: Iterable[str], excluded: Callable[[str], bool],
+            load: Callable[[str], NoteRecord | None]) -> tuple[LazyRecords, ScopedIndex] | None:
+    """(the records, the index) as `dump` stored them, the records decoded by `load` on
+    first use; None if the state is of another layout, or the vault's attachments are not
+    those it was made with."""
+    try:
+        state = marshal.loads(blob)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(state, tuple) or not state or state[0] != _VERSION:
+        return None
+    (_, notes, out, inbound, unresolved, resolver, edge_parts, pair_sources, vias, referrers,
+     referred, generated, base, base_groups) = state
+    if set(attachments) != resolver[1]:
+        return None
+    records = LazyRecords(dict(notes), load)
+    scoped = {p: ((None, False, False) if excluded(p) else summary) for p, summary in notes.items()}
+    ix = ScopedIndex((), (), excluded)
+    # (Decoded from the cache, not from `records`: a pass changes the session's records
+    # before it updates the index, which must still find the old ones.)
+    ix.records = LazyRecords(scoped, lambda path: _scoped(ix, load(path)))
+    ix.resolver = res = Resolver()
+    (res._notes, res._attachments, res._by_path, res._by_stem, res._by_file, res._by_name,
+     res._by_alias) = resolver
+    ix.out = Decoded(out, _out)
+    ix.inbound = Decoded(inbound, _in)
+    ix.unresolved = {p: [Link._make(t) for t in links] for p, links in unresolved.items()}
+    ix._edges_built = True
+    ix._edge_parts = edge_parts
+    ix._pair_sources = pair_sources
+    ix._edge_map = {pair: Referral(pair[0], pair[1], via) for pair, via in vias.items()}
+    ix._referrers = referrers
+    ix._referred = referred
+    ix.generated = generated
+    ix._base = base
+    ix._base_groups = base_groups
+    return records, ix
+
+
+def _scoped(ix: ScopedIndex, rec: NoteRecord | None) -> NoteRecord | None:
+    return None if rec is None else ix._scoped(rec)
