@@ -1,0 +1,207 @@
+"""The index a complete pass stores, and the catch-up that starts from it (`stored.py`):
+the restored index answers as a newly built one, records are decoded only when asked for,
+and whatever does not fit (another pass's state, a damaged one, a lost cache row, new
+attachments) leaves the catch-up to build its index as before, with the same output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+
+from conftest import TODAY, snapshot
+
+from vaultkit.cache import record_from_blob
+from vaultkit.model import COMPANY, CONTACT, INTERVIEW, NoteRecord, Records
+from vaultkit.scan import scan
+from vaultkit.scoped import ScopedIndex
+from vaultkit.stored import Decoded, LazyRecords, restore
+from vaultkit.sync import Session, run_sync
+
+DAY = dt.date.fromisoformat(TODAY)
+
+
+def _rec(path: str, kind: str | None = None, ok: bool = True, problems: tuple = ()) -> NoteRecord:
+    return NoteRecord(path, 1, 1, kind=kind, ok=ok, problems=problems)
+
+
+def test_a_decoded_map_decodes_each_value_once_and_everything_when_iterated():
+    calls = []
+
+    def decode(key, raw):
+        calls.append(key)
+        return None if raw == "gone" else raw.upper()
+
+    m = Decoded({"b": "bee", "a": "ay", "c": "sea", "x": "gone"}, decode)
+    assert len(m) == 4 and "a" in m and "zz" not in m and calls == []
+    assert m["b"] == "BEE" and m.get("b") == "BEE" and calls == ["b"]
+    assert m.get("x") is None and "x" not in m  # a value that cannot be made is missing
+    m["d"] = "dee"  # set without decoding
+    m["c"] = "new"  # replaces the stored value, which is never decoded
+    del m["a"]
+    assert m.paths() == {"b", "c", "d"} and calls == ["b", "x"]
+    assert m.encoded(lambda k, v: v.lower()) == {"b": "bee", "c": "new", "d": "dee"}
+    assert m.pop("b") == "BEE" and m.pop("zz", 0) == 0
+    m2 = Decoded({"q": "q", "p": "p"}, decode)
+    m2["z"] = "Z"
+    assert list(m2) == ["p", "q", "z"]  # decoded, then in key order
+    assert dict.__len__(m2) == 3
+
+
+def test_lazy_records_answer_kinds_and_problems_from_their_summaries():
+    loaded = []
+    stored = {"b.md": _rec("b.md", CONTACT), "a.md": _rec("a.md", CONTACT, ok=False),
+              "c.md": _rec("c.md", INTERVIEW, problems=("bad",)), "d.md": _rec("d.md")}
+
+    def load(path):
+        loaded.append(path)
+        return stored[path]
+
+    m = LazyRecords({p: (r.kind, r.ok, bool(r.problems)) for p, r in stored.items()}, load)
+    m["e.md"] = _rec("e.md", CONTACT)
+    assert m.of_kind(CONTACT) == ["b.md", "e.md"] and m.of_kind(INTERVIEW) == ["c.md"]
+    assert loaded == []
+    assert [r.path for r in m.with_problems()] == ["c.md"] and loaded == ["c.md"]
+    assert m.summaries()["b.md"] == (CONTACT, True, False)
+    assert Records(m.items()).of_kind(CONTACT) == m.of_kind(CONTACT)  # the same answers decoded
+
+
+def _stored_and_built(vault):
+    """(the index restored from the cache, one built from every cached record)."""
+    s = Session(vault, DAY)
+    try:
+        db = sqlite3.connect(vault / ".vaultkit" / "cache.sqlite")
+        tag = s.cache.get_meta("fingerprint")
+        (blob,) = db.execute("SELECT data FROM index_state WHERE tag=?", (tag,)).fetchone()
+        rows = {p: record_from_blob(p, size, mtime, data)
+                for p, size, mtime, data in db.execute("SELECT path, size, mtime_ns, data FROM notes")}
+        db.close()
+        attachments = scan(vault).attachments
+        records, restored = restore(blob, attachments, s.excluded, rows.get)
+        built = ScopedIndex(sorted(rows.values(), key=lambda r: r.path), attachments, s.excluded)
+        return restored, built, records, rows
+    finally:
+        s.close()
+
+
+def test_the_restored_index_answers_as_one_built_from_the_records(sample_copy):
+    (sample_copy / "Templates" / "vaultkit").mkdir(parents=True, exist_ok=True)  # vaultkit's own
+    (sample_copy / "Templates" / "vaultkit" / "Contact.md").write_text("---\ntype: contact\n---\n",
+                                                                     encoding="utf-8")
+    (sample_copy / "img.png").write_bytes(b"\x89PNG")
+    assert run_sync(sample_copy, DAY).written > 0
+    restored, built, records, rows = _stored_and_built(sample_copy)
+    assert records.paths() == set(rows)
+    for kind in (CONTACT, INTERVIEW, COMPANY, None):
+        assert restored.paths_of_kind(kind) == built.paths_of_kind(kind), kind
+    assert dict.__len__(restored.records) == 0  # (the kinds came from the summaries)
+    paths = sorted(rows)
+    for p in paths:
+        assert sorted(map(repr, restored.out.get(p, ()))) == sorted(map(repr, built.out.get(p, ()))), p
+        assert sorted(map(repr, restored.inbound.get(p, ()))) == sorted(map(repr, built.inbound.get(p, ()))), p
+        assert restored.link(p) == built.link(p), p
+        assert restored.records.get(p) == built.records.get(p), p
+    assert restored.unresolved == built.unresolved
+    assert restored.edges() == built.edges()
+    assert restored.generated == built.generated
+    assert restored._base == built._base and restored._base_groups == built._base_groups
+    for c in built.paths_of_kind(CONTACT):
+        assert restored.interviews_of(c) == built.interviews_of(c)
+        assert restored.referrers_of(c) == built.referrers_of(c)
+    for name in ("_notes", "_attachments", "_by_path", "_by_stem", "_by_file", "_by_name", "_by_alias"):
+        assert getattr(restored.resolver, name) == getattr(built.resolver, name), name
+    assert restored.records.get("Templates/vaultkit/Contact.md").ok is False  # a link target only
+
+
+def _plain_vault(make_vault, contacts: int = 40, notes: int = 120):
+    files = {f"People/P{n}.md": "---\ntype: contact\n---\n" for n in range(contacts)}
+    files.update({f"Notes/N{n}.md": f"About [[P{n % contacts}]].\n" for n in range(notes)})
+    return make_vault(files)
+
+
+def _catch_up(vault):
+    s = Session(vault, DAY)
+    try:
+        report = s.sync()
+        return report, s.last_pass, type(s.records), dict.__len__(s.records), len(s.records)
+    finally:
+        s.close()
+
+
+def test_a_catch_up_starts_from_the_stored_index_and_decodes_few_records(make_vault, tmp_path):
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    twin = tmp_path / "twin"
+    for n in range(3):
+        with open(vault / "Notes" / f"N{n}.md", "a", encoding="utf-8") as f:
+            f.write(f"And [[P{n + 7}]].\n")
+        report, kind, records_type, decoded, total = _catch_up(vault)
+        assert kind == "catch-up" and records_type is LazyRecords
+        assert report.written_paths == [f"People/P{n + 7}.md"]
+        assert total > 160 and decoded < 20, decoded
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0  # nothing a full pass would change
+    assert snapshot(vault) == snapshot(twin)
+
+
+def _damage(vault, sql: str, args=()) -> None:
+    db = sqlite3.connect(vault / ".vaultkit" / "cache.sqlite")
+    db.execute(sql, args)
+    db.commit()
+    db.close()
+
+
+def test_a_damaged_or_unfitting_stored_index_leaves_the_catch_up_to_build_it(make_vault, tmp_path):
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    edits = [
+        ("UPDATE index_state SET data = x'00'", ()),  # damaged
+        ("UPDATE index_state SET tag = 'another pass'", ()),  # stored by another pass
+    ]
+    for n, (sql, args) in enumerate(edits):
+        _damage(vault, sql, args)
+        (vault / "Notes" / f"N{n}.md").write_text(f"Now [[P{n + 20}]].\n", encoding="utf-8")
+        report, kind, records_type, _, _ = _catch_up(vault)
+        assert kind == "catch-up" and records_type is Records, sql
+        assert f"People/P{n + 20}.md" in report.written_paths
+    # An attachment came: the stored resolver does not know it.
+    (vault / "pic.png").write_bytes(b"\x89PNG")
+    (vault / "Notes" / "N5.md").write_text("![[pic.png]] and [[P30]].\n", encoding="utf-8")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert records_type is Records
+    twin = tmp_path / "twin"
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0
+    assert snapshot(vault) == snapshot(twin)
+
+
+def test_a_record_the_cache_lost_is_read_from_its_note(make_vault, tmp_path):
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    # The contact whose block the edit changes, and a note linking it, lose their rows.
+    _damage(vault, "DELETE FROM notes WHERE path IN ('People/P9.md', 'Notes/N49.md')")
+    (vault / "Notes" / "N1.md").write_text("Now [[P9]].\n", encoding="utf-8")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert kind == "catch-up" and records_type is LazyRecords
+    assert report.written_paths == ["People/P1.md", "People/P9.md"]  # (N1 linked P1 before)
+    block = (vault / "People" / "P9.md").read_text(encoding="utf-8")
+    assert "[[N1]]" in block and "[[N49]]" in block and "[[N9]]" in block
+    twin = tmp_path / "twin"
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0
+    assert snapshot(vault) == snapshot(twin)
+
+
+def test_a_long_lived_session_builds_its_index_from_every_record(make_vault):
+    """`watch` keeps its index for hours and asks it from another thread: it starts from
+    every record, not from the stored index."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    (vault / "Notes" / "N3.md").write_text("Now [[P11]].\n", encoding="utf-8")
+    s = Session(vault, DAY)
+    s.long_lived = True
+    try:
+        s.sync()
+        assert s.last_pass == "catch-up" and type(s.records) is Records
+    finally:
+        s.close()
