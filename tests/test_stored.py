@@ -205,3 +205,19 @@ def test_a_long_lived_session_builds_its_index_from_every_record(make_vault):
         assert s.last_pass == "catch-up" and type(s.records) is Records
     finally:
         s.close()
+
+
+def test_an_edit_that_changes_no_output_keeps_the_stored_index_usable(make_vault):
+    """A sync that finds only text outside links changed stores the new fingerprint
+    without a pass: the stored index holds for it too, and the next catch-up uses it."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    with open(vault / "Notes" / "N4.md", "a", encoding="utf-8") as f:
+        f.write("Just words.\n")
+    report, kind, _, _, _ = _catch_up(vault)
+    assert kind == "" and report.written == 0  # nothing to do
+    with open(vault / "Notes" / "N4.md", "a", encoding="utf-8") as f:
+        f.write("And [[P12]].\n")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert kind == "catch-up" and records_type is LazyRecords
+    assert report.written_paths == ["People/P12.md"]
