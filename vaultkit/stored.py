@@ -27,7 +27,7 @@ from .model import Link, NoteRecord, Records, Referral, ResolvedLink
 from .resolve import Resolver
 from .scoped import ScopedIndex
 
-_VERSION = 1  # of the stored state's layout
+_VERSION = 2  # of the stored state's layout
 _MARSHAL_VERSION = 4
 _new = tuple.__new__
 
@@ -170,6 +170,7 @@ def dump(ix: ScopedIndex, records: Records) -> bytes:
     state = (
         _VERSION,
         summaries(records),
+        summaries(ix.records),  # (the index's: excluded notes are link targets only there)
         _flat(ix.out, lambda source, links: _pairs(links, 1)),
         _flat(ix.inbound, lambda target, links: _pairs(links, 0)),
         {p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
@@ -216,12 +217,11 @@ def restore(blob: bytes, attachments: Iterable[str], excluded: Callable[[str], b
         return None
     if not isinstance(state, tuple) or not state or state[0] != _VERSION:
         return None
-    (_, notes, out, inbound, unresolved, resolver, edge_parts, pair_sources, vias, referrers,
-     referred, generated, base, base_groups) = state
+    (_, notes, scoped, out, inbound, unresolved, resolver, edge_parts, pair_sources, vias,
+     referrers, referred, generated, base, base_groups) = state
     if set(attachments) != resolver[1]:
         return None
-    records = LazyRecords(dict(notes), load)
-    scoped = {p: ((None, False, False) if excluded(p) else summary) for p, summary in notes.items()}
+    records = LazyRecords(notes, load)
     ix = ScopedIndex((), (), excluded)
     # (Decoded from the cache, not from `records`: a pass changes the session's records
     # before it updates the index, which must still find the old ones.)
