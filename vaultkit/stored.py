@@ -16,6 +16,10 @@ under the same fingerprint; restored, it answers every query exactly as a newly 
 index would (the property tests hold the two to the same output). Anything that asks for
 every record (a note came whose name other notes' links may now mean) still gets them:
 the map then decodes the rest.
+
+`dump` and `restore` read and set the index's and its resolver's own attributes: whatever
+they come to hold must be stored here too (a test compares every attribute of a restored
+index with a built one's).
 """
 
 from __future__ import annotations
