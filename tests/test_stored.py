@@ -6,12 +6,15 @@ attachments) leaves the catch-up to build its index as before, with the same out
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 import shutil
 import sqlite3
+import zlib
+from pathlib import Path
 
 from conftest import TODAY, snapshot
 
-from vaultkit.cache import record_from_blob
+from vaultkit.cache import STATE_NAME, record_from_blob
 from vaultkit.model import COMPANY, CONTACT, INTERVIEW, NoteRecord, Records
 from vaultkit.scan import scan
 from vaultkit.scoped import ScopedIndex
@@ -70,14 +73,13 @@ def _stored_and_built(vault):
     """(the index restored from the cache, one built from every cached record)."""
     s = Session(vault, DAY)
     try:
+        parts = s.cache.index_state(s.cache.get_meta("fingerprint"))
         db = sqlite3.connect(vault / ".vaultkit" / "cache.sqlite")
-        tag = s.cache.get_meta("fingerprint")
-        (blob,) = db.execute("SELECT data FROM index_state WHERE tag=?", (tag,)).fetchone()
         rows = {p: record_from_blob(p, size, mtime, data)
                 for p, size, mtime, data in db.execute("SELECT path, size, mtime_ns, data FROM notes")}
         db.close()
         attachments = scan(vault).attachments
-        records, restored = restore(blob, attachments, s.excluded, rows.get)
+        records, restored, _ = restore(parts, attachments, s.excluded, rows.get)
         built = ScopedIndex(sorted(rows.values(), key=lambda r: r.path), attachments, s.excluded)
         return restored, built, records, rows
     finally:
@@ -159,19 +161,48 @@ def _damage(vault, sql: str, args=()) -> None:
     db.close()
 
 
+def _state(vault) -> Path:
+    return vault / ".vaultkit" / STATE_NAME
+
+
+def _flip_byte(vault) -> None:
+    data = bytearray(_state(vault).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    _state(vault).write_bytes(bytes(data))
+
+
+def _truncate(vault) -> None:
+    data = _state(vault).read_bytes()
+    _state(vault).write_bytes(data[: len(data) - 100])
+
+
+def _garbage_part(vault) -> None:
+    """A part that is whole (its length and checksum hold) but not the data expected."""
+    data = _state(vault).read_bytes()
+    head_len = data.index(b"\n") + 1 + 64
+    size = int.from_bytes(data[head_len:head_len + 8], "little")
+    junk = marshal.dumps(("not", "the", "head"))
+    framed = len(junk).to_bytes(8, "little") + zlib.crc32(junk).to_bytes(4, "little") + junk
+    _state(vault).write_bytes(data[:head_len] + framed + data[head_len + 12 + size:])
+
+
 def test_a_damaged_or_unfitting_stored_index_leaves_the_catch_up_to_build_it(make_vault, tmp_path):
     vault = _plain_vault(make_vault)
     run_sync(vault, DAY)
-    edits = [
-        ("UPDATE index_state SET data = x'00'", ()),  # damaged
-        ("UPDATE index_state SET tag = 'another pass'", ()),  # stored by another pass
-    ]
-    for n, (sql, args) in enumerate(edits):
-        _damage(vault, sql, args)
-        (vault / "Notes" / f"N{n}.md").write_text(f"Now [[P{n + 20}]].\n", encoding="utf-8")
+    older = _state(vault).read_bytes()
+    breakages = [_flip_byte, _truncate, _garbage_part,
+                 lambda v: _state(v).write_bytes(older),  # stored by another pass
+                 lambda v: _state(v).unlink()]
+    for n, breakage in enumerate(breakages):
+        with open(vault / "Notes" / f"N{n}.md", "a", encoding="utf-8") as f:
+            f.write(f"Now [[P{n + 20}]].\n")
+        run_sync(vault, DAY)  # (a catch-up that stores its index)
+        breakage(vault)
+        with open(vault / "Notes" / f"N{n + 10}.md", "a", encoding="utf-8") as f:
+            f.write(f"Now [[P{n + 30}]].\n")
         report, kind, records_type, _, _ = _catch_up(vault)
-        assert kind == "catch-up" and records_type is Records, sql
-        assert f"People/P{n + 20}.md" in report.written_paths
+        assert kind == "catch-up" and records_type is Records, n
+        assert report.written_paths == [f"People/P{n + 30}.md"], n
     # An attachment came: the stored resolver does not know it.
     (vault / "pic.png").write_bytes(b"\x89PNG")
     (vault / "Notes" / "N5.md").write_text("![[pic.png]] and [[P30]].\n", encoding="utf-8")

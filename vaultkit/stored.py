@@ -25,7 +25,7 @@ index with a built one's).
 from __future__ import annotations
 
 import marshal
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from .model import Link, NoteRecord, Records, Referral, ResolvedLink
 from .resolve import Resolver
@@ -158,81 +158,125 @@ class LazyRecords(Decoded, Records):
 
     def summaries(self) -> dict[str, Summary]:
         """Every record's summary (decoding none)."""
-        return self.encoded(lambda _path, r: (r.kind, r.ok, bool(r.problems)))
+        return self.encoded(lambda _path, r: _summary(r))
 
 
 def summaries(records: Records) -> dict[str, Summary]:
     if isinstance(records, LazyRecords):
         return records.summaries()
-    return {p: (r.kind, r.ok, bool(r.problems)) for p, r in records.items()}
+    return {p: _summary(r) for p, r in records.items()}
 
 
-def dump(ix: ScopedIndex, records: Records) -> bytes:
-    """The index's state and the records' summaries, as stored."""
+def _summary(rec: NoteRecord, _known: dict = {}) -> Summary:  # noqa: B006 - one tuple per value
+    summary = (rec.kind, rec.ok, bool(rec.problems))
+    return _known.setdefault(summary, summary)
+
+
+class Stored(NamedTuple):
+    """What a restored index was loaded from: the stored parts, and the notes' names and
+    the attachments as they were (while they are the same, so are the resolver's maps,
+    and their parts are stored again as they were loaded)."""
+
+    parts: list
+    names: dict
+    attachments: set
+
+
+_NAME_PARTS = 4  # the parts from this one on: the resolver's maps
+
+
+def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iterator[bytes]:
+    """The index's state and the records' summaries, as stored: in parts, each made and
+    encoded after the one before is let go (at 50,000 notes the whole would be ~50 MB of
+    objects at the end of a pass that already holds the vault's records). `since`: what
+    the index was restored from."""
     ix.edges()  # built: the restored index must not need a pass over the notes for them
+    ix._forget(None)  # the answers remembered for the pass: not stored, and their memory is reused
     r = ix.resolver
-    state = (
-        _VERSION,
-        summaries(records),
-        summaries(ix.records),  # (the index's: excluded notes are link targets only there)
-        _flat(ix.out, lambda source, links: _pairs(links, 1)),
-        _flat(ix.inbound, lambda target, links: _pairs(links, 0)),
-        {p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
-        (r._notes, r._attachments, r._by_path, r._by_stem, r._by_file, r._by_name, r._by_alias),
-        ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
-        ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups,
+    parts = (
+        # (the index's summaries too: excluded notes are link targets only there)
+        lambda: _head(records, ix.records),
+        lambda: _flat(ix.out, lambda source, links: _pairs(links, 1)),
+        lambda: _flat(ix.inbound, lambda target, links: _pairs(links, 0)),
+        lambda: ({p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
+                 ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
+                 ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups),
+        lambda: (r._notes, r._attachments),
+        lambda: (r._by_path, r._by_stem, r._by_file),
+        lambda: (r._by_name, r._by_alias),
     )
-    return marshal.dumps(state, _MARSHAL_VERSION)
+    same_names = since is not None and r._notes == since.names and r._attachments == since.attachments
+    for n, part in enumerate(parts):
+        if same_names and n >= _NAME_PARTS:
+            yield since.parts[n]
+        else:
+            yield marshal.dumps(part(), _MARSHAL_VERSION)
 
 
-def _flat(links: dict[str, list[ResolvedLink]], encode) -> dict[str, tuple]:
-    """A map of resolved links as stored: per key, one flat tuple of (other end, prop) pairs."""
+def _flat(links: dict[str, list[ResolvedLink]], encode) -> dict[str, str | tuple]:
+    """A map of resolved links as stored: per key, the other ends and props of its links."""
     if isinstance(links, Decoded):
         return links.encoded(encode)
     return {key: encode(key, found) for key, found in links.items()}
 
 
-def _pairs(links: list[ResolvedLink], end: int) -> tuple:
-    """(other end, prop, other end, prop...) of `links`: the target's (end 1) or the
-    source's (end 0)."""
+_SEP = "\x00"  # (in no path; a prop holding one is stored as a tuple instead)
+
+
+def _pairs(links: list[ResolvedLink], end: int) -> str | tuple:
+    """The (other end, prop) pairs of `links` (the target's: end 1; the source's: end 0),
+    as one string "end NUL prop NUL end NUL prop" (a prop None is empty): `marshal` loads
+    one string much faster than a tuple of many."""
     flat: list = []
     for link in links:
         flat.append(link[end])
-        flat.append(link.prop)
-    return tuple(flat)
+        flat.append(link[2] or "")  # (the prop: by index, faster than by name)
+    text = _SEP.join(flat)
+    if text.count(_SEP) != len(flat) - 1 and flat:
+        return tuple(flat)
+    return text
 
 
-def _out(source: str, flat: tuple) -> list[ResolvedLink]:
-    return [_new(ResolvedLink, (source, flat[i], flat[i + 1])) for i in range(0, len(flat), 2)]
+def _split(flat: str | tuple) -> list:
+    if type(flat) is str:
+        return flat.split(_SEP) if flat else []
+    return list(flat)
 
 
-def _in(target: str, flat: tuple) -> list[ResolvedLink]:
-    return [_new(ResolvedLink, (flat[i], target, flat[i + 1])) for i in range(0, len(flat), 2)]
+def _out(source: str, flat: str | tuple) -> list[ResolvedLink]:
+    f = _split(flat)
+    return [_new(ResolvedLink, (source, f[i], f[i + 1] or None)) for i in range(0, len(f), 2)]
 
 
-def restore(blob: bytes, attachments: Iterable[str], excluded: Callable[[str], bool],
-            load: Callable[[str], NoteRecord | None]) -> tuple[LazyRecords, ScopedIndex] | None:
-    """(the records, the index) as `dump` stored them, the records decoded by `load` on
-    first use; None if the state is of another layout, or the vault's attachments are not
-    those it was made with."""
+def _in(target: str, flat: str | tuple) -> list[ResolvedLink]:
+    f = _split(flat)
+    return [_new(ResolvedLink, (f[i], target, f[i + 1] or None)) for i in range(0, len(f), 2)]
+
+
+def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], bool],
+            load: Callable[[str], NoteRecord | None]) -> tuple[LazyRecords, ScopedIndex, Stored] | None:
+    """(the records, the index, what they came from) as `dump` stored them, the records
+    decoded by `load` on first use; None if the state is of another layout, or the vault's
+    attachments are not those it was made with."""
     try:
-        state = marshal.loads(blob)
+        head, out, inbound, rest, *names = (marshal.loads(part) for part in parts)
+        version, notes, whole, scoped = head
+        (unresolved, edge_parts, pair_sources, vias, referrers, referred, generated, base,
+         base_groups) = rest
+        (notes_names, files), by_file, by_name = names
     except (ValueError, EOFError, TypeError):
         return None
-    if not isinstance(state, tuple) or not state or state[0] != _VERSION:
-        return None
-    (_, notes, scoped, out, inbound, unresolved, resolver, edge_parts, pair_sources, vias,
-     referrers, referred, generated, base, base_groups) = state
-    if set(attachments) != resolver[1]:
+    if version != _VERSION or set(attachments) != files:
         return None
     records = LazyRecords(notes, load)
     ix = ScopedIndex((), (), excluded)
     # (Decoded from the cache, not from `records`: a pass changes the session's records
     # before it updates the index, which must still find the old ones.)
-    ix.records = LazyRecords(scoped, lambda path: _scoped(ix, load(path)))
+    ix.records = LazyRecords(scoped if whole else {**notes, **scoped}, lambda path: _scoped(ix, load(path)))
     ix.resolver = res = Resolver()
-    (res._notes, res._attachments, res._by_path, res._by_stem, res._by_file, res._by_name,
-     res._by_alias) = resolver
+    res._notes, res._attachments = notes_names, files
+    res._by_path, res._by_stem, res._by_file = by_file
+    res._by_name, res._by_alias = by_name
     ix.out = Decoded(out, _out)
     ix.inbound = Decoded(inbound, _in)
     ix.unresolved = {p: [Link._make(t) for t in links] for p, links in unresolved.items()}
@@ -245,7 +289,17 @@ def restore(blob: bytes, attachments: Iterable[str], excluded: Callable[[str], b
     ix.generated = generated
     ix._base = base
     ix._base_groups = base_groups
-    return records, ix
+    return records, ix, Stored(parts, dict(notes_names), set(files))
+
+
+def _head(records: Records, indexed: Records) -> tuple:
+    """The version, the records' summaries, and the index's: where they are the same
+    notes, only those that differ (excluded notes, link targets only there)."""
+    ours = summaries(records)
+    theirs = summaries(indexed)
+    if theirs.keys() != ours.keys():
+        return _VERSION, ours, True, theirs
+    return _VERSION, ours, False, {p: summary for p, summary in theirs.items() if ours[p] != summary}
 
 
 def _scoped(ix: ScopedIndex, rec: NoteRecord | None) -> NoteRecord | None:

@@ -65,6 +65,7 @@ class Session:
         # A session that lives on after its first pass (`watch`) builds its index from all
         # the records; a one-pass sync may start from the stored index (`stored.py`).
         self.long_lived = False
+        self.stored_from = None  # what the index was restored from (`stored.Stored`), if it was
         self.last_pass = ""  # what `sync` did: "" (nothing to do), "catch-up" or "full"
         self.scan_result: ScanResult | None = None
         self._folders: Folders | None = None  # this pass's open folders (see `folders`)
@@ -278,7 +279,7 @@ class Session:
             fingerprint = fingerprint_of(self, stats)
             self.cache.set_meta("fingerprint", fingerprint)
             from .stored import dump  # noqa: PLC0415 - see the imports
-            self.cache.save_index_state(fingerprint, dump(self.index, self.records))
+            self.cache.save_index_state(fingerprint, dump(self.index, self.records, self.stored_from))
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
