@@ -260,3 +260,22 @@ def test_an_edit_that_changes_no_output_keeps_the_stored_index_usable(make_vault
     report, kind, records_type, _, _ = _catch_up(vault)
     assert kind == "catch-up" and records_type is LazyRecords
     assert report.written_paths == ["People/P12.md"]
+
+
+def test_an_index_state_that_is_a_folder_is_gone_without(make_vault, tmp_path):
+    """Where the stored index cannot be written (a folder in its place), every catch-up
+    builds its index from the records, with the same output, and says nothing of it."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    _state(vault).unlink()
+    _state(vault).mkdir()
+    for n in range(2):
+        (vault / "Notes" / f"N{n}.md").write_text(f"Now [[P{n + 20}]].\n", encoding="utf-8")
+        report, kind, records_type, _, _ = _catch_up(vault)
+        assert kind == "catch-up" and records_type is Records and report.problems == []
+        assert report.written_paths == [f"People/P{n}.md", f"People/P{n + 20}.md"]
+    assert _state(vault).is_dir()
+    twin = tmp_path / "twin"
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0
+    assert snapshot(vault) == snapshot(twin)

@@ -31,7 +31,7 @@ from .model import Link, NoteRecord, Records, Referral, ResolvedLink
 from .resolve import Resolver
 from .scoped import ScopedIndex
 
-_VERSION = 2  # of the stored state's layout
+_VERSION = 3  # of the stored state's layout
 _MARSHAL_VERSION = 4
 _new = tuple.__new__
 
@@ -182,7 +182,8 @@ class Stored(NamedTuple):
     attachments: set
 
 
-_NAME_PARTS = 4  # the parts from this one on: the resolver's maps
+_CHUNKS = 4  # parts each of the links out and in are stored in (the less held at once)
+_NAME_PARTS = 2 + 2 * _CHUNKS  # the parts from this one on: the resolver's maps
 
 
 def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iterator[bytes]:
@@ -196,8 +197,8 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iter
     parts = (
         # (the index's summaries too: excluded notes are link targets only there)
         lambda: _head(records, ix.records),
-        lambda: _flat(ix.out, lambda source, links: _pairs(links, 1)),
-        lambda: _flat(ix.inbound, lambda target, links: _pairs(links, 0)),
+        *_flat(ix.out, lambda source, links: _pairs(links, 1)),
+        *_flat(ix.inbound, lambda target, links: _pairs(links, 0)),
         lambda: ({p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
                  ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
                  ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups),
@@ -213,11 +214,18 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iter
             yield marshal.dumps(part(), _MARSHAL_VERSION)
 
 
-def _flat(links: dict[str, list[ResolvedLink]], encode) -> dict[str, str | tuple]:
-    """A map of resolved links as stored: per key, the other ends and props of its links."""
-    if isinstance(links, Decoded):
-        return links.encoded(encode)
-    return {key: encode(key, found) for key, found in links.items()}
+def _flat(links: dict[str, list[ResolvedLink]], encode) -> list[Callable[[], dict]]:
+    """A map of resolved links as stored, in `_CHUNKS` parts to make one after another:
+    per key, the other ends and props of its links (`encode`); in a `Decoded` map, the
+    values never decoded as they were loaded."""
+    raw = links._raw if isinstance(links, Decoded) else {}
+    keys = [*raw, *dict.keys(links)]
+    size = -(-len(keys) // _CHUNKS) or 1
+    get = dict.__getitem__
+
+    def chunk(n: int) -> dict:
+        return {k: raw[k] if k in raw else encode(k, get(links, k)) for k in keys[n * size:(n + 1) * size]}
+    return [lambda n=n: chunk(n) for n in range(_CHUNKS)]
 
 
 _SEP = "\x00"  # (in no path; a prop holding one is stored as a tuple instead)
@@ -259,7 +267,13 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
     decoded by `load` on first use; None if the state is of another layout, or the vault's
     attachments are not those it was made with."""
     try:
-        head, out, inbound, rest, *names = (marshal.loads(part) for part in parts)
+        if len(parts) != _NAME_PARTS + 3:
+            return None
+        head, *links, rest = (marshal.loads(part) for part in parts[:_NAME_PARTS])
+        names = [marshal.loads(part) for part in parts[_NAME_PARTS:]]
+        out, inbound = {}, {}
+        for n, chunk in enumerate(links):
+            (out if n < _CHUNKS else inbound).update(chunk)
         version, notes, whole, scoped = head
         (unresolved, edge_parts, pair_sources, vias, referrers, referred, generated, base,
          base_groups) = rest
