@@ -279,3 +279,25 @@ def test_an_index_state_that_is_a_folder_is_gone_without(make_vault, tmp_path):
     shutil.copytree(vault, twin)
     assert run_sync(twin, DAY, rebuild=True).written == 0
     assert snapshot(vault) == snapshot(twin)
+
+
+def test_the_fingerprint_made_from_the_walk_is_the_one_made_from_scratch(make_vault):
+    """A pass makes its closing fingerprint from its starting walk's digests, made again
+    only for the folders it wrote in: the same text as one made from every note's stat."""
+    from vaultkit.fingerprint import fingerprint_of
+
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    for n in range(3):
+        (vault / "Notes" / f"N{n}.md").write_text(f"Now [[P{n + 20}]].\n", encoding="utf-8")
+        (vault / "Notes" / "Sub").mkdir(exist_ok=True)
+        (vault / "Notes" / "Sub" / f"New {n}.md").write_text(f"Met [[P{n + 30}]].\n", encoding="utf-8")
+        report, kind, _, _, _ = _catch_up(vault)
+        # (a folder came: the first pass is a full one, from the same walk all the same)
+        assert kind == ("full" if n == 0 else "catch-up") and report.written > 0
+        s = Session(vault, DAY)
+        try:
+            assert s.cache.get_meta("fingerprint") == fingerprint_of(s, scan(vault).notes)
+            assert s.sync().written == 0 and s.last_pass == ""  # nothing to do
+        finally:
+            s.close()

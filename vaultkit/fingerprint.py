@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from . import __version__
 from .changes import diff_stats
@@ -47,13 +47,14 @@ class Check:
     read: dict[str, NoteRecord] = field(default_factory=dict)
     catch_up: dict[str, NoteRecord | None] | None = None
     parsed: int = 0
+    parts: tuple[str, dict] | None = None  # (see `_parts`: of the notes as `scan` found them)
 
 
 def compare(s: Session) -> Check:
     """Walk the vault and compare it with the fingerprint of the last complete pass."""
     result = scan(s.vault)
     parts = _parts(s, result.notes)
-    check = Check(_text(parts), result)
+    check = Check(_text(parts), result, parts=parts)
     stored = s.cache.get_meta("fingerprint")
     if stored == check.fingerprint:
         check.unchanged = True
@@ -62,10 +63,20 @@ def compare(s: Session) -> Check:
     return check
 
 
-def fingerprint_of(s: Session, stats: dict[str, tuple[int, int]]) -> str:
+def fingerprint_of(s: Session, stats: dict[str, tuple[int, int]], since: Check | None = None,
+                   changed: Iterable[str] = ()) -> str:
     """A digest of everything generated content depends on: every note's stat, today,
-    the configuration, the templates and Obsidian's daily-note settings."""
-    return _text(_parts(s, stats))
+    the configuration, the templates and Obsidian's daily-note settings. `since`: the
+    check this pass started from, when `stats` are its walk's but for the `changed` notes
+    (those the pass wrote): only their folders' digests are made again."""
+    if since is None or since.parts is None:
+        return _text(_parts(s, stats))
+    folders = dict(since.parts[1])
+    for folder in {path.rpartition("/")[0] for path in changed}:
+        notes = dict(folders[folder][1]) if folder in folders else {}
+        notes.update((p, stats[p]) for p in changed if p.rpartition("/")[0] == folder)
+        folders[folder] = _folder_digest(notes)
+    return _text((_others(s), folders))
 
 
 def _touched(s: Session, check: Check, parts: tuple[str, dict], stored: str) -> None:
@@ -130,6 +141,19 @@ def _touched(s: Session, check: Check, parts: tuple[str, dict], stored: str) -> 
 def _parts(s: Session, stats: dict[str, tuple[int, int]]) -> tuple[str, dict]:
     """(digest of the inputs other than notes, {folder: (digest of its notes' stats,
     {path: stat})}) for a folder of every note."""
+    by_folder: dict[str, dict[str, tuple[int, int]]] = {}
+    for path, stat in stats.items():
+        folder = path.rpartition("/")[0]
+        found = by_folder.get(folder)
+        if found is None:
+            by_folder[folder] = {path: stat}
+        else:
+            found[path] = stat
+    return _others(s), {folder: _folder_digest(notes) for folder, notes in by_folder.items()}
+
+
+def _others(s: Session) -> str:
+    """The digest of the inputs other than notes."""
     h = hashlib.sha256()
     # (the version too: an upgrade may render blocks differently)
     h.update(f"{__version__}\0{s.today.isoformat()}\0{s.cfg!r}\0".encode())
@@ -139,19 +163,12 @@ def _parts(s: Session, stats: dict[str, tuple[int, int]]) -> tuple[str, dict]:
             h.update(f"{extra}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         except OSError:
             h.update(f"{extra}\0-\n".encode())
-    by_folder: dict[str, dict[str, tuple[int, int]]] = {}
-    for path, stat in stats.items():
-        folder = path.rpartition("/")[0]
-        found = by_folder.get(folder)
-        if found is None:
-            by_folder[folder] = {path: stat}
-        else:
-            found[path] = stat
-    folders = {}
-    for folder, notes in by_folder.items():
-        text = "".join([f"{path}\0{size}\0{mtime}\n" for path, (size, mtime) in sorted(notes.items())])
-        folders[folder] = (hashlib.sha256(text.encode()).hexdigest()[:32], notes)
-    return h.hexdigest()[:32], folders
+    return h.hexdigest()[:32]
+
+
+def _folder_digest(notes: dict[str, tuple[int, int]]) -> tuple[str, dict]:
+    text = "".join([f"{path}\0{size}\0{mtime}\n" for path, (size, mtime) in sorted(notes.items())])
+    return hashlib.sha256(text.encode()).hexdigest()[:32], notes
 
 
 def _text(parts: tuple[str, dict]) -> str:

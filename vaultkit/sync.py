@@ -72,6 +72,7 @@ class Session:
         self._writer: Writer | None = None  # this pass's
         self._conflicts: list[str] = []  # notes the plan found changed on disk (ticks)
         self._written_records: list[NoteRecord] = []  # for the cache, at the end of the pass
+        self._check: Check | None = None  # what this pass's `compare` found
 
     # -- reading -----------------------------------------------------------------------
 
@@ -208,9 +209,10 @@ class Session:
         report = SyncReport()
         regenerate = list(regenerate)
         self.last_pass = ""
-        check = None
+        check = self._check = None
         if not dry_run and not self.rebuild and not regenerate:
             check = compare(self)
+            self._check = check
             self.scan_result = check.scan
             remove_temp_files(self.vault, check.scan.temp_files)  # before anything is written
             if check.unchanged:
@@ -276,7 +278,9 @@ class Session:
         # A skipped or failed write must be retried by the next pass: no shortcut then.
         if not report.skipped and not any(p.kind == "write" for p in report.problems) \
                 and not writer.unwritten and not result.unreadable:
-            fingerprint = fingerprint_of(self, stats)
+            check = self._check
+            same_walk = check is not None and check.scan is result
+            fingerprint = fingerprint_of(self, stats, check if same_walk else None, writer.stats)
             self.cache.set_meta("fingerprint", fingerprint)
             from .stored import dump  # noqa: PLC0415 - see the imports
             self.cache.save_index_state(fingerprint, dump(self.index, self.records, self.stored_from))
