@@ -25,13 +25,14 @@ index with a built one's).
 from __future__ import annotations
 
 import marshal
+import zlib
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 from .model import Link, NoteRecord, Records, Referral, ResolvedLink
 from .resolve import Resolver
 from .scoped import ScopedIndex
 
-_VERSION = 3  # of the stored state's layout
+_VERSION = 4  # of the stored state's layout
 _MARSHAL_VERSION = 4
 _new = tuple.__new__
 
@@ -47,11 +48,14 @@ class Decoded(dict):
         super().__init__()
         self._raw = raw
         self._decode = decode
+        self._was: dict = {}  # key -> its stored value, once decoded
+        self._set: set[str] = set()  # keys set, deleted or popped since
 
     def __missing__(self, key: str):
         raw = self._raw.pop(key, _NONE)
         if raw is _NONE:
             raise KeyError(key)
+        self._was[key] = raw
         value = self._decode(key, raw)
         if value is None:
             raise KeyError(key)
@@ -71,14 +75,17 @@ class Decoded(dict):
         return dict.__len__(self) + len(self._raw)
 
     def __setitem__(self, key: str, value) -> None:
+        self._set.add(key)
         self._raw.pop(key, None)
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: str) -> None:
+        self._set.add(key)
         if self._raw.pop(key, _NONE) is _NONE:
             dict.__delitem__(self, key)
 
     def pop(self, key: str, *default):
+        self._set.add(key)
         self.get(key)
         return dict.pop(self, key, *default)
 
@@ -123,6 +130,11 @@ class Decoded(dict):
     def paths(self) -> set[str]:
         """Every key (decoding none)."""
         return self._raw.keys() | dict.keys(self)
+
+    def changed(self, encode: Callable[[str, object], object]) -> set[str]:
+        """The keys whose stored value would differ now (`encode(key, value)` makes one):
+        those set or deleted, and those decoded whose value changed in place."""
+        return self._set | {k for k, v in dict.items(self) if k in self._was and encode(k, v) != self._was[k]}
 
     def encoded(self, encode: Callable[[str, object], object]) -> dict:
         """The map as stored data: the values still stored as they are, the decoded ones
@@ -180,9 +192,10 @@ class Stored(NamedTuple):
     parts: list
     names: dict
     attachments: set
+    chunks: tuple  # the keys of each part of the links out, then of the links in
 
 
-_CHUNKS = 4  # parts each of the links out and in are stored in (the less held at once)
+_CHUNKS = 64  # parts each of the links out and in are stored in (by key: see `_chunk_of`)
 _NAME_PARTS = 2 + 2 * _CHUNKS  # the parts from this one on: the resolver's maps
 
 
@@ -197,8 +210,8 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iter
     parts = (
         # (the index's summaries too: excluded notes are link targets only there)
         lambda: _head(records, ix.records),
-        *_flat(ix.out, lambda source, links: _pairs(links, 1)),
-        *_flat(ix.inbound, lambda target, links: _pairs(links, 0)),
+        *_flat(ix.out, lambda source, links: _pairs(links, 1), since, 0),
+        *_flat(ix.inbound, lambda target, links: _pairs(links, 0), since, _CHUNKS),
         lambda: ({p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
                  ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
                  ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups),
@@ -208,24 +221,39 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iter
     )
     same_names = since is not None and r._notes == since.names and r._attachments == since.attachments
     for n, part in enumerate(parts):
-        if same_names and n >= _NAME_PARTS:
+        if isinstance(part, int):  # a part of the links as it was stored
+            yield since.parts[1 + part]
+        elif same_names and n >= _NAME_PARTS:
             yield since.parts[n]
         else:
             yield marshal.dumps(part(), _MARSHAL_VERSION)
 
 
-def _flat(links: dict[str, list[ResolvedLink]], encode) -> list[Callable[[], dict]]:
-    """A map of resolved links as stored, in `_CHUNKS` parts to make one after another:
-    per key, the other ends and props of its links (`encode`); in a `Decoded` map, the
-    values never decoded as they were loaded."""
-    raw = links._raw if isinstance(links, Decoded) else {}
-    keys = [*raw, *dict.keys(links)]
-    size = -(-len(keys) // _CHUNKS) or 1
-    get = dict.__getitem__
+def _chunk_of(key: str) -> int:
+    """Which part of the links a note's are stored in (the same in every process)."""
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % _CHUNKS
 
-    def chunk(n: int) -> dict:
-        return {k: raw[k] if k in raw else encode(k, get(links, k)) for k in keys[n * size:(n + 1) * size]}
-    return [lambda n=n: chunk(n) for n in range(_CHUNKS)]
+
+def _flat(links: dict[str, list[ResolvedLink]], encode, since: Stored | None,
+          first: int) -> list[Callable[[], dict] | int]:
+    """A map of resolved links as stored, in `_CHUNKS` parts made one after another: per
+    key, the other ends and props of its links (`encode`). From a `Decoded` map restored
+    from `since`, a part none of whose keys changed is the part as it was stored (its
+    number among the links' parts, `first` + n)."""
+    get = dict.__getitem__
+    if isinstance(links, Decoded) and since is not None:
+        raw = links._raw
+        changed = links.changed(encode)
+        dirty = {_chunk_of(k) for k in changed}
+
+        def chunk(n: int) -> dict:
+            keys = [*since.chunks[first + n], *(k for k in changed if _chunk_of(k) == n)]
+            return {k: raw[k] if k in raw else encode(k, get(links, k)) for k in keys if k in links}
+        return [(lambda n=n: chunk(n)) if n in dirty else first + n for n in range(_CHUNKS)]
+    groups: list[list[str]] = [[] for _ in range(_CHUNKS)]
+    for key in links:
+        groups[_chunk_of(key)].append(key)
+    return [lambda keys=keys: {k: encode(k, get(links, k)) for k in keys} for keys in groups]
 
 
 _SEP = "\x00"  # (in no path; a prop holding one is stored as a tuple instead)
@@ -274,6 +302,7 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
         out, inbound = {}, {}
         for n, chunk in enumerate(links):
             (out if n < _CHUNKS else inbound).update(chunk)
+        chunks = tuple(list(chunk) for chunk in links)
         version, notes, whole, scoped = head
         (unresolved, edge_parts, pair_sources, vias, referrers, referred, generated, base,
          base_groups) = rest
@@ -303,7 +332,7 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
     ix.generated = generated
     ix._base = base
     ix._base_groups = base_groups
-    return records, ix, Stored(parts, dict(notes_names), set(files))
+    return records, ix, Stored(parts, dict(notes_names), set(files), chunks)
 
 
 def _head(records: Records, indexed: Records) -> tuple:
