@@ -301,3 +301,21 @@ def test_the_fingerprint_made_from_the_walk_is_the_one_made_from_scratch(make_va
             assert s.sync().written == 0 and s.last_pass == ""  # nothing to do
         finally:
             s.close()
+
+
+def test_links_are_stored_by_number_and_read_back_whatever_their_props():
+    from vaultkit.model import ResolvedLink
+    from vaultkit.stored import _decoder, _Ends
+
+    ends = _Ends(["b.md"])
+    out = [ResolvedLink("a.md", "b.md", None), ResolvedLink("a.md", "c.md", "company"),
+           ResolvedLink("a.md", "b.md", "people")]
+    odd = [ResolvedLink("a.md", "c.md", "we\x01ird"), ResolvedLink("a.md", "b.md", None)]
+    stored = ends.encode(out, 1)
+    assert stored == "0\x001\x01company\x000\x01people" and ends.paths == ["b.md", "c.md"]
+    assert _decoder(ends.paths, 1)("a.md", stored) == out
+    assert _decoder(ends.paths, 1)("a.md", ends.encode(odd, 1)) == odd
+    inbound = [ResolvedLink("x.md", "b.md", None), ResolvedLink("c.md", "b.md", "contact")]
+    assert _decoder(ends.paths, 0)("b.md", ends.encode(inbound, 0)) == inbound
+    assert ends.paths == ["b.md", "c.md", "x.md"]  # (numbers only grow)
+    assert _decoder(ends.paths, 1)("a.md", ends.encode([], 1)) == []

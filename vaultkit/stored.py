@@ -32,7 +32,7 @@ from .model import Link, NoteRecord, Records, Referral, ResolvedLink
 from .resolve import Resolver
 from .scoped import ScopedIndex
 
-_VERSION = 4  # of the stored state's layout
+_VERSION = 5  # of the stored state's layout
 _MARSHAL_VERSION = 4
 _new = tuple.__new__
 
@@ -193,6 +193,7 @@ class Stored(NamedTuple):
     names: dict
     attachments: set
     chunks: tuple  # the keys of each part of the links out, then of the links in
+    ends: list  # the paths links lead to or come from, by number (see `_Ends`)
 
 
 _CHUNKS = 64  # parts each of the links out and in are stored in (by key: see `_chunk_of`)
@@ -207,23 +208,25 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iter
     ix.edges()  # built: the restored index must not need a pass over the notes for them
     ix._forget(None)  # the answers remembered for the pass: not stored, and their memory is reused
     r = ix.resolver
+    ends = _Ends(since.ends if since is not None else [])
     parts = (
         # (the index's summaries too: excluded notes are link targets only there)
         lambda: _head(records, ix.records),
-        *_flat(ix.out, lambda source, links: _pairs(links, 1), since, 0),
-        *_flat(ix.inbound, lambda target, links: _pairs(links, 0), since, _CHUNKS),
+        *_flat(ix.out, lambda source, links: ends.encode(links, 1), since, 0),
+        *_flat(ix.inbound, lambda target, links: ends.encode(links, 0), since, _CHUNKS),
         lambda: ({p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
                  ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
                  ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups),
         lambda: (r._notes, r._attachments),
         lambda: (r._by_path, r._by_stem, r._by_file),
         lambda: (r._by_name, r._by_alias),
+        lambda: ends.paths,  # (last: the links' parts add to it)
     )
     same_names = since is not None and r._notes == since.names and r._attachments == since.attachments
     for n, part in enumerate(parts):
         if isinstance(part, int):  # a part of the links as it was stored
             yield since.parts[1 + part]
-        elif same_names and n >= _NAME_PARTS:
+        elif same_names and _NAME_PARTS <= n < _NAME_PARTS + 3:
             yield since.parts[n]
         else:
             yield marshal.dumps(part(), _MARSHAL_VERSION)
@@ -256,37 +259,54 @@ def _flat(links: dict[str, list[ResolvedLink]], encode, since: Stored | None,
     return [lambda keys=keys: {k: encode(k, get(links, k)) for k in keys} for keys in groups]
 
 
-_SEP = "\x00"  # (in no path; a prop holding one is stored as a tuple instead)
+class _Ends:
+    """The paths links lead to or come from, by number: a link is stored as its other
+    end's number (and its prop), not as the path again. Numbers only ever grow (a
+    catch-up adds the new paths at the end), so that the parts it writes again as they
+    were read still mean the same paths; a full pass numbers them afresh."""
+
+    def __init__(self, paths: list[str]):
+        self.paths = list(paths)
+        self._ids: dict[str, int] | None = None
+
+    def encode(self, links: list[ResolvedLink], end: int) -> str | tuple:
+        """The other ends (`end` 1: the targets; 0: the sources) and props of `links`, as
+        one string: "n" or "n SOH prop" per link, NUL between links (`marshal` loads one
+        string much faster than a tuple of many). A prop holding NUL or SOH: a tuple of
+        (path, prop) pairs instead."""
+        ids = self._ids
+        if ids is None:
+            ids = self._ids = {p: n for n, p in enumerate(self.paths)}
+        tokens = []
+        for link in links:
+            other, prop = link[end], link[2]
+            n = ids.get(other)
+            if n is None:
+                n = ids[other] = len(self.paths)
+                self.paths.append(other)
+            if prop is None:
+                tokens.append(str(n))
+            elif "\x00" in prop or "\x01" in prop:
+                return tuple(x for link in links for x in (link[end], link[2]))
+            else:
+                tokens.append(f"{n}\x01{prop}")
+        return "\x00".join(tokens)
 
 
-def _pairs(links: list[ResolvedLink], end: int) -> str | tuple:
-    """The (other end, prop) pairs of `links` (the target's: end 1; the source's: end 0),
-    as one string "end NUL prop NUL end NUL prop" (a prop None is empty): `marshal` loads
-    one string much faster than a tuple of many."""
-    flat: list = []
-    for link in links:
-        flat.append(link[end])
-        flat.append(link[2] or "")  # (the prop: by index, faster than by name)
-    text = _SEP.join(flat)
-    if text.count(_SEP) != len(flat) - 1 and flat:
-        return tuple(flat)
-    return text
-
-
-def _split(flat: str | tuple) -> list:
-    if type(flat) is str:
-        return flat.split(_SEP) if flat else []
-    return list(flat)
-
-
-def _out(source: str, flat: str | tuple) -> list[ResolvedLink]:
-    f = _split(flat)
-    return [_new(ResolvedLink, (source, f[i], f[i + 1] or None)) for i in range(0, len(f), 2)]
-
-
-def _in(target: str, flat: str | tuple) -> list[ResolvedLink]:
-    f = _split(flat)
-    return [_new(ResolvedLink, (f[i], target, f[i + 1] or None)) for i in range(0, len(f), 2)]
+def _decoder(paths: list[str], end: int) -> Callable[[str, str | tuple], list[ResolvedLink]]:
+    """Links as `_Ends.encode` stored them, made again for the note `key` at the other end."""
+    def decode(key: str, stored: str | tuple) -> list[ResolvedLink]:
+        if type(stored) is tuple:
+            pairs = [(stored[i], stored[i + 1]) for i in range(0, len(stored), 2)]
+        else:
+            pairs = []
+            for token in stored.split("\x00") if stored else ():
+                n, _, prop = token.partition("\x01")
+                pairs.append((paths[int(n)], prop or None))
+        if end:
+            return [_new(ResolvedLink, (key, other, prop)) for other, prop in pairs]
+        return [_new(ResolvedLink, (other, key, prop)) for other, prop in pairs]
+    return decode
 
 
 def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], bool],
@@ -295,10 +315,10 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
     decoded by `load` on first use; None if the state is of another layout, or the vault's
     attachments are not those it was made with."""
     try:
-        if len(parts) != _NAME_PARTS + 3:
+        if len(parts) != _NAME_PARTS + 4:
             return None
         head, *links, rest = (marshal.loads(part) for part in parts[:_NAME_PARTS])
-        names = [marshal.loads(part) for part in parts[_NAME_PARTS:]]
+        *names, ends = [marshal.loads(part) for part in parts[_NAME_PARTS:]]
         out, inbound = {}, {}
         for n, chunk in enumerate(links):
             (out if n < _CHUNKS else inbound).update(chunk)
@@ -320,8 +340,8 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
     res._notes, res._attachments = notes_names, files
     res._by_path, res._by_stem, res._by_file = by_file
     res._by_name, res._by_alias = by_name
-    ix.out = Decoded(out, _out)
-    ix.inbound = Decoded(inbound, _in)
+    ix.out = Decoded(out, _decoder(ends, 1))
+    ix.inbound = Decoded(inbound, _decoder(ends, 0))
     ix.unresolved = {p: [Link._make(t) for t in links] for p, links in unresolved.items()}
     ix._edges_built = True
     ix._edge_parts = edge_parts
@@ -332,7 +352,7 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
     ix.generated = generated
     ix._base = base
     ix._base_groups = base_groups
-    return records, ix, Stored(parts, dict(notes_names), set(files), chunks)
+    return records, ix, Stored(parts, dict(notes_names), set(files), chunks, ends)
 
 
 def _head(records: Records, indexed: Records) -> tuple:
