@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conftest import TODAY, snapshot
 
-from vaultkit.cache import STATE_NAME, record_from_blob
+from vaultkit.cache import STATE_FILES, record_from_blob
 from vaultkit.model import COMPANY, CONTACT, INTERVIEW, NoteRecord, Records
 from vaultkit.scan import scan
 from vaultkit.scoped import ScopedIndex
@@ -73,13 +73,13 @@ def _stored_and_built(vault):
     """(the index restored from the cache, one built from every cached record)."""
     s = Session(vault, DAY)
     try:
-        parts = s.cache.index_state(s.cache.get_meta("fingerprint"))
+        files = s.cache.index_state(s.cache.get_meta("fingerprint"))
         db = sqlite3.connect(vault / ".vaultkit" / "cache.sqlite")
         rows = {p: record_from_blob(p, size, mtime, data)
                 for p, size, mtime, data in db.execute("SELECT path, size, mtime_ns, data FROM notes")}
         db.close()
         attachments = scan(vault).attachments
-        records, restored, _ = restore(parts, attachments, s.excluded, rows.get)
+        records, restored, _ = restore(files, attachments, s.excluded, rows.get)
         built = ScopedIndex(sorted(rows.values(), key=lambda r: r.path), attachments, s.excluded)
         return restored, built, records, rows
     finally:
@@ -161,8 +161,8 @@ def _damage(vault, sql: str, args=()) -> None:
     db.close()
 
 
-def _state(vault) -> Path:
-    return vault / ".vaultkit" / STATE_NAME
+def _state(vault, n: int = 0) -> Path:
+    return vault / ".vaultkit" / STATE_FILES[n]
 
 
 def _flip_byte(vault) -> None:
@@ -190,9 +190,12 @@ def test_a_damaged_or_unfitting_stored_index_leaves_the_catch_up_to_build_it(mak
     vault = _plain_vault(make_vault)
     run_sync(vault, DAY)
     older = _state(vault).read_bytes()
+    older_names = _state(vault, 1).read_bytes()
     breakages = [_flip_byte, _truncate, _garbage_part,
                  lambda v: _state(v).write_bytes(older),  # stored by another pass
-                 lambda v: _state(v).unlink()]
+                 lambda v: _state(v).unlink(),
+                 lambda v: _state(v, 1).write_bytes(older_names),
+                 lambda v: _state(v, 1).write_bytes(_state(v, 1).read_bytes()[:-1])]
     for n, breakage in enumerate(breakages):
         with open(vault / "Notes" / f"N{n}.md", "a", encoding="utf-8") as f:
             f.write(f"Now [[P{n + 20}]].\n")
@@ -319,3 +322,24 @@ def test_links_are_stored_by_number_and_read_back_whatever_their_props():
     assert _decoder(ends.paths, 0)("b.md", ends.encode(inbound, 0)) == inbound
     assert ends.paths == ["b.md", "c.md", "x.md"]  # (numbers only grow)
     assert _decoder(ends.paths, 1)("a.md", ends.encode([], 1)) == []
+
+
+def test_the_file_of_names_is_written_again_only_when_names_change(make_vault):
+    """Most catch-ups leave every note's name as it was: the resolver's maps are not
+    written again, only the head of their file says which pass they hold for."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    names = _state(vault, 1)
+    before = (names.stat().st_ino, names.read_bytes())
+    (vault / "Notes" / "N2.md").write_text("Now [[P25]].\n", encoding="utf-8")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert kind == "catch-up" and records_type is LazyRecords
+    after = (names.stat().st_ino, names.read_bytes())
+    assert after[0] == before[0] and after[1] != before[1]  # the same file, its head retold
+    assert after[1][-1000:] == before[1][-1000:]
+    (vault / "Notes" / "Brand new.md").write_text("Met [[P26]].\n", encoding="utf-8")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert kind == "catch-up" and names.stat().st_ino != before[0]  # a name came: written anew
+    (vault / "Notes" / "N3.md").write_text("Now [[P27]].\n", encoding="utf-8")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert records_type is LazyRecords and report.written_paths == ["People/P27.md", "People/P3.md"]

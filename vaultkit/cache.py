@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = "8"  # 8: a list value of `type:` is kept; 7: links keep the property name as written; `relationship`; bad values as warnings
 CACHE_NAME = "cache.sqlite"
-STATE_NAME = "index.state"  # the stored index, beside the database
+# The stored index, beside the database: its state, and its resolver's name maps (which
+# change only when a note comes, goes or is renamed: most passes leave that file as it is).
+STATE_FILES = ("index.state", "index.names")
 _STATE_MAGIC = b"vaultkit stored index\n"
 
 # Records are stored as marshal data: a record holds only str, int, bool, None, lists, tuples
@@ -268,61 +270,75 @@ class Cache:
     # Its head names the pass it is from; a file from any other pass, or damaged, is
     # refused as a whole and the catch-up builds its index without it.
 
-    def _state_path(self) -> Path | None:
-        return None if self.readonly or str(self.path) == ":memory:" else self.path.with_name(STATE_NAME)
+    def _state_paths(self) -> list[Path] | None:
+        if self.readonly or str(self.path) == ":memory:":
+            return None
+        return [self.path.with_name(name) for name in STATE_FILES]
 
     def _state_tag(self, fingerprint: str) -> bytes:
         """Which pass a stored index is from: its fingerprint, under this cache's format."""
         return hashlib.sha256(f"{self._format_tag()}\n{fingerprint}".encode()).hexdigest().encode()
 
-    def save_index_state(self, fingerprint: str, parts: Iterable[bytes]) -> None:
-        """Store the index a complete pass ended with (`stored.dump`: its parts, each
-        written as it is made), as from the pass fingerprinted `fingerprint`."""
-        path = self._state_path()
-        if path is None:
+    def save_index_state(self, fingerprint: str, files: list[Iterable[bytes] | None],
+                         previous: str = "") -> None:
+        """Store the index a complete pass ended with (`stored.dump`: per file, its parts,
+        each written as it is made; None for a file that stays as the pass fingerprinted
+        `previous` stored it), as from the pass fingerprinted `fingerprint`."""
+        paths = self._state_paths()
+        if paths is None:
             return
-        temp = path.with_name(f".{STATE_NAME}.tmp")
-        try:
-            with open(temp, "wb") as f:
-                f.write(_STATE_MAGIC + self._state_tag(fingerprint))
-                for data in parts:
-                    f.write(len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little"))
-                    f.write(data)
-            os.replace(temp, path)
-        except OSError as exc:
-            log.debug("could not store the index (%s)", exc)
-            temp.unlink(missing_ok=True)
+        for path, parts in zip(paths, files):
+            if parts is None:
+                self._retag(path, previous, fingerprint)
+                continue
+            temp = path.with_name(f".{path.name}.tmp")
+            try:
+                with open(temp, "wb") as f:
+                    f.write(_STATE_MAGIC + self._state_tag(fingerprint))
+                    for data in parts:
+                        f.write(len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little"))
+                        f.write(data)
+                os.replace(temp, path)
+            except OSError as exc:
+                log.debug("could not store the index (%s)", exc)
+                temp.unlink(missing_ok=True)
 
-    def index_state(self, fingerprint: str) -> list[bytes] | None:
-        """The parts of the index stored by the pass fingerprinted `fingerprint`, in
-        order; None if the file is missing, from another pass or damaged."""
-        path = self._state_path()
-        if path is None or not fingerprint:
-            return None
-        try:
-            data = path.read_bytes()
-        except OSError:
+    def index_state(self, fingerprint: str) -> list[list[bytes]] | None:
+        """Per file, the parts of the index stored by the pass fingerprinted `fingerprint`;
+        None if a file is missing, from another pass or damaged."""
+        paths = self._state_paths()
+        if paths is None or not fingerprint:
             return None
         head = _STATE_MAGIC + self._state_tag(fingerprint)
-        if not data.startswith(head):
-            return None
-        parts, at = [], len(head)
-        view = memoryview(data)
-        while at < len(data):
-            size = int.from_bytes(data[at:at + 8], "little")
-            crc = int.from_bytes(data[at + 8:at + 12], "little")
-            part = view[at + 12:at + 12 + size]
-            if len(part) != size or zlib.crc32(part) != crc:
+        files = []
+        for path in paths:
+            try:
+                data = path.read_bytes()
+            except OSError:
                 return None
-            parts.append(part)
-            at += 12 + size
-        return parts
+            if not data.startswith(head):
+                return None
+            parts, at = [], len(head)
+            view = memoryview(data)
+            while at < len(data):
+                size = int.from_bytes(data[at:at + 8], "little")
+                crc = int.from_bytes(data[at + 8:at + 12], "little")
+                part = view[at + 12:at + 12 + size]
+                if len(part) != size or zlib.crc32(part) != crc:
+                    return None
+                parts.append(part)
+                at += 12 + size
+            files.append(parts)
+        return files
 
     def retag_index_state(self, old: str, new: str) -> None:
         """The index stored by the pass fingerprinted `old` holds for the pass `new` too
-        (its notes' outputs are the same): say so in its head, in place."""
-        path = self._state_path()
-        if path is None or not old:
+        (its notes' outputs are the same): say so in its files' heads, in place."""
+        for path in self._state_paths() or ():
+            self._retag(path, old, new)
+
+    def _retag(self, path: Path, old: str, new: str) -> None:
+        if not old:
             return
         head = _STATE_MAGIC + self._state_tag(old)
         try:

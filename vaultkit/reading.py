@@ -160,14 +160,16 @@ def restore_index(s: Session, check: Check, removed: set[str]) -> bool:
     there is none for that pass or it does not fit the disk."""
     if s.long_lived or s.rebuild:
         return False
-    parts = s.cache.index_state(s.cache.get_meta("fingerprint") or "")
-    if parts is None:
+    fingerprint = s.cache.get_meta("fingerprint") or ""
+    files = s.cache.index_state(fingerprint)
+    if files is None:
         return False
     from .stored import restore  # noqa: PLC0415 - see the module's imports
-    restored = restore(parts, check.scan.attachments, s.excluded, partial(_cached_record, s))
+    restored = restore(files, check.scan.attachments, s.excluded, partial(_cached_record, s))
     if restored is None or not covers(restored[0].paths(), check, removed):
         return False
-    s.records, s.index, s.stored_from = restored
+    s.records, s.index, stored = restored
+    s.stored_from = stored._replace(fingerprint=fingerprint)
     s.index.markdown_links = s.markdown_links
     return True
 

@@ -32,7 +32,7 @@ from .model import Link, NoteRecord, Records, Referral, ResolvedLink
 from .resolve import Resolver
 from .scoped import ScopedIndex
 
-_VERSION = 5  # of the stored state's layout
+_VERSION = 6  # of the stored state's layout
 _MARSHAL_VERSION = 4
 _new = tuple.__new__
 
@@ -194,22 +194,24 @@ class Stored(NamedTuple):
     attachments: set
     chunks: tuple  # the keys of each part of the links out, then of the links in
     ends: list  # the paths links lead to or come from, by number (see `_Ends`)
+    fingerprint: str = ""  # of the pass that stored them
 
 
 _CHUNKS = 64  # parts each of the links out and in are stored in (by key: see `_chunk_of`)
-_NAME_PARTS = 2 + 2 * _CHUNKS  # the parts from this one on: the resolver's maps
+_STATE_PARTS = 3 + 2 * _CHUNKS  # in the first file: head, links out, links in, the rest, ends
 
 
-def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iterator[bytes]:
-    """The index's state and the records' summaries, as stored: in parts, each made and
-    encoded after the one before is let go (at 50,000 notes the whole would be ~50 MB of
-    objects at the end of a pass that already holds the vault's records). `since`: what
-    the index was restored from."""
+def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> list[Iterator[bytes] | None]:
+    """The index's state and the records' summaries, as stored: per file, its parts, each
+    made and encoded after the one before is let go (at 50,000 notes the whole would be
+    ~50 MB of objects at the end of a pass that already holds the vault's records); for
+    the file of the resolver's name maps, None while they are as `since` (what the index
+    was restored from) had them."""
     ix.edges()  # built: the restored index must not need a pass over the notes for them
     ix._forget(None)  # the answers remembered for the pass: not stored, and their memory is reused
     r = ix.resolver
     ends = _Ends(since.ends if since is not None else [])
-    parts = (
+    state = (
         # (the index's summaries too: excluded notes are link targets only there)
         lambda: _head(records, ix.records),
         *_flat(ix.out, lambda source, links: ends.encode(links, 1), since, 0),
@@ -217,17 +219,21 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> Iter
         lambda: ({p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
                  ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
                  ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups),
+        lambda: ends.paths,  # (last: the links' parts add to it)
+    )
+    names = (
         lambda: (r._notes, r._attachments),
         lambda: (r._by_path, r._by_stem, r._by_file),
         lambda: (r._by_name, r._by_alias),
-        lambda: ends.paths,  # (last: the links' parts add to it)
     )
     same_names = since is not None and r._notes == since.names and r._attachments == since.attachments
-    for n, part in enumerate(parts):
+    return [_made(state, since), None if same_names else _made(names, since)]
+
+
+def _made(parts: tuple, since: Stored | None) -> Iterator[bytes]:
+    for part in parts:
         if isinstance(part, int):  # a part of the links as it was stored
             yield since.parts[1 + part]
-        elif same_names and _NAME_PARTS <= n < _NAME_PARTS + 3:
-            yield since.parts[n]
         else:
             yield marshal.dumps(part(), _MARSHAL_VERSION)
 
@@ -309,27 +315,28 @@ def _decoder(paths: list[str], end: int) -> Callable[[str, str | tuple], list[Re
     return decode
 
 
-def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], bool],
+def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[str], bool],
             load: Callable[[str], NoteRecord | None]) -> tuple[LazyRecords, ScopedIndex, Stored] | None:
-    """(the records, the index, what they came from) as `dump` stored them, the records
-    decoded by `load` on first use; None if the state is of another layout, or the vault's
-    attachments are not those it was made with."""
+    """(the records, the index, what they came from) as `dump` stored them (`files`: per
+    file, its parts), the records decoded by `load` on first use; None if the state is
+    of another layout, or the vault's attachments are not those it was made with."""
     try:
-        if len(parts) != _NAME_PARTS + 4:
+        parts, name_parts = files
+        if len(parts) != _STATE_PARTS or len(name_parts) != 3:
             return None
-        head, *links, rest = (marshal.loads(part) for part in parts[:_NAME_PARTS])
-        *names, ends = [marshal.loads(part) for part in parts[_NAME_PARTS:]]
+        head, *links, rest, ends = (marshal.loads(part) for part in parts)
+        names = [marshal.loads(part) for part in name_parts]
+        version, notes, whole, scoped = head
+        (unresolved, edge_parts, pair_sources, vias, referrers, referred, generated, base,
+         base_groups) = rest
+        (notes_names, files_), path_maps, name_maps = names
         out, inbound = {}, {}
         for n, chunk in enumerate(links):
             (out if n < _CHUNKS else inbound).update(chunk)
         chunks = tuple(list(chunk) for chunk in links)
-        version, notes, whole, scoped = head
-        (unresolved, edge_parts, pair_sources, vias, referrers, referred, generated, base,
-         base_groups) = rest
-        (notes_names, files), by_file, by_name = names
     except (ValueError, EOFError, TypeError):
         return None
-    if version != _VERSION or set(attachments) != files:
+    if version != _VERSION or set(attachments) != files_:
         return None
     records = LazyRecords(notes, load)
     ix = ScopedIndex((), (), excluded)
@@ -337,9 +344,9 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
     # before it updates the index, which must still find the old ones.)
     ix.records = LazyRecords(scoped if whole else {**notes, **scoped}, lambda path: _scoped(ix, load(path)))
     ix.resolver = res = Resolver()
-    res._notes, res._attachments = notes_names, files
-    res._by_path, res._by_stem, res._by_file = by_file
-    res._by_name, res._by_alias = by_name
+    res._notes, res._attachments = notes_names, files_
+    res._by_path, res._by_stem, res._by_file = path_maps
+    res._by_name, res._by_alias = name_maps
     ix.out = Decoded(out, _decoder(ends, 1))
     ix.inbound = Decoded(inbound, _decoder(ends, 0))
     ix.unresolved = {p: [Link._make(t) for t in links] for p, links in unresolved.items()}
@@ -352,7 +359,7 @@ def restore(parts: list, attachments: Iterable[str], excluded: Callable[[str], b
     ix.generated = generated
     ix._base = base
     ix._base_groups = base_groups
-    return records, ix, Stored(parts, dict(notes_names), set(files), chunks, ends)
+    return records, ix, Stored(parts, dict(notes_names), set(files_), chunks, ends)
 
 
 def _head(records: Records, indexed: Records) -> tuple:

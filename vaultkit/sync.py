@@ -283,7 +283,9 @@ class Session:
             fingerprint = fingerprint_of(self, stats, check if same_walk else None, writer.stats)
             self.cache.set_meta("fingerprint", fingerprint)
             from .stored import dump  # noqa: PLC0415 - see the imports
-            self.cache.save_index_state(fingerprint, dump(self.index, self.records, self.stored_from))
+            since = self.stored_from
+            self.cache.save_index_state(fingerprint, dump(self.index, self.records, since),
+                                        since.fingerprint if since is not None else "")
             self.cache.set_meta("fingerprint_problems", json.dumps(
                 [[p.path, p.message, p.kind, p.line] for p in report.problems]))
             self.cache.set_meta("plan_problems", str(len(problems)))
