@@ -343,3 +343,24 @@ def test_the_file_of_names_is_written_again_only_when_names_change(make_vault):
     (vault / "Notes" / "N3.md").write_text("Now [[P27]].\n", encoding="utf-8")
     report, kind, records_type, _, _ = _catch_up(vault)
     assert records_type is LazyRecords and report.written_paths == ["People/P27.md", "People/P3.md"]
+
+
+def test_a_catch_up_that_redoes_the_whole_vault_notes_decodes_everything_at_once(make_vault, tmp_path):
+    """An edit that feeds the daily note and the referral index (a contact's front-matter)
+    makes the catch-up read across every contact: it starts from the stored index, then
+    decodes every record and link in one go, and writes what a full pass writes."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    (vault / "People" / "P5.md").write_text('---\ntype: contact\nreferred_by: "[[P6]]"\n---\n', encoding="utf-8")
+    s = Session(vault, DAY)
+    try:
+        report = s.sync()
+        assert s.last_pass == "catch-up" and s.stored_from is not None
+        assert type(s.records) is Records and type(s.index.inbound) is dict
+        assert "People/P6.md" in report.written_paths
+    finally:
+        s.close()
+    twin = tmp_path / "twin"
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0
+    assert snapshot(vault) == snapshot(twin)

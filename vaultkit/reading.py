@@ -140,9 +140,13 @@ def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
     from .scoped import ScopedIndex  # noqa: PLC0415 - see the module's imports
     s.index = ScopedIndex(s.records.values(), attachments, s.excluded)
     s.index.markdown_links = s.markdown_links
-    # Records and index live as long as the session and hold no cycles: keep the
-    # collector from walking them again and again for the rest of the pass (only
-    # for a large vault: frozen objects are never collected, cycles included).
+    _freeze(s)
+
+
+def _freeze(s: Session) -> None:
+    """Records and index live as long as the session and hold no cycles: keep the
+    collector from walking them again and again for the rest of the pass (only for a
+    large vault: frozen objects are never collected, cycles included)."""
     if len(s.records) >= 2000:
         gc.freeze()
 
@@ -165,11 +169,13 @@ def restore_index(s: Session, check: Check, removed: set[str]) -> bool:
     if files is None:
         return False
     from .stored import restore  # noqa: PLC0415 - see the module's imports
-    restored = restore(files, check.scan.attachments, s.excluded, partial(_cached_record, s))
+    restored = restore(files, check.scan.attachments, s.excluded, partial(_cached_record, s),
+                       partial(s.cache.load_records, None))
     if restored is None or not covers(restored[0].paths(), check, removed):
         return False
     s.records, s.index, stored = restored
     s.stored_from = stored._replace(fingerprint=fingerprint)
+    _freeze(s)
     s.index.markdown_links = s.markdown_links
     return True
 
@@ -205,6 +211,13 @@ def load_catching_up(s: Session, check: Check, report: SyncReport) -> tuple[set[
     check.read = {}  # (taken: the full pass must not)
     s.ledger = s.cache.ledger()
     whole_vault = s.touches_whole_vault_notes(set(changes))
+    if s.stored_from is not None and (whole_vault or any(s.feeds_globals(s.records.get(p), r)
+                                                         for p, r in changes.items())):
+        # The whole-vault notes are planned again: they read every contact and interview.
+        from .stored import settle  # noqa: PLC0415 - see the module's imports
+        with collector_paused():
+            s.records = settle(s.records, s.index, s.cache.load_records(None))
+            _freeze(s)
     affected, refresh = s.take_changes(changes)
     s.remember_keys()  # a generated note that came from elsewhere joins the ledger
     report.notes = count_kept(s.excluded, result.notes)

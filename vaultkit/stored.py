@@ -101,11 +101,14 @@ class Decoded(dict):
     def decode_all(self) -> None:
         """Decode every value still stored; the map is then in key order."""
         if self._raw:
-            for key in list(self._raw):
-                self.get(key)
+            self._decode_rest()
             items = sorted(dict.items(self))
             dict.clear(self)
             dict.update(self, items)
+
+    def _decode_rest(self) -> None:
+        for key in list(self._raw):
+            self.get(key)
 
     def __iter__(self):
         self.decode_all()
@@ -152,8 +155,21 @@ class LazyRecords(Decoded, Records):
     """Records by path, each decoded (`load(path)`) the first time it is asked for; until
     then the map holds its summary, which answers `of_kind` and `with_problems`."""
 
-    def __init__(self, pending: dict[str, Summary], load: Callable[[str], NoteRecord | None]):
+    def __init__(self, pending: dict[str, Summary], load: Callable[[str], NoteRecord | None],
+                 load_all: Callable[[], dict[str, NoteRecord]] | None = None):
         super().__init__(pending, lambda path, _summary: load(path))
+        self._load_all = load_all
+
+    def _decode_rest(self) -> None:
+        """Every pending record at once (`load_all`: one pass over the cache, not one
+        query a note), else one by one."""
+        if self._load_all is not None and len(self._raw) > 100:
+            found = self._load_all()
+            for path in list(self._raw):
+                rec = found.get(path)
+                if rec is not None:
+                    self[path] = rec
+        super()._decode_rest()
 
     def of_kind(self, kind: str) -> list[str]:
         found = [p for p, r in dict.items(self) if r.kind == kind and r.ok]
@@ -316,10 +332,12 @@ def _decoder(paths: list[str], end: int) -> Callable[[str, str | tuple], list[Re
 
 
 def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[str], bool],
-            load: Callable[[str], NoteRecord | None]) -> tuple[LazyRecords, ScopedIndex, Stored] | None:
+            load: Callable[[str], NoteRecord | None], load_all: Callable[[], dict[str, NoteRecord]] | None = None,
+            ) -> tuple[LazyRecords, ScopedIndex, Stored] | None:
     """(the records, the index, what they came from) as `dump` stored them (`files`: per
-    file, its parts), the records decoded by `load` on first use; None if the state is
-    of another layout, or the vault's attachments are not those it was made with."""
+    file, its parts), the records decoded by `load` on first use (`load_all`: every
+    stored record at once, for when every one is asked for); None if the state is of
+    another layout, or the vault's attachments are not those it was made with."""
     try:
         parts, name_parts = files
         if len(parts) != _STATE_PARTS or len(name_parts) != 3:
@@ -338,11 +356,12 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
         return None
     if version != _VERSION or set(attachments) != files_:
         return None
-    records = LazyRecords(notes, load)
+    records = LazyRecords(notes, load, load_all)
     ix = ScopedIndex((), (), excluded)
     # (Decoded from the cache, not from `records`: a pass changes the session's records
     # before it updates the index, which must still find the old ones.)
-    ix.records = LazyRecords(scoped if whole else {**notes, **scoped}, lambda path: _scoped(ix, load(path)))
+    ix.records = LazyRecords(scoped if whole else {**notes, **scoped}, lambda path: _scoped(ix, load(path)),
+                             load_all and (lambda: {p: ix._scoped(r) for p, r in load_all().items()}))
     ix.resolver = res = Resolver()
     res._notes, res._attachments = notes_names, files_
     res._by_path, res._by_stem, res._by_file = path_maps
@@ -360,6 +379,26 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
     ix._base = base
     ix._base_groups = base_groups
     return records, ix, Stored(parts, dict(notes_names), set(files_), chunks, ends)
+
+
+def settle(records: LazyRecords, ix: ScopedIndex, found: dict[str, NoteRecord]) -> Records:
+    """Every record and link decoded at once (`found`: every stored record, read in one
+    pass over the cache), and plain maps in place of the lazy ones: for a pass that reads
+    across every contact and interview (the whole-vault notes), where decoding them one at
+    a time would cost more. Returns the records (the index's are in `ix`)."""
+    def whole(lazy: LazyRecords, stored: Callable[[str], NoteRecord | None]) -> Records:
+        out = Records()
+        for path in sorted(lazy.paths()):
+            rec = dict.get(lazy, path) or stored(path) or lazy.get(path)
+            if rec is not None:
+                out[path] = rec
+        return out
+
+    plain = whole(records, found.get)
+    ix.records = whole(ix.records, lambda path: _scoped(ix, found.get(path)))
+    ix.out = dict(ix.out.items())
+    ix.inbound = dict(ix.inbound.items())
+    return plain
 
 
 def _head(records: Records, indexed: Records) -> tuple:
