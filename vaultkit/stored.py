@@ -289,7 +289,12 @@ class _Ends:
 
     def __init__(self, paths: list[str]):
         self.paths = list(paths)
-        self._ids: dict[str, int] | None = None
+        self._ids: dict[str, str] | None = None  # path -> its number, as text
+
+    def _number(self, path: str) -> str:
+        n = self._ids[path] = str(len(self.paths))
+        self.paths.append(path)
+        return n
 
     def encode(self, links: list[ResolvedLink], end: int) -> str | tuple:
         """The other ends (`end` 1: the targets; 0: the sources) and props of `links`, as
@@ -298,16 +303,13 @@ class _Ends:
         (path, prop) pairs instead."""
         ids = self._ids
         if ids is None:
-            ids = self._ids = {p: n for n, p in enumerate(self.paths)}
+            ids = self._ids = {p: str(n) for n, p in enumerate(self.paths)}
         tokens = []
         for link in links:
-            other, prop = link[end], link[2]
-            n = ids.get(other)
-            if n is None:
-                n = ids[other] = len(self.paths)
-                self.paths.append(other)
+            n = ids.get(link[end]) or self._number(link[end])
+            prop = link[2]
             if prop is None:
-                tokens.append(str(n))
+                tokens.append(n)
             elif "\x00" in prop or "\x01" in prop:
                 return tuple(x for link in links for x in (link[end], link[2]))
             else:
