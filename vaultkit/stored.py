@@ -6,10 +6,11 @@ the whole index before it applied the few notes that changed: work in proportion
 vault, for an edit of one note. The index's own state is plain data (paths, names, the
 resolved links, the referral edges, the interviews' key bases), which `marshal` stores and
 loads at the speed of C; the records are the bulk, and a catch-up needs only the few its
-plan reads. So at the end of every complete pass the index's state is stored next to the
-cache's records (`dump`), under the fingerprint of that pass; a catch-up from that same
-pass restores it (`restore`), with records that are decoded from the cache on first use
-(`LazyRecords`).
+plan reads. So at the end of every complete pass the index's state is stored beside the
+cache, in two files whose heads name that pass (`dump`; the files are
+`Cache.save_index_state`'s); a catch-up from that same pass restores it (`restore`),
+with records decoded from the cache and links decoded from the state on first use
+(`LazyRecords`, `Decoded`).
 
 The stored state is the index the pass ended with, made from the records the cache holds
 under the same fingerprint; restored, it answers every query exactly as a newly built
