@@ -364,3 +364,21 @@ def test_a_catch_up_that_redoes_the_whole_vault_notes_decodes_everything_at_once
     shutil.copytree(vault, twin)
     assert run_sync(twin, DAY, rebuild=True).written == 0
     assert snapshot(vault) == snapshot(twin)
+
+
+def test_the_stored_index_is_never_written_through_a_symlink(make_vault, tmp_path):
+    """Symlinks put where the files or their temporary files go lead nowhere: the file
+    outside stays as it was; the files in `.vaultkit/` are replaced."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"precious")
+    (vault / ".vaultkit" / f".{STATE_FILES[0]}.tmp").symlink_to(outside)
+    _state(vault, 1).unlink()
+    _state(vault, 1).symlink_to(outside)
+    for n in range(2):
+        (vault / "Notes" / f"N{n}.md").write_text(f"Now [[P{n + 20}]].\n", encoding="utf-8")
+        report, kind, _, _, _ = _catch_up(vault)
+        assert kind == "catch-up" and f"People/P{n + 20}.md" in report.written_paths
+    assert outside.read_bytes() == b"precious"
+    assert not _state(vault, 1).is_symlink() and _state(vault).is_file()

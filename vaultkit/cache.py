@@ -28,6 +28,7 @@ CACHE_NAME = "cache.sqlite"
 # change only when a note comes, goes or is renamed: most passes leave that file as it is).
 STATE_FILES = ("index.state", "index.names")
 _STATE_MAGIC = b"vaultkit stored index\n"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 # Records are stored as marshal data: a record holds only str, int, bool, None, lists, tuples
 # and dicts of those (model.py keeps them JSON-friendly), and marshal writes and reads those
@@ -293,7 +294,10 @@ class Cache:
                 continue
             temp = path.with_name(f".{path.name}.tmp")
             try:
-                with open(temp, "wb") as f:
+                # (never through a symlink put in its place: a new file, or nothing)
+                temp.unlink(missing_ok=True)
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+                with open(fd, "wb") as f:
                     f.write(_STATE_MAGIC + self._state_tag(fingerprint))
                     for data in parts:
                         f.write(len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little"))
@@ -342,7 +346,7 @@ class Cache:
             return
         head = _STATE_MAGIC + self._state_tag(old)
         try:
-            with open(path, "r+b") as f:
+            with open(os.open(path, os.O_RDWR | _NOFOLLOW), "r+b") as f:
                 if f.read(len(head)) == head:
                     f.seek(len(_STATE_MAGIC))
                     f.write(self._state_tag(new))
