@@ -72,10 +72,8 @@ def fingerprint_of(s: Session, stats: dict[str, tuple[int, int]], since: Check |
     if since is None or since.parts is None:
         return _text(_parts(s, stats))
     folders = dict(since.parts[1])
-    for folder in {path.rpartition("/")[0] for path in changed}:
-        notes = dict(folders[folder][1]) if folder in folders else {}
-        notes.update((p, stats[p]) for p in changed if p.rpartition("/")[0] == folder)
-        folders[folder] = _folder_digest(notes)
+    for folder, written in _by_folder({p: stats[p] for p in changed}).items():
+        folders[folder] = _folder_digest({**folders[folder][1], **written} if folder in folders else written)
     return _text((_others(s), folders))
 
 
@@ -141,6 +139,11 @@ def _touched(s: Session, check: Check, parts: tuple[str, dict], stored: str) -> 
 def _parts(s: Session, stats: dict[str, tuple[int, int]]) -> tuple[str, dict]:
     """(digest of the inputs other than notes, {folder: (digest of its notes' stats,
     {path: stat})}) for a folder of every note."""
+    return _others(s), {folder: _folder_digest(notes) for folder, notes in _by_folder(stats).items()}
+
+
+def _by_folder(stats: dict[str, tuple[int, int]]) -> dict[str, dict[str, tuple[int, int]]]:
+    """The notes' stats, grouped by folder."""
     by_folder: dict[str, dict[str, tuple[int, int]]] = {}
     for path, stat in stats.items():
         folder = path.rpartition("/")[0]
@@ -149,7 +152,7 @@ def _parts(s: Session, stats: dict[str, tuple[int, int]]) -> tuple[str, dict]:
             by_folder[folder] = {path: stat}
         else:
             found[path] = stat
-    return _others(s), {folder: _folder_digest(notes) for folder, notes in by_folder.items()}
+    return by_folder
 
 
 def _others(s: Session) -> str:
