@@ -382,3 +382,27 @@ def test_the_stored_index_is_never_written_through_a_symlink(make_vault, tmp_pat
         assert kind == "catch-up" and f"People/P{n + 20}.md" in report.written_paths
     assert outside.read_bytes() == b"precious"
     assert not _state(vault, 1).is_symlink() and _state(vault).is_file()
+
+
+def test_a_session_that_makes_a_second_pass_stores_that_pass_whole(make_vault):
+    """What a pass restored its index from is that pass's alone: a later full pass of the
+    same session stores both files for itself, and the next catch-up can use them."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    (vault / "Notes" / "N1.md").write_text("Now [[P21]].\n", encoding="utf-8")
+    s = Session(vault, DAY)
+    try:
+        s.sync()
+        assert s.last_pass == "catch-up" and s.stored_from is not None
+        s.today = DAY + dt.timedelta(days=1)  # another day: a full pass
+        s.sync()
+        assert s.last_pass == "full" and s.stored_from is None
+    finally:
+        s.close()
+    (vault / "Notes" / "N2.md").write_text("Now [[P22]].\n", encoding="utf-8")
+    s = Session(vault, DAY + dt.timedelta(days=1))
+    try:
+        s.sync()
+        assert s.last_pass == "catch-up" and type(s.records) is LazyRecords
+    finally:
+        s.close()

@@ -72,7 +72,6 @@ class Session:
         self._writer: Writer | None = None  # this pass's
         self._conflicts: list[str] = []  # notes the plan found changed on disk (ticks)
         self._written_records: list[NoteRecord] = []  # for the cache, at the end of the pass
-        self._check: Check | None = None  # what this pass's `compare` found
 
     # -- reading -----------------------------------------------------------------------
 
@@ -209,10 +208,10 @@ class Session:
         report = SyncReport()
         regenerate = list(regenerate)
         self.last_pass = ""
-        check = self._check = None
+        check = None
+        self.stored_from = None  # (set again if this pass restores the stored index)
         if not dry_run and not self.rebuild and not regenerate:
             check = compare(self)
-            self._check = check
             self.scan_result = check.scan
             remove_temp_files(self.vault, check.scan.temp_files)  # before anything is written
             if check.unchanged:
@@ -225,7 +224,7 @@ class Session:
         if self.replan_globals and not dry_run:  # ticks were recorded: today's block is planned again
             self.replan_globals = False
             self.write_plan(self.plan_globals(problems=problems), report, problems)
-        return self._finish(report, problems, result, dry_run)
+        return self._finish(report, problems, result, dry_run, check)
 
     def _last_report(self, check: Check) -> SyncReport:
         """Nothing changed that vaultkit writes from: the last complete pass's report."""
@@ -259,9 +258,11 @@ class Session:
             self.remember_keys()
         return result, None, True
 
-    def _finish(self, report: SyncReport, problems: list[Problem], result: ScanResult, dry_run: bool) -> SyncReport:
+    def _finish(self, report: SyncReport, problems: list[Problem], result: ScanResult, dry_run: bool,
+                check: Check | None = None) -> SyncReport:
         """The pass's report; after a real pass, the folders written in are fsynced and the
-        cache stores the fingerprint of a complete pass (or none)."""
+        cache stores the fingerprint of a complete pass (or none), made from `check`'s walk
+        where the pass started from it."""
         report.problems.extend(problems)
         report.nothing_to_generate = not (self.index.paths_of_kind(CONTACT) or self.index.paths_of_kind(INTERVIEW))
         writer = self._writer
@@ -278,7 +279,6 @@ class Session:
         # A skipped or failed write must be retried by the next pass: no shortcut then.
         if not report.skipped and not any(p.kind == "write" for p in report.problems) \
                 and not writer.unwritten and not result.unreadable:
-            check = self._check
             same_walk = check is not None and check.scan is result
             fingerprint = fingerprint_of(self, stats, check if same_walk else None, writer.stats)
             self.cache.set_meta("fingerprint", fingerprint)
