@@ -280,6 +280,10 @@ class Cache:
         """Which pass a stored index is from: its fingerprint, under this cache's format."""
         return hashlib.sha256(f"{self._format_tag()}\n{fingerprint}".encode()).hexdigest().encode()
 
+    def _state_head(self, fingerprint: str) -> bytes:
+        """How a stored index's file from that pass starts."""
+        return _STATE_MAGIC + self._state_tag(fingerprint)
+
     def save_index_state(self, fingerprint: str, files: list[Iterable[bytes] | None],
                          previous: str = "") -> None:
         """Store the index a complete pass ended with (`stored.dump`: per file, its parts,
@@ -298,7 +302,7 @@ class Cache:
                 temp.unlink(missing_ok=True)
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
                 with open(fd, "wb") as f:
-                    f.write(_STATE_MAGIC + self._state_tag(fingerprint))
+                    f.write(self._state_head(fingerprint))
                     for data in parts:
                         f.write(len(data).to_bytes(8, "little") + zlib.crc32(data).to_bytes(4, "little"))
                         f.write(data)
@@ -313,7 +317,7 @@ class Cache:
         paths = self._state_paths()
         if paths is None or not fingerprint:
             return None
-        head = _STATE_MAGIC + self._state_tag(fingerprint)
+        head = self._state_head(fingerprint)
         files = []
         for path in paths:
             try:
@@ -344,7 +348,7 @@ class Cache:
     def _retag(self, path: Path, old: str, new: str) -> None:
         if not old:
             return
-        head = _STATE_MAGIC + self._state_tag(old)
+        head = self._state_head(old)
         try:
             with open(os.open(path, os.O_RDWR | _NOFOLLOW), "r+b") as f:
                 if f.read(len(head)) == head:

@@ -165,12 +165,15 @@ class LazyRecords(Decoded, Records):
         """Every pending record at once (`load_all`: one pass over the cache, not one
         query a note), else one by one."""
         if self._load_all is not None and len(self._raw) > 100:
-            found = self._load_all()
-            for path in list(self._raw):
-                rec = found.get(path)
-                if rec is not None:
-                    self[path] = rec
+            self.fill(self._load_all())
         super()._decode_rest()
+
+    def fill(self, found: dict[str, NoteRecord]) -> None:
+        """Take the pending records from `found` (every stored record, read at once)."""
+        for path in list(self._raw):
+            rec = found.get(path)
+            if rec is not None:
+                self[path] = rec
 
     def of_kind(self, kind: str) -> list[str]:
         found = [p for p, r in dict.items(self) if r.kind == kind and r.ok]
@@ -364,7 +367,7 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
     # (Decoded from the cache, not from `records`: a pass changes the session's records
     # before it updates the index, which must still find the old ones.)
     ix.records = LazyRecords(scoped if whole else {**notes, **scoped}, lambda path: _scoped(ix, load(path)),
-                             load_all and (lambda: {p: ix._scoped(r) for p, r in load_all().items()}))
+                             load_all and (lambda: _all_scoped(ix, load_all())))
     ix.resolver = res = Resolver()
     res._notes, res._attachments = notes_names, files_
     res._by_path, res._by_stem, res._by_file = path_maps
@@ -389,16 +392,10 @@ def settle(records: LazyRecords, ix: ScopedIndex, found: dict[str, NoteRecord]) 
     pass over the cache), and plain maps in place of the lazy ones: for a pass that reads
     across every contact and interview (the whole-vault notes), where decoding them one at
     a time would cost more. Returns the records (the index's are in `ix`)."""
-    def whole(lazy: LazyRecords, stored: Callable[[str], NoteRecord | None]) -> Records:
-        out = Records()
-        for path in sorted(lazy.paths()):
-            rec = dict.get(lazy, path) or stored(path) or lazy.get(path)
-            if rec is not None:
-                out[path] = rec
-        return out
-
-    plain = whole(records, found.get)
-    ix.records = whole(ix.records, lambda path: _scoped(ix, found.get(path)))
+    records.fill(found)
+    ix.records.fill(_all_scoped(ix, found))
+    plain = Records(records.items())  # (each decodes what is left, in path order)
+    ix.records = Records(ix.records.items())
     ix.out = dict(ix.out.items())
     ix.inbound = dict(ix.inbound.items())
     return plain
@@ -412,6 +409,10 @@ def _head(records: Records, indexed: Records) -> tuple:
     if theirs.keys() != ours.keys():
         return _VERSION, ours, True, theirs
     return _VERSION, ours, False, {p: summary for p, summary in theirs.items() if ours[p] != summary}
+
+
+def _all_scoped(ix: ScopedIndex, found: dict[str, NoteRecord]) -> dict[str, NoteRecord]:
+    return {p: ix._scoped(r) for p, r in found.items()}
 
 
 def _scoped(ix: ScopedIndex, rec: NoteRecord | None) -> NoteRecord | None:
