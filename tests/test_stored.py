@@ -18,7 +18,7 @@ from vaultkit.cache import STATE_FILES, record_from_blob
 from vaultkit.model import COMPANY, CONTACT, INTERVIEW, NoteRecord, Records
 from vaultkit.scan import scan
 from vaultkit.scoped import ScopedIndex
-from vaultkit.stored import Decoded, LazyRecords, restore
+from vaultkit.stored import Chunked, Decoded, LazyRecords, restore
 from vaultkit.sync import Session, run_sync
 
 DAY = dt.date.fromisoformat(TODAY)
@@ -406,3 +406,74 @@ def test_a_session_that_makes_a_second_pass_stores_that_pass_whole(make_vault):
         assert s.last_pass == "catch-up" and type(s.records) is LazyRecords
     finally:
         s.close()
+
+
+def _parts(path: Path) -> list[bytes]:
+    data = path.read_bytes()
+    at = data.index(b"\n") + 1 + 64  # past the magic line and the pass's tag
+    parts = []
+    while at < len(data):
+        size = int.from_bytes(data[at:at + 8], "little")
+        parts.append(data[at + 12:at + 12 + size])
+        at += 12 + size
+    return parts
+
+
+def test_a_catch_up_loads_only_the_parts_of_the_links_it_touches(make_vault, tmp_path):
+    """The links are stored in parts by note: a catch-up that adds one link loads the
+    parts of the two notes it joins (and of those whose blocks it renders), not all of
+    them, and stores the untouched parts, the head and the table of paths as they were."""
+    vault = _plain_vault(make_vault)
+    run_sync(vault, DAY)
+    before = _parts(_state(vault))
+    with open(vault / "Notes" / "N5.md", "a", encoding="utf-8") as f:
+        f.write("And [[P9]].\n")
+    s = Session(vault, DAY)
+    try:
+        report = s.sync()
+        assert s.last_pass == "catch-up" and report.written_paths == ["People/P9.md"]
+        for links in (s.index.out, s.index.inbound):
+            assert type(links) is Chunked
+            loaded = sum(part is None for part in links._parts)
+            assert 1 <= loaded <= 8, loaded  # of 64
+    finally:
+        s.close()
+    after = _parts(_state(vault))
+    assert len(after) == len(before)
+    assert after[0] == before[0] and after[-1] == before[-1]  # the head and the paths: no note came
+    same = sum(a == b for a, b in zip(after[1:-2], before[1:-2]))
+    assert 2 * 64 - 8 <= same < 2 * 64  # the parts of N5's links out and P9's links in changed
+    twin = tmp_path / "twin"
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0
+    assert snapshot(vault) == snapshot(twin)
+    # A catch-up from the parts written again answers as a full pass would.
+    with open(vault / "Notes" / "N6.md", "a", encoding="utf-8") as f:
+        f.write("And [[P9]] once more.\n")
+    report, kind, _, _, _ = _catch_up(vault)
+    assert kind == "catch-up" and report.written_paths == ["People/P9.md"]
+    shutil.rmtree(twin)
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0
+    assert snapshot(vault) == snapshot(twin)
+
+
+def test_a_chunked_map_loads_a_part_before_a_key_of_it_is_read_or_changed():
+    def part(d):
+        return marshal.dumps(d)
+
+    from vaultkit.stored import _chunk_of
+    keys = [f"k{n}.md" for n in range(40)]
+    parts = [{} for _ in range(64)]
+    for k in keys:
+        parts[_chunk_of(k)][k] = k.upper()
+    m = Chunked([part(p) for p in parts], lambda key, raw: raw.lower())
+    assert all(p is not None for p in m._parts)
+    assert m["k3.md"] == "k3.md" and sum(p is None for p in m._parts) == 1
+    m["k4.md"] = "new"  # its part is loaded first: the stored value cannot come back over it
+    del m["k5.md"]
+    assert "k5.md" not in m and m["k4.md"] == "new"
+    assert m.chunk_keys(_chunk_of("k4.md")) == list(parts[_chunk_of("k4.md")])
+    assert len(m) == 39 and m.paths() == set(keys) - {"k5.md"}
+    assert all(p is None for p in m._parts)
+    assert m.changed(lambda k, v: v.upper()) == {"k4.md", "k5.md"}

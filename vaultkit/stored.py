@@ -73,17 +73,22 @@ class Decoded(dict):
         return dict.__contains__(self, key) or key in self._raw
 
     def __len__(self) -> int:
-        return dict.__len__(self) + len(self._raw)
+        return dict.__len__(self) + len(self._every())
 
     def __setitem__(self, key: str, value) -> None:
         self._set.add(key)
-        self._raw.pop(key, None)
+        raw = self._raw.pop(key, _NONE)
+        if raw is not _NONE:
+            self._was.setdefault(key, raw)
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: str) -> None:
         self._set.add(key)
-        if self._raw.pop(key, _NONE) is _NONE:
+        raw = self._raw.pop(key, _NONE)
+        if raw is _NONE:
             dict.__delitem__(self, key)
+        else:
+            self._was.setdefault(key, raw)
 
     def pop(self, key: str, *default):
         self._set.add(key)
@@ -101,15 +106,19 @@ class Decoded(dict):
 
     def decode_all(self) -> None:
         """Decode every value still stored; the map is then in key order."""
-        if self._raw:
+        if self._every():
             self._decode_rest()
             items = sorted(dict.items(self))
             dict.clear(self)
             dict.update(self, items)
 
     def _decode_rest(self) -> None:
-        for key in list(self._raw):
+        for key in list(self._every()):
             self.get(key)
+
+    def _every(self) -> dict:
+        """The values still stored, every one of them."""
+        return self._raw
 
     def __iter__(self):
         self.decode_all()
@@ -133,7 +142,7 @@ class Decoded(dict):
 
     def paths(self) -> set[str]:
         """Every key (decoding none)."""
-        return self._raw.keys() | dict.keys(self)
+        return self._every().keys() | dict.keys(self)
 
     def changed(self, encode: Callable[[str, object], object]) -> set[str]:
         """The keys whose stored value would differ now (`encode(key, value)` makes one):
@@ -143,13 +152,68 @@ class Decoded(dict):
     def encoded(self, encode: Callable[[str, object], object]) -> dict:
         """The map as stored data: the values still stored as they are, the decoded ones
         encoded again (`encode(key, value)`)."""
-        out = dict(self._raw)
+        out = dict(self._every())
         for key, value in dict.items(self):
             out[key] = encode(key, value)
         return out
 
 
 _NONE = object()
+
+
+class Chunked(Decoded):
+    """A `Decoded` map stored in parts by key (`_chunk_of`), each part loaded the first
+    time one of its keys is asked for or changed: a catch-up loads the few parts that
+    its notes' links are in, not every note's."""
+
+    def __init__(self, parts: list, decode: Callable[[str, object], object]):
+        super().__init__({}, decode)
+        self._parts = list(parts)  # per part: its stored bytes, None once loaded
+        self._keys: dict[int, list[str]] = {}  # per loaded part: its keys as stored
+
+    def _load(self, n: int) -> None:
+        part = self._parts[n]
+        if part is not None:
+            self._parts[n] = None
+            stored = marshal.loads(part)
+            self._keys[n] = list(stored)
+            self._raw.update(stored)  # (a key is never set before its part is loaded)
+
+    def _load_key(self, key) -> None:
+        if type(key) is str:
+            self._load(_chunk_of(key))
+
+    def _every(self) -> dict:
+        for n in range(len(self._parts)):
+            self._load(n)
+        return self._raw
+
+    def chunk_keys(self, n: int) -> list[str]:
+        """The keys part `n` was stored with."""
+        self._load(n)
+        return self._keys[n]
+
+    def __missing__(self, key: str):
+        self._load_key(key)
+        return super().__missing__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        self._load_key(key)
+        return key in self._raw
+
+    def __setitem__(self, key: str, value) -> None:
+        self._load_key(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._load_key(key)
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default):
+        self._load_key(key)
+        return super().pop(key, *default)
 
 
 class LazyRecords(Decoded, Records):
@@ -192,6 +256,14 @@ class LazyRecords(Decoded, Records):
         """Every record's summary (decoding none)."""
         return self.encoded(lambda _path, r: _summary(r))
 
+    def summaries_unchanged(self) -> bool:
+        """Whether every record's summary is still the one it was stored with (no record
+        came or went, none changed kind, parsing or problems)."""
+        was = self._was
+        if any(k not in was or not dict.__contains__(self, k) for k in self._set):
+            return False
+        return all(_summary(r) == was.get(k) for k, r in dict.items(self))
+
 
 def summaries(records: Records) -> dict[str, Summary]:
     if isinstance(records, LazyRecords):
@@ -212,7 +284,6 @@ class Stored(NamedTuple):
     parts: list
     names: dict
     attachments: set
-    chunks: tuple  # the keys of each part of the links out, then of the links in
     ends: list  # the paths links lead to or come from, by number (see `_Ends`)
     fingerprint: str = ""  # of the pass that stored them
 
@@ -231,15 +302,18 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> list
     ix._forget(None)  # the answers remembered for the pass: not stored, and their memory is reused
     r = ix.resolver
     ends = _Ends(since.ends if since is not None else [])
+    same_head = since is not None and all(isinstance(m, LazyRecords) and m.summaries_unchanged()
+                                          for m in (records, ix.records))
     state = (
         # (the index's summaries too: excluded notes are link targets only there)
-        lambda: _head(records, ix.records),
+        0 if same_head else (lambda: _head(records, ix.records)),
         *_flat(ix.out, lambda source, links: ends.encode(links, 1), since, 0),
         *_flat(ix.inbound, lambda target, links: ends.encode(links, 0), since, _CHUNKS),
         lambda: ({p: [tuple(link) for link in links] for p, links in ix.unresolved.items()},
                  ix._edge_parts, ix._pair_sources, {pair: e.via for pair, e in ix._edge_map.items()},
                  ix._referrers, ix._referred, ix.generated, ix._base, ix._base_groups),
-        lambda: ends.paths,  # (last: the links' parts add to it)
+        # (last: the links' parts add to it; as stored while they added none)
+        lambda: since.parts[-1] if since is not None and len(ends.paths) == len(since.ends) else ends.paths,
     )
     names = (
         lambda: (r._notes, r._attachments),
@@ -252,10 +326,11 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> list
 
 def _made(parts: tuple, since: Stored | None) -> Iterator[bytes]:
     for part in parts:
-        if isinstance(part, int):  # a part of the links as it was stored
-            yield since.parts[1 + part]
+        if isinstance(part, int):  # a part as it was stored (the head, or one of the links)
+            yield since.parts[part]
         else:
-            yield marshal.dumps(part(), _MARSHAL_VERSION)
+            made = part()
+            yield made if isinstance(made, memoryview) else marshal.dumps(made, _MARSHAL_VERSION)
 
 
 def _chunk_of(key: str) -> int:
@@ -268,17 +343,17 @@ def _flat(links: dict[str, list[ResolvedLink]], encode, since: Stored | None,
     """A map of resolved links as stored, in `_CHUNKS` parts made one after another: per
     key, the other ends and props of its links (`encode`). From a `Decoded` map restored
     from `since`, a part none of whose keys changed is the part as it was stored (its
-    number among the links' parts, `first` + n)."""
+    number among the state's parts, 1 + `first` + n)."""
     get = dict.__getitem__
-    if isinstance(links, Decoded) and since is not None:
+    if isinstance(links, Chunked) and since is not None:
         raw = links._raw
         changed = links.changed(encode)
         dirty = {_chunk_of(k) for k in changed}
 
         def chunk(n: int) -> dict:
-            keys = [*since.chunks[first + n], *(k for k in changed if _chunk_of(k) == n)]
+            keys = [*links.chunk_keys(n), *(k for k in changed if _chunk_of(k) == n)]
             return {k: raw[k] if k in raw else encode(k, get(links, k)) for k in keys if k in links}
-        return [(lambda n=n: chunk(n)) if n in dirty else first + n for n in range(_CHUNKS)]
+        return [(lambda n=n: chunk(n)) if n in dirty else 1 + first + n for n in range(_CHUNKS)]
     groups: list[list[str]] = [[] for _ in range(_CHUNKS)]
     for key in links:
         groups[_chunk_of(key)].append(key)
@@ -348,16 +423,12 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
         parts, name_parts = files
         if len(parts) != _STATE_PARTS or len(name_parts) != 3:
             return None
-        head, *links, rest, ends = (marshal.loads(part) for part in parts)
+        head, rest, ends = (marshal.loads(parts[n]) for n in (0, -2, -1))  # (the links: on first use)
         names = [marshal.loads(part) for part in name_parts]
         version, notes, whole, scoped = head
         (unresolved, edge_parts, pair_sources, vias, referrers, referred, generated, base,
          base_groups) = rest
         (notes_names, files_), path_maps, name_maps = names
-        out, inbound = {}, {}
-        for n, chunk in enumerate(links):
-            (out if n < _CHUNKS else inbound).update(chunk)
-        chunks = tuple(list(chunk) for chunk in links)
     except (ValueError, EOFError, TypeError):
         return None
     if version != _VERSION or set(attachments) != files_:
@@ -372,8 +443,8 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
     res._notes, res._attachments = notes_names, files_
     res._by_path, res._by_stem, res._by_file = path_maps
     res._by_name, res._by_alias = name_maps
-    ix.out = Decoded(out, _decoder(ends, 1))
-    ix.inbound = Decoded(inbound, _decoder(ends, 0))
+    ix.out = Chunked(parts[1:1 + _CHUNKS], _decoder(ends, 1))
+    ix.inbound = Chunked(parts[1 + _CHUNKS:1 + 2 * _CHUNKS], _decoder(ends, 0))
     ix.unresolved = {p: [Link._make(t) for t in links] for p, links in unresolved.items()}
     ix._edges_built = True
     ix._edge_parts = edge_parts
@@ -384,7 +455,7 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
     ix.generated = generated
     ix._base = base
     ix._base_groups = base_groups
-    return records, ix, Stored(parts, dict(notes_names), set(files_), chunks, ends)
+    return records, ix, Stored(parts, dict(notes_names), set(files_), ends)
 
 
 def settle(records: LazyRecords, ix: ScopedIndex, found: dict[str, NoteRecord]) -> Records:
