@@ -123,6 +123,34 @@ def test_sync_with_the_forked_reader_writes_the_same_bytes(vault, tmp_path, monk
     s.close()
 
 
+def test_a_note_broken_since_keeps_its_last_good_record_when_read_in_two_processes(vault, tmp_path,
+                                                                                     monkeypatch):
+    """Each batch is stored in the cache as it comes from either process; a note whose
+    front-matter broke since is stored as its last good record, as one process does."""
+    monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 1)
+    monkeypatch.setattr(vaultmod, "BATCH_MIN", 4)
+    run_sync(vault, TODAY_DATE)
+    contact = next(p for p in sorted((vault / "People").rglob("*.md")) if p.read_text().startswith("---"))
+    contact.write_text(contact.read_text().replace("---\n", "---\nname: [unclosed\n", 1))
+    other = tmp_path / "w"
+    shutil.copytree(vault, other)
+    rel = contact.relative_to(vault).as_posix()
+    forked = run_sync(vault, TODAY_DATE, rebuild=True)
+    monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 10 ** 9)
+    serial = run_sync(other, TODAY_DATE, rebuild=True)
+    kept = [p for p in forked.problems if p.path == rel]
+    assert kept and "using its last good version" in kept[0].message
+    assert [p.as_json() for p in forked.problems] == [p.as_json() for p in serial.problems]
+    assert _tree(vault) == _tree(other)
+    for root in (vault, other):  # the cache holds the last good record, as the next pass finds it
+        s = Session(root, TODAY_DATE)
+        try:
+            rec = s.cache.load_records(None)[rel]
+            assert rec.ok and rec.kind == "contact" and rec.problems and rec.links
+        finally:
+            s.close()
+
+
 # -- rendering in two processes (planning._block_writes) --------------------------------
 
 

@@ -27,13 +27,19 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_NOTES = 4000
 
 
+Take = Callable[[list[NoteRecord], dict[str, bytes]], list[NoteRecord]]
+
+
 def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], paths: list[str],
                stats: dict[str, tuple[int, int]],
                progress: Callable[[int, int], None] | None = None,
-               before_fork: Callable[[], None] | None = None) -> tuple[list[NoteRecord], dict[str, bytes]]:
+               before_fork: Callable[[], None] | None = None,
+               take: Take | None = None) -> tuple[list[NoteRecord], dict[str, bytes]]:
     """Read and parse `paths` with `read_one(path, stat)`: (the records, in path order;
     the cache encoding of those that already have one). `before_fork` runs before a second
-    process is forked (what both would otherwise do each: imports).
+    process is forked (what both would otherwise do each: imports). With `take`, each
+    batch of records goes to `take(records, their encodings)` as it is read, which
+    returns the records to keep (and keeps the encodings: none are returned).
 
     Parsing is a pure function of a note's bytes, so when there are many notes and a second
     CPU, a forked child takes batches of notes beside this process and hands back its records in the cache's
@@ -42,7 +48,7 @@ def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], pa
     if len(paths) >= PARALLEL_MIN_NOTES:
         if before_fork is not None:
             before_fork()
-        done = _read_notes_forked(read_one, paths, stats, progress)
+        done = _read_notes_forked(read_one, paths, stats, progress, take)
         if done is not None:
             return done
     fresh: list[NoteRecord] = []
@@ -52,7 +58,7 @@ def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], pa
             fresh.append(rec)
         if progress is not None and n % 200 == 0:
             progress(n, len(paths))
-    return fresh, {}
+    return (fresh, {}) if take is None else (take(fresh, {}), {})
 
 
 def _can_fork() -> bool:
@@ -203,17 +209,18 @@ class TaskQueue:
         os.close(self._read)
 
 
-def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecord], dict[str, bytes]] | None:
+def _read_notes_forked(read_one, paths, stats, progress,
+                       take: Take | None = None) -> tuple[list[NoteRecord], dict[str, bytes]] | None:
     from .cache import _MARSHAL_VERSION, record_from_blob, record_to_tuple  # noqa: PLC0415
     batches = batches_of(paths)
     queue = TaskQueue(len(batches))
-    take = queue.take
+    next_batch = queue.take
 
     def read_batch(n: int) -> list[NoteRecord]:
         return [rec for rec in (read_one(p, stats[p]) for p in batches[n]) if rec is not None]
 
     def read_theirs() -> Iterator[tuple]:
-        while (n := take()) is not None:
+        while (n := next_batch()) is not None:
             # Each record once, in the cache's encoding: the cache stores it as it is and
             # the parent decodes it as the cache would.
             yield n, [(rec.path, rec.size, rec.mtime_ns, marshal.dumps(record_to_tuple(rec), _MARSHAL_VERSION))
@@ -221,6 +228,14 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
 
     fresh: list[NoteRecord] = []
     blobs: dict[str, bytes] = {}
+
+    def keep(got: list[NoteRecord], encoded: dict[str, bytes]) -> None:
+        if take is not None:  # (while the child reads on: this work is shared out too)
+            got = take(got, encoded)
+        else:
+            blobs.update(encoded)
+        fresh.extend(got)
+
     child = Forked(read_theirs)
     try:
         if child.pid is None:
@@ -235,15 +250,17 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
             nonlocal done
             n, entries = chunk
             theirs.add(n)
+            got, encoded = [], {}
             for path, size_, mtime_ns, blob in entries:
                 path = same.get(path, path)
-                fresh.append(record_from_blob(path, size_, mtime_ns, blob))
-                blobs[path] = blob
+                got.append(record_from_blob(path, size_, mtime_ns, blob))
+                encoded[path] = blob
+            keep(got, encoded)
             done += len(batches[n])
 
-        while (n := take()) is not None:
+        while (n := next_batch()) is not None:
             mine.add(n)
-            fresh.extend(read_batch(n))
+            keep(read_batch(n), {})
             done += len(batches[n])
             while child.ready():
                 chunk = child.next_chunk()
@@ -261,6 +278,6 @@ def _read_notes_forked(read_one, paths, stats, progress) -> tuple[list[NoteRecor
         log.debug("the second reader failed; reading its notes here")
         for n in range(len(batches)):
             if n not in mine and n not in theirs:
-                fresh.extend(read_batch(n))
+                keep(read_batch(n), {})
     fresh.sort(key=lambda rec: rec.path)
     return fresh, blobs

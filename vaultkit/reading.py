@@ -91,20 +91,30 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
             cached = s.cache.load_records({p: st for p, st in stats.items() if s.under_unreadable(p)})
         records: dict[str, NoteRecord] = {}
         todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
+        removed = [] if s.readonly else [p for p in s.cache.load_stats() if p not in stats]
+
+        def take(got: list[NoteRecord], blobs: dict[str, bytes]) -> list[NoteRecord]:
+            """A batch of records as it is read: a broken note keeps its last good record
+            (here, not in `read_notes`: its second process has no cache), and the batch is
+            stored in the cache at once (it is encoded now, and its encodings let go)."""
+            for n, rec in enumerate(got):
+                if not rec.ok:
+                    kept = got[n] = keep_last_good(s, rec)
+                    if kept is not rec:
+                        blobs.pop(rec.path, None)
+            if not s.readonly:
+                s.cache.save_records(got, [], blobs)
+            return got
+
         from .parallel import read_notes  # noqa: PLC0415 - see the module's imports
-        fresh, blobs = read_notes(partial(read_raw, s), todo, stats, progress, before_fork=_import_parser)
-        for n, rec in enumerate(fresh):
-            if not rec.ok:  # (here, not in `read_notes`: its second process has no cache)
-                kept = fresh[n] = keep_last_good(s, rec)
-                if kept is not rec:
-                    blobs.pop(rec.path, None)
+        fresh, _ = read_notes(partial(read_raw, s), todo, stats, progress, before_fork=_import_parser, take=take)
         if read_ahead:
-            fresh = sorted([*fresh, *(r for p, r in read_ahead.items() if p in stats and p not in cached)],
-                           key=lambda r: r.path)
-        if not s.readonly:  # before the index is built: the encoded records go sooner
-            removed = [p for p in s.cache.load_stats() if p not in stats]
-            s.cache.save_records(fresh, removed, blobs)
-        del blobs
+            ahead = [r for p, r in read_ahead.items() if p in stats and p not in cached]
+            fresh = sorted([*fresh, *ahead], key=lambda r: r.path)
+            if not s.readonly:
+                s.cache.save_records(ahead, [])
+        if removed:
+            s.cache.save_records([], removed)
         for rec in fresh:
             records[rec.path] = rec
         records.update(cached)
