@@ -31,6 +31,8 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+# What opening a symlink with O_NOFOLLOW fails with: ELOOP (Linux, macOS), EMLINK (FreeBSD).
+_SYMLINK_ERRORS = (errno.ELOOP, errno.EMLINK)
 
 # Handles are used where the OS can do every operation of a write relative to a folder.
 HANDLES = bool(_O_DIRECTORY and _O_NOFOLLOW) and {
@@ -357,7 +359,18 @@ class Folders:
     def read(self, rel: str) -> tuple[bytes, int, int]:
         """(bytes, size, mtime_ns) of the note `rel`, read through its folder once it holds
         still (see `files.read_settled`); NotInVault if it leads out of the vault."""
-        at = self.locate(rel)
+        folder_rel, _, name = rel.rpartition("/")
+        try:
+            folder = self.folder(folder_rel)
+        except NotInVault:
+            folder = None  # a symlinked folder on the way: `locate` follows it
+        if folder is not None:
+            try:  # (opened without following a symlink: no lstat first, for the common case)
+                return read_settled(lambda: folder.open(name, os.O_RDONLY | _O_NONBLOCK), rel)
+            except OSError as exc:
+                if exc.errno not in _SYMLINK_ERRORS:
+                    raise
+        at = self.locate(rel)  # the note is a symlink: where it leads, if inside the vault
         return read_settled(lambda: at.folder.open(at.name, os.O_RDONLY | _O_NONBLOCK), rel)
 
     def flush(self) -> None:
