@@ -16,6 +16,7 @@ from conftest import TODAY, snapshot
 
 from vaultkit.cache import STATE_FILES, record_from_blob
 from vaultkit.model import COMPANY, CONTACT, INTERVIEW, NoteRecord, Records
+from vaultkit.resolve import LoadedResolver
 from vaultkit.scan import scan
 from vaultkit.scoped import ScopedIndex
 from vaultkit.stored import Chunked, Decoded, LazyRecords, restore
@@ -115,8 +116,10 @@ def test_the_restored_index_answers_as_one_built_from_the_records(sample_copy):
     # the answers each remembers for the life of a pass.
     remembered = {"_memo", "_kind_memo", "_by_company", "_links", "_sort_keys", "_stale", "_edges_sorted",
                   "_ties"}
+    # (the restored resolver's name maps are loaded on first use: asked for here)
+    assert all(getattr(restored.resolver, name) is not None for name in LoadedResolver.LAZY)
     for ours, theirs in ((restored, built), (restored.resolver, built.resolver)):
-        assert vars(ours).keys() == vars(theirs).keys()
+        assert vars(ours).keys() - {"_load", "changed"} == vars(theirs).keys()
         for name, value in vars(theirs).items():
             if name in remembered or name in ("records", "out", "inbound", "resolver"):
                 continue
@@ -322,6 +325,45 @@ def test_links_are_stored_by_number_and_read_back_whatever_their_props():
     assert _decoder(ends.paths, 0)("b.md", ends.encode(inbound, 0)) == inbound
     assert ends.paths == ["b.md", "c.md", "x.md"]  # (numbers only grow)
     assert _decoder(ends.paths, 1)("a.md", ends.encode([], 1)) == []
+
+
+def test_a_catch_up_loads_only_the_name_maps_it_asks_and_stores_the_rest_as_read(make_vault, tmp_path):
+    """A new link needs the map of base names to resolve (and to write the links of the
+    block it renders), not the others; a new note changes names: every map it touches is
+    loaded, and the file is written again, the maps it did not touch as they were read."""
+    vault = _plain_vault(make_vault)
+    (vault / "Notes" / "Linked.md").write_text("See [[Notes/N1]] and [n](N2.md).\n", encoding="utf-8")
+    run_sync(vault, DAY)
+    names = _state(vault, 1)
+    before = _parts(names)
+    with open(vault / "Notes" / "N5.md", "a", encoding="utf-8") as f:
+        f.write("And [[P9]].\n")
+    s = Session(vault, DAY)
+    try:
+        assert s.sync().written_paths == ["People/P9.md"] and s.last_pass == "catch-up"
+        r = s.index.resolver
+        assert type(r) is LoadedResolver and not r.changed
+        assert r.loaded("_by_stem") and not any(r.loaded(a) for a in ("_by_name", "_by_alias", "_by_file"))
+    finally:
+        s.close()
+    assert _parts(names) == before  # not written again: only its head retold
+    (vault / "Notes" / "Brand new.md").write_text("Met [[P26]].\n", encoding="utf-8")
+    s = Session(vault, DAY)
+    try:
+        s.sync()
+        r = s.index.resolver
+        assert s.last_pass == "catch-up" and r.changed and r.loaded("_notes") and not r.loaded("_by_file")
+    finally:
+        s.close()
+    after = _parts(names)
+    assert after[4] == before[4] and after[0] != before[0]  # `_by_file` as read; `_notes` anew
+    twin = tmp_path / "twin"
+    shutil.copytree(vault, twin)
+    assert run_sync(twin, DAY, rebuild=True).written == 0
+    assert snapshot(vault) == snapshot(twin)
+    rebuilt = _parts(_state(twin, 1))
+    for n in range(len(after)):  # every map, as a full pass makes it
+        assert marshal.loads(rebuilt[n]) == marshal.loads(after[n]), n
 
 
 def test_the_file_of_names_is_written_again_only_when_names_change(make_vault):

@@ -181,10 +181,8 @@ class Index(ReferralEdges, InterviewKeys):
     def _forget(self, paths: set[str] | None) -> None:
         """Drop remembered answers about `paths` (None: about every note)."""
         if paths is None:
-            self._memo.clear()
-            self._kind_memo.clear()
-            self._links.clear()
-            self._sort_keys.clear()
+            for remembered in (self._memo, self._kind_memo, self._links, self._sort_keys):
+                remembered.clear()
             return
         for path in paths:
             self._memo.pop(path, None)
@@ -215,20 +213,22 @@ class Index(ReferralEdges, InterviewKeys):
         for path, rec in changed.items():
             old = self.records.get(path)
             affected.add(path)
+            # (a note that stays under the same names leaves the resolver as it is)
+            renamed = old is None or rec is None or (old.name, old.aliases) != (rec.name, rec.aliases)
             if old is not None:
                 affected |= self._unlink_out(path)
                 affected |= {r.source for r in self.inbound.get(path, ())}
                 affected |= self._second_hop(old)
                 self._note_generated(old, add=False)
-                if rec is None or (old.name, old.aliases) != (rec.name, rec.aliases):
+                if renamed:
                     rekeys |= names_of(old)
-                self.resolver.remove(path)
+                    self.resolver.remove(path)
                 del self.records[path]
             if rec is not None:
-                if old is None or (old.name, old.aliases) != (rec.name, rec.aliases):
+                if renamed:
                     rekeys |= names_of(rec)
+                    self.resolver.add(path, rec.name, rec.aliases)
                 self.records[path] = rec
-                self.resolver.add(path, rec.name, rec.aliases)
                 self._note_generated(rec, add=True)
         # Links elsewhere whose resolution may differ now that names came or went.
         relink: set[str] = set(p for p, r in changed.items() if r is not None)

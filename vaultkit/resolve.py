@@ -358,6 +358,42 @@ class Resolver:
         return None, False
 
 
+class LoadedResolver(Resolver):
+    """A resolver whose name maps are made by `load(attribute)` the first time each is
+    used (from a stored index: a catch-up loads the maps it asks, not all of them);
+    `changed` tells whether a note or an attachment came, went or was renamed since."""
+
+    LAZY = ("_notes", "_by_path", "_by_stem", "_by_file", "_by_name", "_by_alias")
+
+    def __init__(self, load: Callable[[str], dict], attachments: set[str]):  # noqa: super-init-not-called
+        self._load = load  # (not Resolver.__init__: the maps are made on first use)
+        self._attachments = attachments
+        self._ties = {}
+        self.changed = False
+
+    def __getattr__(self, name: str):
+        if name not in LoadedResolver.LAZY:
+            raise AttributeError(name)
+        value = self._load(name)
+        setattr(self, name, value)
+        return value
+
+    def loaded(self, name: str) -> bool:
+        return name in self.__dict__
+
+    def add(self, path: str, name: str = "", aliases: Sequence[str] = ()) -> None:
+        self.changed = True
+        super().add(path, name, aliases)
+
+    def add_attachment(self, path: str) -> None:
+        self.changed = True
+        super().add_attachment(path)
+
+    def remove(self, path: str) -> None:
+        self.changed = True
+        super().remove(path)
+
+
 def link_keys(link: Link) -> tuple[str, str | None]:
     """The lookup keys (`resolve.name_key`: lower case, NFC) of the names whose appearance or
     disappearance can change this link's target: its base name, and for a plain-text

@@ -30,10 +30,10 @@ import zlib
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 from .model import Link, NoteRecord, Records, Referral, ResolvedLink
-from .resolve import Resolver
+from .resolve import LoadedResolver
 from .scoped import ScopedIndex
 
-_VERSION = 6  # of the stored state's layout
+_VERSION = 7  # of the stored state's layout
 _MARSHAL_VERSION = 4
 _new = tuple.__new__
 
@@ -277,17 +277,17 @@ def _summary(rec: NoteRecord, _known: dict = {}) -> Summary:  # noqa: B006 - one
 
 
 class Stored(NamedTuple):
-    """What a restored index was loaded from: the stored parts, and the notes' names and
-    the attachments as they were (while they are the same, so are the resolver's maps,
-    and their parts are stored again as they were loaded)."""
+    """What a restored index was loaded from: the stored parts of both files (those of
+    what a pass did not change are stored again as they were loaded)."""
 
     parts: list
-    names: dict
-    attachments: set
+    name_parts: list  # one per `_NAMES`
     ends: list  # the paths links lead to or come from, by number (see `_Ends`)
     fingerprint: str = ""  # of the pass that stored them
 
 
+# The resolver's maps, one part each in the second file.
+_NAMES = ("_notes", "_attachments", "_by_path", "_by_stem", "_by_file", "_by_name", "_by_alias")
 _CHUNKS = 64  # parts each of the links out and in are stored in (by key: see `_chunk_of`)
 _STATE_PARTS = 3 + 2 * _CHUNKS  # in the first file: head, links out, links in, the rest, ends
 
@@ -315,19 +315,16 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> list
         # (last: the links' parts add to it; as stored while they added none)
         lambda: since.parts[-1] if since is not None and len(ends.paths) == len(since.ends) else ends.paths,
     )
-    names = (
-        lambda: (r._notes, r._attachments),
-        lambda: (r._by_path, r._by_stem, r._by_file),
-        lambda: (r._by_name, r._by_alias),
-    )
-    same_names = since is not None and r._notes == since.names and r._attachments == since.attachments
-    return [_made(state, since), None if same_names else _made(names, since)]
+    # A name map the pass never loaded is as it was stored; while no name changed, none did.
+    lazy = since is not None and isinstance(r, LoadedResolver)
+    names = tuple(n if lazy and not r.loaded(a) else (lambda a=a: getattr(r, a)) for n, a in enumerate(_NAMES))
+    return [_made(state, since and since.parts), None if lazy and not r.changed else _made(names, since and since.name_parts)]
 
 
-def _made(parts: tuple, since: Stored | None) -> Iterator[bytes]:
+def _made(parts: tuple, stored: list | None) -> Iterator[bytes]:
     for part in parts:
-        if isinstance(part, int):  # a part as it was stored (the head, or one of the links)
-            yield since.parts[part]
+        if isinstance(part, int):  # a part as it was stored (the head, one of the links or names)
+            yield stored[part]
         else:
             made = part()
             yield made if isinstance(made, memoryview) else marshal.dumps(made, _MARSHAL_VERSION)
@@ -421,14 +418,13 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
     another layout, or the vault's attachments are not those it was made with."""
     try:
         parts, name_parts = files
-        if len(parts) != _STATE_PARTS or len(name_parts) != 3:
+        if len(parts) != _STATE_PARTS or len(name_parts) != len(_NAMES):
             return None
-        head, rest, ends = (marshal.loads(parts[n]) for n in (0, -2, -1))  # (the links: on first use)
-        names = [marshal.loads(part) for part in name_parts]
+        # (the links and the name maps but the attachments: on first use)
+        head, rest, ends, files_ = (marshal.loads(part) for part in (parts[0], parts[-2], parts[-1], name_parts[1]))
         version, notes, whole, scoped = head
         (unresolved, edge_parts, pair_sources, vias, referrers, referred, generated, base,
          base_groups) = rest
-        (notes_names, files_), path_maps, name_maps = names
     except (ValueError, EOFError, TypeError):
         return None
     if version != _VERSION or set(attachments) != files_:
@@ -439,10 +435,8 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
     # before it updates the index, which must still find the old ones.)
     ix.records = LazyRecords(scoped if whole else {**notes, **scoped}, lambda path: _scoped(ix, load(path)),
                              load_all and (lambda: _all_scoped(ix, load_all())))
-    ix.resolver = res = Resolver()
-    res._notes, res._attachments = notes_names, files_
-    res._by_path, res._by_stem, res._by_file = path_maps
-    res._by_name, res._by_alias = name_maps
+    stored_names = dict(zip(_NAMES, name_parts))
+    ix.resolver = LoadedResolver(lambda name: marshal.loads(stored_names[name]), files_)
     ix.out = Chunked(parts[1:1 + _CHUNKS], _decoder(ends, 1))
     ix.inbound = Chunked(parts[1 + _CHUNKS:1 + 2 * _CHUNKS], _decoder(ends, 0))
     ix.unresolved = {p: [Link._make(t) for t in links] for p, links in unresolved.items()}
@@ -455,7 +449,7 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
     ix.generated = generated
     ix._base = base
     ix._base_groups = base_groups
-    return records, ix, Stored(parts, dict(notes_names), set(files_), ends)
+    return records, ix, Stored(parts, name_parts, ends)
 
 
 def settle(records: LazyRecords, ix: ScopedIndex, found: dict[str, NoteRecord]) -> Records:
