@@ -87,6 +87,28 @@ def _stored_and_built(vault):
         s.close()
 
 
+def test_lazy_records_tell_whether_any_summary_changed():
+    stored = {"a.md": _rec("a.md", CONTACT), "b.md": _rec("b.md"), "c.md": _rec("c.md", INTERVIEW)}
+
+    def fresh():
+        return LazyRecords({p: (r.kind, r.ok, bool(r.problems)) for p, r in stored.items()},
+                           lambda path: stored.get(path) if path != "c.md" else None)
+    m = fresh()
+    assert m.get("a.md") is stored["a.md"] and m.summaries_unchanged()
+    m["b.md"] = _rec("b.md", problems=())  # a new record, the same summary
+    assert m.summaries_unchanged()
+    m["b.md"] = _rec("b.md", problems=("now bad",))
+    assert not m.summaries_unchanged()
+    m = fresh()
+    del m["a.md"]
+    assert not m.summaries_unchanged()  # a record gone
+    m = fresh()
+    m["z.md"] = _rec("z.md")
+    assert not m.summaries_unchanged()  # a record came
+    m = fresh()
+    assert m.get("c.md") is None and not m.summaries_unchanged()  # lost when decoded: gone too
+
+
 def test_the_restored_index_answers_as_one_built_from_the_records(sample_copy):
     (sample_copy / "Templates" / "vaultkit").mkdir(parents=True, exist_ok=True)  # vaultkit's own
     (sample_copy / "Templates" / "vaultkit" / "Contact.md").write_text("---\ntype: contact\n---\n",

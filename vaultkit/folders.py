@@ -31,8 +31,9 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-# What opening a symlink with O_NOFOLLOW fails with: ELOOP (Linux, macOS), EMLINK (FreeBSD).
-_SYMLINK_ERRORS = (errno.ELOOP, errno.EMLINK)
+# What opening a symlink with O_NOFOLLOW fails with: ELOOP (Linux, macOS), EMLINK (FreeBSD),
+# EFTYPE (NetBSD).
+_SYMLINK_ERRORS = tuple(e for e in (errno.ELOOP, errno.EMLINK, getattr(errno, "EFTYPE", None)) if e is not None)
 
 # Handles are used where the OS can do every operation of a write relative to a folder.
 HANDLES = bool(_O_DIRECTORY and _O_NOFOLLOW) and {

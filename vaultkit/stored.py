@@ -259,10 +259,12 @@ class LazyRecords(Decoded, Records):
     def summaries_unchanged(self) -> bool:
         """Whether every record's summary is still the one it was stored with (no record
         came or went, none changed kind, parsing or problems)."""
-        was = self._was
-        if any(k not in was or not dict.__contains__(self, k) for k in self._set):
-            return False
-        return all(_summary(r) == was.get(k) for k, r in dict.items(self))
+        was = self._was  # (every record decoded, set or deleted that was stored: its summary)
+        if any(k not in was for k in self._set):
+            return False  # a record came
+        get = dict.get
+        return all(_summary(rec) == summary if (rec := get(self, k)) is not None else False
+                   for k, summary in was.items())  # (a record gone: deleted, or lost when decoded)
 
 
 def summaries(records: Records) -> dict[str, Summary]:
@@ -327,7 +329,7 @@ def _made(parts: tuple, stored: list | None) -> Iterator[bytes]:
             yield stored[part]
         else:
             made = part()
-            yield made if isinstance(made, memoryview) else marshal.dumps(made, _MARSHAL_VERSION)
+            yield made if isinstance(made, (bytes, memoryview)) else marshal.dumps(made, _MARSHAL_VERSION)
 
 
 def _chunk_of(key: str) -> int:
@@ -427,7 +429,7 @@ def restore(files: list[list], attachments: Iterable[str], excluded: Callable[[s
          base_groups) = rest
     except (ValueError, EOFError, TypeError):
         return None
-    if version != _VERSION or set(attachments) != files_:
+    if version != _VERSION or type(ends) is not list or set(attachments) != files_:
         return None
     records = LazyRecords(notes, load, load_all)
     ix = ScopedIndex((), (), excluded)
