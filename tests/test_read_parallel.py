@@ -59,11 +59,22 @@ def _read_one(root):
     return read_one
 
 
+def _taking():
+    """A `take` that keeps every batch as it is and collects the encodings handed with it."""
+    blobs = {}
+
+    def take(got, encoded):
+        blobs.update(encoded)
+        return got
+    return take, blobs
+
+
 def test_forked_read_gives_the_records_and_cache_encoding_of_a_one_process_read(vault, monkeypatch):
     monkeypatch.setattr(vaultmod, "BATCH_MIN", 4)  # many batches: both processes get some
     stats = scan(vault).notes
     paths = sorted(stats)
-    one, no_blobs = read_notes(_read_one(vault), paths, stats)
+    take, no_blobs = _taking()
+    one = read_notes(_read_one(vault), paths, stats, take=take)
     assert no_blobs == {}
     progress = []
     parent, read_one = os.getpid(), _read_one(vault)
@@ -73,8 +84,9 @@ def test_forked_read_gives_the_records_and_cache_encoding_of_a_one_process_read(
             time.sleep(0.001)
         return read_one(path, stat)
 
-    forked, blobs = vaultmod._read_notes_forked(read_slowly_here, paths, stats,
-                                                lambda n, total: progress.append((n, total)))
+    take, blobs = _taking()
+    forked = vaultmod._read_notes_forked(read_slowly_here, paths, stats,
+                                         lambda n, total: progress.append((n, total)), take)
     assert [r.path for r in forked] == paths
     assert forked == one
     # The child's records come with their cache encoding, which decodes to the same record.
@@ -101,9 +113,10 @@ def test_a_failing_child_leaves_the_parent_to_read_its_notes(vault):
             raise RuntimeError("child trouble")
         return read_one(path, stat)
 
-    got, blobs = vaultmod._read_notes_forked(fails_in_the_child, paths, stats, None)
+    take, blobs = _taking()
+    got = vaultmod._read_notes_forked(fails_in_the_child, paths, stats, None, take)
     assert blobs == {}
-    assert got == read_notes(read_one, paths, stats)[0]
+    assert got == read_notes(read_one, paths, stats)
 
 
 def test_sync_with_the_forked_reader_writes_the_same_bytes(vault, tmp_path, monkeypatch):

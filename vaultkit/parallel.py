@@ -34,12 +34,12 @@ def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], pa
                stats: dict[str, tuple[int, int]],
                progress: Callable[[int, int], None] | None = None,
                before_fork: Callable[[], None] | None = None,
-               take: Take | None = None) -> tuple[list[NoteRecord], dict[str, bytes]]:
-    """Read and parse `paths` with `read_one(path, stat)`: (the records, in path order;
-    the cache encoding of those that already have one). `before_fork` runs before a second
-    process is forked (what both would otherwise do each: imports). With `take`, each
-    batch of records goes to `take(records, their encodings)` as it is read, which
-    returns the records to keep (and keeps the encodings: none are returned).
+               take: Take | None = None) -> list[NoteRecord]:
+    """Read and parse `paths` with `read_one(path, stat)`: the records, in path order.
+    `before_fork` runs before a second process is forked (what both would otherwise do
+    each: imports). With `take`, each batch of records goes to `take(records, the cache
+    encoding of those that already have one)` as it is read, which returns the records
+    to keep.
 
     Parsing is a pure function of a note's bytes, so when there are many notes and a second
     CPU, a forked child takes batches of notes beside this process and hands back its records in the cache's
@@ -58,7 +58,7 @@ def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], pa
             fresh.append(rec)
         if progress is not None and n % 200 == 0:
             progress(n, len(paths))
-    return (fresh, {}) if take is None else (take(fresh, {}), {})
+    return fresh if take is None else take(fresh, {})
 
 
 def _can_fork() -> bool:
@@ -209,8 +209,7 @@ class TaskQueue:
         os.close(self._read)
 
 
-def _read_notes_forked(read_one, paths, stats, progress,
-                       take: Take | None = None) -> tuple[list[NoteRecord], dict[str, bytes]] | None:
+def _read_notes_forked(read_one, paths, stats, progress, take: Take | None = None) -> list[NoteRecord] | None:
     from .cache import _MARSHAL_VERSION, record_from_blob, record_to_tuple  # noqa: PLC0415
     batches = batches_of(paths)
     queue = TaskQueue(len(batches))
@@ -227,14 +226,10 @@ def _read_notes_forked(read_one, paths, stats, progress,
                       for rec in read_batch(n)]
 
     fresh: list[NoteRecord] = []
-    blobs: dict[str, bytes] = {}
 
     def keep(got: list[NoteRecord], encoded: dict[str, bytes]) -> None:
-        if take is not None:  # (while the child reads on: this work is shared out too)
-            got = take(got, encoded)
-        else:
-            blobs.update(encoded)
-        fresh.extend(got)
+        # (while the child reads on: this work is shared out too)
+        fresh.extend(got if take is None else take(got, encoded))
 
     child = Forked(read_theirs)
     try:
@@ -280,4 +275,4 @@ def _read_notes_forked(read_one, paths, stats, progress,
             if n not in mine and n not in theirs:
                 keep(read_batch(n), {})
     fresh.sort(key=lambda rec: rec.path)
-    return fresh, blobs
+    return fresh

@@ -107,7 +107,7 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
             return got
 
         from .parallel import read_notes  # noqa: PLC0415 - see the module's imports
-        fresh, _ = read_notes(partial(read_raw, s), todo, stats, progress, before_fork=_import_parser, take=take)
+        fresh = read_notes(partial(read_raw, s), todo, stats, progress, before_fork=_import_parser, take=take)
         if read_ahead:
             ahead = [r for p, r in read_ahead.items() if p in stats and p not in cached]
             fresh = sorted([*fresh, *ahead], key=lambda r: r.path)

@@ -9,8 +9,8 @@ loads at the speed of C; the records are the bulk, and a catch-up needs only the
 plan reads. So at the end of every complete pass the index's state is stored beside the
 cache, in two files whose heads name that pass (`dump`; the files are
 `Cache.save_index_state`'s); a catch-up from that same pass restores it (`restore`),
-with records decoded from the cache and links decoded from the state on first use
-(`LazyRecords`, `Decoded`).
+with records decoded from the cache, and links and name maps loaded from the state, on
+first use (`LazyRecords`, `Chunked`, `resolve.LoadedResolver`).
 
 The stored state is the index the pass ended with, made from the records the cache holds
 under the same fingerprint; restored, it answers every query exactly as a newly built
@@ -340,7 +340,7 @@ def _chunk_of(key: str) -> int:
 def _flat(links: dict[str, list[ResolvedLink]], encode, since: Stored | None,
           first: int) -> list[Callable[[], dict] | int]:
     """A map of resolved links as stored, in `_CHUNKS` parts made one after another: per
-    key, the other ends and props of its links (`encode`). From a `Decoded` map restored
+    key, the other ends and props of its links (`encode`). From a `Chunked` map restored
     from `since`, a part none of whose keys changed is the part as it was stored (its
     number among the state's parts, 1 + `first` + n)."""
     get = dict.__getitem__
