@@ -1,4 +1,4 @@
-"""The fast path of the front-matter reader (`vault._simple_yaml`) reads what PyYAML reads.
+"""The fast path of the front-matter reader (`fastyaml.read`) reads what PyYAML reads.
 
 Random front-matter in and near the shape it accepts (flat `key: value` lines, flow lists,
 block lists of scalars) and past its edges (nesting, comments, anchors, escapes, tabs,
@@ -18,7 +18,7 @@ import sys
 import yaml
 
 from conftest import ROOT
-from vaultkit import vault
+from vaultkit import fastyaml, vault
 
 KEYS = ("type", "name", "date", "time", "tags", "company", "a", "A", "x_y", "x-y", "_k", "k9",
         "Key", "on", "off", "yes", "No", "null", "true", "y", "n", "1", "12", "k" * 201, "é", "a b",
@@ -49,10 +49,16 @@ def value(rng: random.Random, flow: bool = False) -> str:
         return rng.choice(PLAIN)
     if r < 0.8 or flow:
         return rng.choice(QUOTED)
-    items = [value(rng, True) for _ in range(rng.randint(0, 4))]
+    items = [value(rng, True) if rng.random() < 0.8 else nested(rng) for _ in range(rng.randint(0, 4))]
     sep = rng.choice((", ", ",", " , ", ",  "))
     inner = sep.join(items)
     return rng.choice(("[{}]", "[ {} ]", "[{},]", "[{}", "[[{}]]")).format(inner)
+
+
+def nested(rng: random.Random) -> str:
+    """A flow list inside a flow list: `[[Ann Lee]]` unquoted, and what is near it."""
+    inner = rng.choice((", ", ",")).join(value(rng, True) for _ in range(rng.randint(0, 3)))
+    return rng.choice(("[{}]", "[ {} ]", "[{}", "{}]", "[[{}]]", "[{}] x", "[{}]]")).format(inner)
 
 
 def front_matter(rng: random.Random) -> str:
@@ -67,7 +73,8 @@ def front_matter(rng: random.Random) -> str:
             indent = rng.choice(("", "  ", "  ", "    ", " "))
             for _ in range(rng.randint(0, 4)):
                 dash = rng.choice(("- ", "- ", "-  ", "-", "- - "))
-                lines.append(f"{rng.choice((indent, indent, indent + ' '))}{dash}{value(rng, True)}")
+                item = value(rng, True) if rng.random() < 0.85 else value(rng)
+                lines.append(f"{rng.choice((indent, indent, indent + ' '))}{dash}{item}")
         elif r < 0.97:
             lines.append(f"{key}:")
         else:
@@ -93,14 +100,14 @@ def same(a, b) -> bool:
 
 def test_the_fast_path_reads_what_pyyaml_reads():
     vault._yaml()  # sets the fast path up
-    assert vault._SIMPLE is not None, "the fast path is off: PyYAML's resolvers are not the safe loader's"
+    assert fastyaml._SIMPLE is not None, "the fast path is off: PyYAML's resolvers are not the safe loader's"
     rng = random.Random(4)
     accepted = 0
     for _ in range(10000):
         text = front_matter(rng)
         if not text.strip():
             continue  # blank front-matter never gets here (split_frontmatter: no properties)
-        simple = vault._simple_yaml(text)
+        simple = fastyaml.read(text)
         if simple is None:
             continue
         accepted += 1
@@ -119,7 +126,7 @@ def test_values_of_every_kind_come_out_as_pyyaml_builds_them():
     vault._yaml()
     text = ("a: 2026-11-20\nb: 12:30\nc: yes\nd: ~\ne: '12'\nf: [1, \"x\", 2026-01-02, null]\n"
             "g:\n  - off\n  - 0x1F\nh: 2026-11-20 10:00:00\ni: 2026-11-20 10:00\n")
-    meta, _, _ = vault._simple_yaml(text)
+    meta, _, _ = fastyaml.read(text)
     assert same(meta, yaml.safe_load(text))
     assert meta["a"] == dt.date(2026, 11, 20) and meta["b"] == 750 and meta["c"] is True
     assert meta["h"] == dt.datetime(2026, 11, 20, 10, 0) and meta["i"] == "2026-11-20 10:00"  # no seconds
@@ -129,11 +136,11 @@ def test_the_scalars_read_without_pyyaml_are_those_its_table_gives():
     """`_plain` reads three cases without PyYAML: a first character no resolver is keyed by,
     the bool and null words, an ISO day. PyYAML's own table must agree."""
     table = yaml.SafeLoader.yaml_implicit_resolvers
-    assert set(table) == set(vault._TYPED_FIRST) | {""}
-    for c in vault._WORD_FIRST:
+    assert set(table) == set(fastyaml._TYPED_FIRST) | {""}
+    for c in fastyaml._WORD_FIRST:
         assert {tag for tag, _ in table[c]} <= {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}, c
     # Every word of the bool and null tables, in every case, and near misses.
-    words = set(vault._WORDS)
+    words = set(fastyaml._WORDS)
     for word in list(words) + ["y", "n", "Y", "N", "yess", "nul", "nulls", "o", "of", "offf", "tru", "fals"]:
         for mask in range(2 ** len(word)):
             words.add("".join(ch.upper() if mask >> i & 1 else ch.lower() for i, ch in enumerate(word)))
@@ -143,15 +150,15 @@ def test_the_scalars_read_without_pyyaml_are_those_its_table_gives():
     vault._yaml()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for word in sorted(words):
-        if word[0] not in vault._WORD_FIRST:
+        if word[0] not in fastyaml._WORD_FIRST:
             continue
         expected = yaml.load(f"k: {word}", Loader=loader)["k"]
-        got = vault._plain(word)
+        got = fastyaml._plain(word)
         assert got == expected and type(got) is type(expected), (word, got, expected)
     for day in ("2026-11-20", "2024-02-29", "0001-01-01", "9999-12-31"):
-        assert vault._plain(day) == yaml.safe_load(f"k: {day}")["k"]
+        assert fastyaml._plain(day) == yaml.safe_load(f"k: {day}")["k"]
     for bad in ("2026-02-30", "2026-13-01", "0000-01-01"):  # PyYAML raises on these too
-        assert vault._plain(bad) is vault._FAIL
+        assert fastyaml._plain(bad) is fastyaml._FAIL
 
 
 def run_probe(code: str, stdin: bytes = b"") -> list[str]:
@@ -175,6 +182,29 @@ def test_a_note_of_texts_dates_and_flags_is_read_without_importing_pyyaml():
     assert run_probe(probe, numbered) == ["2026-11-20", "contact", "True"]
 
 
+def test_an_unquoted_wikilink_property_is_read_without_pyyaml_as_pyyaml_reads_it():
+    """`referred_by: [[Ann Lee]]` typed without quotes is YAML for a list holding a list:
+    the fast path reads it (and a block list of them) without PyYAML, and the note's
+    record is the one PyYAML's reading gives (a comment line sends the same front-matter
+    to PyYAML)."""
+    probe = (
+        "import sys\n"
+        "from vaultkit.vault import parse_note\n"
+        "rec = parse_note('People/Bo.md', sys.stdin.buffer.read())\n"
+        "print(repr(sorted((l.target, l.prop) for l in rec.links)).replace(' ', ''), 'yaml' in sys.modules)\n"
+    )
+    note = (b"---\ntype: contact\nreferred_by: [[Ann Lee]]\ntags: [a, [b, 'c']]\n"
+            b"met_at:\n  - [[Acme]]\n  - \"[[Beta|B]]\"\n---\nHi\n")
+    assert run_probe(probe, note) == ["[('Acme','met_at'),('AnnLee','referred_by'),('Beta','met_at')]", "False"]
+    text = note.decode().split("---\n")[1]
+    meta, _, _ = fastyaml.read(text)
+    assert same(meta, yaml.safe_load(text))
+    assert fastyaml.read(text + "# a comment\n") is None
+    fast = vault.parse_note("People/Bo.md", note)
+    slow = vault.parse_note("People/Bo.md", note.replace(b"---\nHi", b"# a comment\n---\nHi"))
+    assert (fast.kind, fast.fields, fast.links) == (slow.kind, slow.fields, slow.links)
+
+
 def test_a_changed_yaml_loader_turns_the_fast_path_off():
     """If PyYAML's safe loader was changed in this process (a bool read as text), the fast
     path steps aside for every text, its shortcuts included: the loader reads the note."""
@@ -182,8 +212,8 @@ def test_a_changed_yaml_loader_turns_the_fast_path_off():
         "import yaml\n"
         "loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)\n"
         "loader.add_constructor('tag:yaml.org,2002:bool', lambda l, n: l.construct_scalar(n))\n"
-        "from vaultkit import vault\n"
-        "print(vault._simple_yaml('k: yes\\nd: 2026-11-20\\nn: Ann\\n'))\n"
+        "from vaultkit import fastyaml, vault\n"
+        "print(fastyaml.read('k: yes\\nd: 2026-11-20\\nn: Ann\\n'))\n"
         "meta, _, _, problem = vault.split_frontmatter('A.md', '---\\nk: yes\\n---\\nbody\\n')\n"
         "print(repr(meta['k']))\n"
     )

@@ -11,9 +11,9 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import sys
 
 from . import kinds as kindmod
+from . import fastyaml
 from . import links as linkmod
 from .errors import Problem
 from .model import INTERVIEW, NoteRecord
@@ -31,7 +31,7 @@ _YAML = None  # (yaml, python-frontmatter's YAML handler, loader), imported on f
 def _yaml():
     """PyYAML and python-frontmatter, imported when the first front-matter is read, so that
     a sync with nothing to read does not pay for them."""
-    global _YAML, _SIMPLE
+    global _YAML
     if _YAML is None:
         import yaml
         from frontmatter.default_handlers import YAMLHandler
@@ -40,9 +40,12 @@ def _yaml():
             loader = yaml.CSafeLoader
         except AttributeError:  # pragma: no cover - depends on how PyYAML was built
             loader = yaml.SafeLoader
-        _SIMPLE = _simple_yaml_setup(yaml, loader)
+        fastyaml.setup(yaml, loader)
         _YAML = (yaml, YAMLHandler(), lenient_loader(loader))
     return _YAML
+
+
+fastyaml.use(_yaml)
 
 
 def preload() -> None:
@@ -64,210 +67,6 @@ _KEY_LINE = re.compile(r"^([^\s#:'\"\[{-][^:\n]*?)\s*:(?:\s|$)", re.M)
 # The line that closes front-matter: `---` or `...`, then only whitespace (str.isspace),
 # found from the newline before it (a pattern that starts with a literal is searched fast).
 _CLOSING_LINE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*$", re.M)
-
-
-# -- the common shape of front-matter, read without the YAML machinery -------------------
-#
-# Most notes' front-matter is a flat list of `key: value` lines: plain, quoted or flow-list
-# values and block lists of scalars. `_simple_yaml` reads exactly that shape ~5x faster than
-# PyYAML (its Python-level constructor is most of a note's parse), resolving every plain
-# scalar with PyYAML's own resolvers and constructors so the values are the same objects
-# PyYAML would build. Anything else (comments, nesting, anchors, tags, block scalars,
-# escapes, multi-line values, tabs, unusual characters) returns None and goes to PyYAML.
-
-# Characters libyaml accepts in a stream, minus the ones that are line breaks or blanks in
-# YAML but not here (tab, CR, NEL, LS, PS) and the BOM: any of those sends the text to PyYAML.
-_SIMPLE_UNSAFE_CHARS = "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-_SIMPLE_UNSAFE: re.Pattern[str] | None = None  # compiled on first use (3 ms: not at import)
-_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: |$)")
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
-_FLOW_UNSAFE = re.compile(r"[,\[\]{}:#'\"]")
-_SIMPLE_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-                "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
-_FAIL = object()
-
-
-def _simple_yaml_setup(yaml, loader):
-    from yaml.constructor import SafeConstructor
-    from yaml.resolver import Resolver
-    # Only when the loader resolves and constructs exactly like PyYAML's SafeLoader.
-    if loader.yaml_implicit_resolvers is not Resolver.yaml_implicit_resolvers:
-        return None
-    if any(loader.yaml_constructors.get(t) is not SafeConstructor.yaml_constructors.get(t)
-           for t in _SIMPLE_TAGS):
-        return None
-    # ...and by the table `_plain` takes its shortcuts from (first characters, words).
-    table = Resolver.yaml_implicit_resolvers
-    if set(table) != _TYPED_FIRST | {""} or any(tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")
-                                                for c in _WORD_FIRST for tag, _ in table[c]):
-        return None
-    return (Resolver.yaml_implicit_resolvers, loader.yaml_constructors, SafeConstructor(),
-            yaml.nodes.ScalarNode)
-
-
-_SIMPLE = None  # set by `_yaml()`
-_PLAIN_MEMO: dict[str, object] = {}  # plain scalar -> its value, for those that are not str
-_PLAIN_STR: set[str] = set()  # plain scalars known to be strings (keys, statuses, tags...)
-
-
-# PyYAML resolves a plain scalar by its first character (`yaml.resolver`): a scalar that
-# starts with none of these is a string. Words starting with one of the letters (or `~`)
-# are bools or null only when they are these very words. An ISO day is a date. Those three
-# cases are read here without importing PyYAML (a sync that parses one note saves ~15 ms);
-# any other scalar that starts with one of these characters is resolved by PyYAML's own
-# resolvers. tests/test_simple_yaml.py holds both to PyYAML's table.
-_TYPED_FIRST = frozenset("!&*+-.0123456789<=FNOTYfnoty~")
-_WORD_FIRST = frozenset("FNOTYfnoty~")
-_WORDS = {**dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
-          **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
-          **dict.fromkeys(("~", "null", "Null", "NULL"), None)}
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _plain(text: str):
-    """A plain scalar as PyYAML would construct it, or _FAIL for a tag not handled here."""
-    value = _PLAIN_MEMO.get(text, _FAIL)
-    if value is not _FAIL:
-        return value
-    c = text[0]
-    if c not in _TYPED_FIRST or text in _PLAIN_STR:
-        return text
-    if c in _WORD_FIRST:
-        return _WORDS.get(text, text)
-    if c in "0123456789" and len(text) == 10 and _ISO_DAY.fullmatch(text):
-        try:
-            value = dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
-        except ValueError:
-            return _FAIL  # PyYAML raises it again, as it always did
-    else:
-        value = _resolved(text)
-        if value is text or value is _FAIL:
-            return value
-    if len(_PLAIN_MEMO) < 4096:
-        _PLAIN_MEMO[text] = value  # ints, floats, bools, None, dates: immutable
-    return value
-
-
-def _resolved(text: str):
-    """A plain scalar resolved and constructed by PyYAML's own resolvers and constructors."""
-    if _SIMPLE is None:
-        _yaml()
-        if _SIMPLE is None:  # a loader that is not PyYAML's: the fast path is off
-            return _FAIL
-    resolvers, constructors, constructor, node_type = _SIMPLE
-    for tag, regexp in resolvers.get(text[0], ()):
-        if regexp.match(text):
-            break
-    else:
-        if len(_PLAIN_STR) < 4096:
-            _PLAIN_STR.add(text)
-        return text
-    if tag not in _SIMPLE_TAGS:
-        return _FAIL
-    try:
-        return constructors[tag](constructor, node_type(tag, text))
-    except Exception:  # noqa: BLE001 - PyYAML raises it again, as it always did
-        return _FAIL
-
-
-def _scalar_value(text: str, flow: bool):
-    """One value: a quoted string without escapes, a plain scalar, or (outside a flow list)
-    a flow list of those; _FAIL for anything else."""
-    text = text.rstrip(" ")
-    if not text:
-        return _FAIL
-    c = text[0]
-    if c == '"' or c == "'":
-        inner = text[1:-1]
-        if len(text) < 2 or text[-1] != c or c in inner or "\\" in inner:
-            return _FAIL
-        return inner
-    if c == "[":
-        if flow or text[-1] != "]":
-            return _FAIL
-        inner = text[1:-1]
-        if not inner.strip(" "):
-            return []
-        items = []
-        for part in inner.split(","):
-            part = part.strip(" ")
-            if not part:
-                return _FAIL
-            if part[0] not in "\"'" and _FLOW_UNSAFE.search(part):
-                return _FAIL
-            value = _scalar_value(part, True)
-            if value is _FAIL:
-                return _FAIL
-            items.append(value)
-        return items
-    if c in _INDICATORS or ": " in text or text[-1] == ":" or " #" in text:
-        return _FAIL
-    return _plain(text)
-
-
-def _simple_yaml(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
-    """(mapping, first line of each lower-cased key, node count) for front-matter of the
-    simple shape, exactly as PyYAML's safe loader would read it; None otherwise."""
-    global _SIMPLE_UNSAFE
-    if _YAML is None and "yaml" in sys.modules:
-        _yaml()  # PyYAML is loaded, so it may have been changed: see whether it still reads as its safe loader
-    if _YAML is not None and _SIMPLE is None:
-        return None  # its loader reads otherwise than PyYAML's safe loader: no fast path
-    if yaml_text.isascii():  # then printable is exactly what is safe, and ~10x faster to ask
-        if not yaml_text.replace("\n", " ").isprintable():
-            return None
-    else:
-        if _SIMPLE_UNSAFE is None:
-            _SIMPLE_UNSAFE = re.compile(_SIMPLE_UNSAFE_CHARS)
-        if _SIMPLE_UNSAFE.search(yaml_text) is not None:
-            return None
-    lines = yaml_text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    meta: dict = {}
-    key_lines: dict[str, int] = {}
-    nodes = 1
-    n = len(lines)
-    i = 0
-    while i < n:
-        line = lines[i]
-        m = _SIMPLE_KEY.match(line)
-        if m is None:
-            return None
-        key = m.group(1)
-        if len(key) > 200:
-            return None  # libyaml's limit on a simple key's length
-        if key[0] in _TYPED_FIRST and _plain(key) is not key:
-            return None  # `on:`, `null:`…: a key PyYAML reads as a bool or None
-        folded = key.lower()
-        if folded in key_lines:  # YAML keeps the last value of a repeated key
-            key_lines.setdefault("__repeated__", []).append((folded, key_lines[folded], i + 2))
-        key_lines[folded] = i + 2
-        rest = line[m.end():].strip(" ")
-        i += 1
-        if rest:
-            value = _scalar_value(rest, False)
-            if value is _FAIL:
-                return None
-        elif i < n and lines[i].lstrip(" ")[:2] == "- ":
-            item = lines[i]
-            prefix = item[:len(item) - len(item.lstrip(" "))] + "- "
-            width = len(prefix)
-            value = []
-            while i < n and lines[i].startswith(prefix):
-                entry = lines[i][width:]
-                if entry[:1] == " ":
-                    return None
-                v = _scalar_value(entry, False)
-                if v is _FAIL or isinstance(v, list):
-                    return None
-                value.append(v)
-                i += 1
-        else:
-            value = None
-        meta[key] = value
-        nodes += 2 + (len(value) if isinstance(value, list) else 0)
-    return meta, key_lines, nodes
 
 
 def block_digest(inner: str) -> str:
@@ -382,7 +181,7 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
                                           "the note is left untouched", "frontmatter", 1)
     if not yaml_text.strip():
         return {}, body, body_line, None
-    simple = _simple_yaml(yaml_text)
+    simple = fastyaml.read(yaml_text)
     if simple is not None:
         meta, key_lines, nodes = simple
         if nodes > MAX_FRONTMATTER_NODES:

@@ -14,7 +14,6 @@ import errno
 import logging
 import os
 import stat
-import sys
 import time
 from pathlib import Path, PurePosixPath
 
