@@ -147,6 +147,20 @@ def test_interview_discussed_points():
     assert rec.fields["discussed"] == ["Research ops at Acme", "Portfolio tips"]
 
 
+@pytest.mark.parametrize("body, points", [
+    ("## Notes\n- a\n- b", ["a", "b"]),  # the heading on the body's first line
+    ("intro\r\n## notes\r\n- a\r\n", ["a"]),
+    ("x\n#\nNOTES\n- a", ["a"]),  # (a blank run after the hashes may break the line)
+    ("x\n##\tTakeaways  \nb [[A|B]] c\n", ["b B c"]),
+    ("# Summary\n\n- a\n## Notes\n- b", ["a"]),  # the first such heading
+    ("x\n####### Notes\n- a", []), ("x\n## Notes about y\n- a", []), ("x\n ## Notes\n- a", []),
+    ("x\r## Notes\n- a", []), ("## Notes", []),
+])
+def test_the_notes_heading_is_found_where_it_starts_a_line(body, points):
+    from vaultkit.values import discussed_points
+    assert discussed_points(body) == points
+
+
 @pytest.mark.parametrize("front, kind", [
     ('categories: ["[[People]]"]', CONTACT),
     ("categories: [[People]]", CONTACT),  # unquoted: YAML reads a nested list
