@@ -541,3 +541,45 @@ def test_a_chunked_map_loads_a_part_before_a_key_of_it_is_read_or_changed():
     assert len(m) == 39 and m.paths() == set(keys) - {"k5.md"}
     assert all(p is None for p in m._parts)
     assert m.changed(lambda k, v: v.upper()) == {"k4.md", "k5.md"}
+
+
+def test_a_full_pass_of_a_large_vault_stores_its_index_from_a_second_process(make_vault, tmp_path, monkeypatch):
+    """From `PARALLEL_MIN_NOTES` notes (here: any), a forked child stores the index while
+    the pass fsyncs and commits: the files are the same bytes as stored in one process,
+    and the next catch-up starts from them. A child that fails leaves it to the pass."""
+    import os
+
+    from vaultkit import parallel
+    from vaultkit.cache import Cache
+
+    vault = _plain_vault(make_vault)
+    alone = tmp_path / "alone"
+    shutil.copytree(vault, alone)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_NOTES", 10 ** 9)
+    run_sync(alone, DAY)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_NOTES", 1)
+    stores = []
+    save = Cache.save_index_state
+    monkeypatch.setattr(Cache, "save_index_state", lambda *a, **k: (stores.append(os.getpid()), save(*a, **k))[1])
+    run_sync(vault, DAY)
+    assert stores == []  # (not in this process)
+    for n in range(2):  # (each pass's tag differs: the notes it wrote have other mtimes)
+        assert _parts(_state(vault, n)) == _parts(_state(alone, n)) and len(_parts(_state(vault, n))) > 2
+    (vault / "Notes" / "N1.md").write_text("Now [[P21]].\n", encoding="utf-8")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert kind == "catch-up" and records_type is LazyRecords and report.written_paths == ["People/P1.md", "People/P21.md"]
+    assert stores == [os.getpid()]  # a catch-up's index is stored here
+
+    parent = os.getpid()
+
+    def fails_in_the_child(*a, **k):
+        if os.getpid() != parent:
+            raise OSError("the child cannot write")
+        return save(*a, **k)
+
+    monkeypatch.setattr(Cache, "save_index_state", fails_in_the_child)
+    shutil.rmtree(vault / ".vaultkit")
+    run_sync(vault, DAY)
+    (vault / "Notes" / "N2.md").write_text("Now [[P22]].\n", encoding="utf-8")
+    report, kind, records_type, _, _ = _catch_up(vault)
+    assert kind == "catch-up" and records_type is LazyRecords and report.written_paths == ["People/P2.md", "People/P22.md"]

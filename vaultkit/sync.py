@@ -272,29 +272,64 @@ class Session:
             report.changed = sum(1 for w in report.writes if w.expect is not None)
             report.created = sum(1 for w in report.writes if w.expect is None)
             return report
-        self.end_pass()  # the folders written in are fsynced before the cache says so
         stats = dict(result.notes)
         stats.update(writer.stats)
         report.problems.sort(key=lambda p: (p.path, p.line or 0, p.message))
         # A skipped or failed write must be retried by the next pass: no shortcut then.
-        if not report.skipped and not any(p.kind == "write" for p in report.problems) \
-                and not writer.unwritten and not result.unreadable:
+        complete = not report.skipped and not any(p.kind == "write" for p in report.problems) \
+            and not writer.unwritten and not result.unreadable
+        fingerprint = ""
+        stored = None
+        if complete:
             same_walk = check is not None and check.scan is result
             fingerprint = fingerprint_of(self, stats, check if same_walk else None, writer.stats)
+            stored = self._store_index(fingerprint)  # (beside the fsyncs and the commit)
+        done = False
+        try:
+            self.end_pass()  # the folders written in are fsynced before the cache says so
             self.cache.set_meta("fingerprint", fingerprint)
-            from .stored import dump  # noqa: PLC0415 - see the imports
-            since = self.stored_from
+            if complete:
+                self.cache.set_meta("fingerprint_problems", json.dumps(
+                    [[p.path, p.message, p.kind, p.line] for p in report.problems]))
+                self.cache.set_meta("plan_problems", str(len(problems)))
+                self.cache.set_meta("fingerprint_notes", str(count_kept(self.excluded, stats)))
+                self.cache.set_meta("nothing_to_generate", "1" if report.nothing_to_generate else "")
+            self.cache.commit()
+            done = True
+        finally:
+            if stored is not None:
+                stored(done)
+        return report
+
+    def _store_index(self, fingerprint: str) -> Callable[[bool], None]:
+        """Store the index this pass ends with (`stored.py`), as the pass `fingerprint`
+        stands for. After a full pass of a large vault, a forked child stores it while this
+        process fsyncs the folders written in and commits the cache (~0.6 s at 50,000
+        notes): call what this returns, with whether those went through, to wait for the
+        child; it stores the index here if there was no child or it failed. (A catch-up's
+        index is stored here: it reads what it reuses from the last pass's files.)"""
+        from .parallel import PARALLEL_MIN_NOTES, Forked  # noqa: PLC0415 - see the imports
+        from .stored import dump  # noqa: PLC0415
+
+        since = self.stored_from
+
+        def store() -> tuple:
             self.cache.save_index_state(fingerprint, dump(self.index, self.records, since),
                                         since.fingerprint if since is not None else "")
-            self.cache.set_meta("fingerprint_problems", json.dumps(
-                [[p.path, p.message, p.kind, p.line] for p in report.problems]))
-            self.cache.set_meta("plan_problems", str(len(problems)))
-            self.cache.set_meta("fingerprint_notes", str(count_kept(self.excluded, stats)))
-            self.cache.set_meta("nothing_to_generate", "1" if report.nothing_to_generate else "")
-        else:
-            self.cache.set_meta("fingerprint", "")
-        self.cache.commit()
-        return report
+            return ()
+
+        child = Forked(store) if since is None and len(self.records) >= PARALLEL_MIN_NOTES else None
+
+        def finish(ok: bool) -> None:
+            if child is not None:
+                if ok and child.pid is not None:
+                    child.next_chunk()  # the end of its (empty) stream, once it has stored the index
+                child.cancel()
+                if child.complete:
+                    return
+            if ok:
+                store()
+        return finish
 
     def start_pass(self) -> None:
         """A new pass: no writer yet, no conflict found."""
