@@ -75,3 +75,16 @@ def test_a_vault_without_a_job_search_gets_no_review(cli, make_vault):
     vault = make_vault({"Notes/Recipe.md": "# Soup\n"})
     sync(cli, vault, "2026-11-28")
     assert not (vault / "Reviews").exists()
+
+
+def test_the_median_is_the_one_the_statistics_module_gives():
+    import random
+    import statistics
+
+    from vaultkit.review import median
+
+    rng = random.Random(7)
+    for n in range(1, 60):
+        values = [rng.randint(0, 30) for _ in range(n)]
+        got, expected = median(values), statistics.median(values)
+        assert got == expected and type(got) is type(expected), values

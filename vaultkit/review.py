@@ -9,7 +9,6 @@ before today, so the block of a week still running grows day by day and then sta
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from dataclasses import dataclass
 
 from .facts import Facts
@@ -56,6 +55,14 @@ def _day(value) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def median(values: list[int]) -> float:
+    """The median of `values` (not empty), as `statistics.median` gives it: the middle
+    one, or the mean of the two middle ones (that module costs ~6 ms to import)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 class _Dates:
@@ -115,8 +122,8 @@ class _Dates:
             if touched is not None and touched >= day:
                 first.append((touched - day).days)
         return Week(week_label(start), start, outreach, interviews, len(referred),
-                    statistics.median(thank_you) if thank_you else None,
-                    statistics.median(first) if first else None)
+                    median(thank_you) if thank_you else None,
+                    median(first) if first else None)
 
     def stale(self) -> list[tuple[dt.date, Referral]]:
         """Referrals recorded more than STALE_DAYS ago whose person was never contacted."""
