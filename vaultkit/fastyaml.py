@@ -51,6 +51,7 @@ def setup(yaml, loader) -> None:
     global _SIMPLE, _SET_UP
     _SIMPLE = _setup(yaml, loader)
     _SET_UP = True
+    _LINES.clear()
 
 
 def _setup(yaml, loader):
@@ -72,6 +73,9 @@ def _setup(yaml, loader):
 
 
 _SIMPLE = None  # set by `setup`
+# `key: value` lines already read, whose value is not a list: (key, lower-cased, value).
+# Many notes share them (`type: contact`, `status: met`, a day); emptied by `setup`.
+_LINES: dict[str, tuple[str, str, object]] = {}
 _PLAIN_MEMO: dict[str, object] = {}  # plain scalar -> its value, for those that are not str
 _PLAIN_STR: set[str] = set()  # plain scalars known to be strings (keys, statuses, tags...)
 
@@ -241,6 +245,16 @@ def read(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
     i = 0
     while i < n:
         line = lines[i]
+        known = _LINES.get(line)
+        if known is not None:  # a `key: value` line read before (`type: contact`...)
+            key, folded, value = known
+            if folded in key_lines:
+                key_lines.setdefault("__repeated__", []).append((folded, key_lines[folded], i + 2))
+            key_lines[folded] = i + 2
+            meta[key] = value
+            nodes += 2
+            i += 1
+            continue
         m = _SIMPLE_KEY.match(line)
         if m is None:
             return None
@@ -259,6 +273,8 @@ def read(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
             value = _scalar_value(rest, False)
             if value is _FAIL:
                 return None
+            if type(value) is not list and len(_LINES) < 8192:
+                _LINES[line] = (key, folded, value)  # (immutable: str, number, bool, None, date)
         elif i < n and lines[i].lstrip(" ")[:2] == "- ":
             item = lines[i]
             prefix = item[:len(item) - len(item.lstrip(" "))] + "- "
