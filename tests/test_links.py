@@ -53,6 +53,9 @@ def md(target: str, line: int = 1, embed: bool = False) -> Link:
         ("[text](img/a.png)", [md("img/a.png")]),
         ("![alt](img/a.png)", [md("img/a.png", embed=True)]),
         ("[text](Caf%C3%A9.md)", [md("Café")]),
+        ("[text](A%20Caf%C3%A9%20b.md)", [md("A Café b")]),  # a space and another escape
+        ("[text](100%25%20sure.md)", [md("100% sure")]),  # `%25%20`: the escape of % then a space
+        ("[text](a%2520b.md)", [md("a%20b")]),  # an escaped % before `20` is no space
     ],
 )
 def test_link_forms(text: str, expected: list[Link]) -> None:
