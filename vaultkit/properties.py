@@ -48,23 +48,25 @@ def read_properties(path: str, meta: dict, text: str,
         # interned: one string for all notes instead of one each (RAM at 50k notes).
         key = sys.intern(raw_key.strip().lower())
         line = key_lines.get(key, 2)
+        is_text = isinstance(value, str)
+        many = not is_text and isinstance(value, (list, dict))
         if key in LINK_PROPERTIES:
             if not link_shaped(value):
                 warnings.append((line, f"{raw_key}: {shown(value)} is not a name or a link — write "
                                        f"{raw_key}: \"[[Name]]\" (or a list of those)"))
-                value = None
+                value, is_text, many = None, False, False
             links.extend(linkmod.property_links(key, value, line))
-        elif isinstance(value, str):
+        elif is_text:
             if "[[" in value:
                 links.extend(linkmod.property_links(key, value, line))
-        elif isinstance(value, (list, dict)):
+        elif many:
             links.extend(linkmod.property_links(key, value, line))  # [] when it holds no link
         kind = _FIELD_KIND.get(key)
         if kind is None:
             continue
         if kind == _SCALAR:
-            if value is not None and not isinstance(value, (list, dict)):
-                fields[key] = sys.intern(_scalar(value))
+            if value is not None and not many:
+                fields[key] = sys.intern(value.strip() if is_text else _scalar(value))
             elif key == "type" and isinstance(value, list):  # `type: [person]`: see kinds.kind_of_type_value
                 fields[key] = [sys.intern(t) for t in _texts(value) if t]
         elif kind == _TEXTS:
@@ -80,7 +82,7 @@ def read_properties(path: str, meta: dict, text: str,
             if fields.get("company_text") is None or (key == "company" and first is not None):
                 fields["company_text"] = _interned(first)
         elif kind == _NAME:
-            if value is not None and not isinstance(value, (list, dict)):
+            if value is not None and not many:
                 fields["name"] = str(value)
         elif kind == _CATEGORIES:
             names = [sys.intern(kindmod.category_name(c)) for c in _texts(value)]
@@ -107,6 +109,8 @@ def _interned(value):
 
 
 def _scalar(value) -> str:
+    if type(value) is str:  # (the usual value: no other test needed)
+        return value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
