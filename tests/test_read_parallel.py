@@ -164,6 +164,42 @@ def test_a_note_broken_since_keeps_its_last_good_record_when_read_in_two_process
             s.close()
 
 
+def test_every_record_read_is_in_the_cache_after_the_pass_and_a_watch_stores_its_first_at_once(
+        vault, monkeypatch):
+    """The child's batches are stored as they come; those read here at the end of the
+    pass (while a second process stores the index). Either way the cache ends up holding
+    every note's record, the one a one-process read stores. A long-lived session (watch)
+    stores the records of its first index at once."""
+    monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 1)
+    monkeypatch.setattr(vaultmod, "BATCH_MIN", 4)
+    s = Session(vault, TODAY_DATE)
+    try:
+        s.sync()
+        forked = {p: (r.kind, r.links, r.fields) for p, r in s.cache.load_records(None).items()}
+        assert not s.unsaved
+    finally:
+        s.close()
+    monkeypatch.setattr(vaultmod, "PARALLEL_MIN_NOTES", 10 ** 9)
+    shutil.rmtree(vault / ".vaultkit")
+    s = Session(vault, TODAY_DATE)
+    try:
+        s.load()
+        assert s.unsaved and not s.cache.load_records({r.path: (r.size, r.mtime_ns) for r in s.unsaved[:1]})
+        s.end_pass()
+        serial = {p: (r.kind, r.links, r.fields) for p, r in s.cache.load_records(None).items()}
+    finally:
+        s.close()
+    assert forked == serial and len(serial) >= 300
+    shutil.rmtree(vault / ".vaultkit")
+    watching = Session(vault, TODAY_DATE)
+    try:
+        watching.long_lived = True
+        watching.load()
+        assert not watching.unsaved and len(watching.cache.load_records(None)) == len(serial)
+    finally:
+        watching.close()
+
+
 # -- rendering in two processes (planning._block_writes) --------------------------------
 
 

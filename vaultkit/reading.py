@@ -95,15 +95,21 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
 
         def take(got: list[NoteRecord], blobs: dict[str, bytes]) -> list[NoteRecord]:
             """A batch of records as it is read: a broken note keeps its last good record
-            (here, not in `read_notes`: its second process has no cache), and the batch is
-            stored in the cache at once (it is encoded now, and its encodings let go)."""
+            (here, not in `read_notes`: its second process has no cache). A batch the
+            second process encoded is stored in the cache at once (and its encodings let
+            go); one read here is encoded and stored at the end of the pass
+            (`Session.end_pass`), while a second process stores the index: this process
+            then reads more notes, and later waits less."""
             for n, rec in enumerate(got):
                 if not rec.ok:
                     kept = got[n] = keep_last_good(s, rec)
                     if kept is not rec:
                         blobs.pop(rec.path, None)
             if not s.readonly:
-                s.cache.save_records(got, [], blobs)
+                if blobs:
+                    s.cache.save_records(got, [], blobs)
+                else:
+                    s.unsaved.extend(got)
             return got
 
         from .parallel import read_notes  # noqa: PLC0415 - see the module's imports
@@ -115,6 +121,8 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
                 s.cache.save_records(ahead, [])
         if removed:
             s.cache.save_records([], removed)
+        if s.long_lived:
+            s.end_pass()  # (a watch's first index: its records are in the cache from the start)
         for rec in fresh:
             records[rec.path] = rec
         records.update(cached)

@@ -72,6 +72,7 @@ class Session:
         self._writer: Writer | None = None  # this pass's
         self._conflicts: list[str] = []  # notes the plan found changed on disk (ticks)
         self._written_records: list[NoteRecord] = []  # for the cache, at the end of the pass
+        self.unsaved: list[NoteRecord] = []  # read this pass, for the cache at its end (`end_pass`)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -108,7 +109,10 @@ class Session:
 
     def end_pass(self) -> None:
         """fsync the folders this pass wrote in (once each), and let go of them; store the
-        records of the notes it wrote."""
+        records of the notes it read and has not stored yet, then of those it wrote."""
+        if self.unsaved:
+            self.cache.save_records(self.unsaved, [])
+            self.unsaved = []
         if self._written_records:
             self.cache.save_records(self._written_records, [])
             self._written_records = []
