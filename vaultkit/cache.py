@@ -285,14 +285,17 @@ class Cache:
         return _STATE_MAGIC + self._state_tag(fingerprint)
 
     def save_index_state(self, fingerprint: str, files: list[Iterable[bytes] | None],
-                         previous: str = "") -> None:
+                         previous: str = "", only: int | None = None) -> None:
         """Store the index a complete pass ended with (`stored.dump`: per file, its parts,
         each written as it is made; None for a file that stays as the pass fingerprinted
-        `previous` stored it), as from the pass fingerprinted `fingerprint`."""
+        `previous` stored it), as from the pass fingerprinted `fingerprint`; with `only`,
+        that file alone."""
         paths = self._state_paths()
         if paths is None:
             return
-        for path, parts in zip(paths, files):
+        for n, (path, parts) in enumerate(zip(paths, files)):
+            if only is not None and n != only:
+                continue
             if parts is None:
                 self._retag(path, previous, fingerprint)
                 continue

@@ -294,15 +294,23 @@ _CHUNKS = 64  # parts each of the links out and in are stored in (by key: see `_
 _STATE_PARTS = 3 + 2 * _CHUNKS  # in the first file: head, links out, links in, the rest, ends
 
 
-def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> list[Iterator[bytes] | None]:
+def dump(ix: ScopedIndex, records: Records, since: Stored | None = None,
+         only: int | None = None) -> list[Iterator[bytes] | None]:
     """The index's state and the records' summaries, as stored: per file, its parts, each
     made and encoded after the one before is let go (at 50,000 notes the whole would be
     ~50 MB of objects at the end of a pass that already holds the vault's records); for
     the file of the resolver's name maps, None while they are as `since` (what the index
-    was restored from) had them."""
+    was restored from) had them. With `only`, that file alone (the other: None, and
+    nothing of it is made)."""
+    r = ix.resolver
+    # A name map the pass never loaded is as it was stored; while no name changed, none did.
+    lazy = since is not None and isinstance(r, LoadedResolver)
+    names = tuple(n if lazy and not r.loaded(a) else (lambda a=a: getattr(r, a)) for n, a in enumerate(_NAMES))
+    names_file = None if lazy and not r.changed else _made(names, since and since.name_parts)
+    if only == 1:
+        return [None, names_file]
     ix.edges()  # built: the restored index must not need a pass over the notes for them
     ix._forget(None)  # the answers remembered for the pass: not stored, and their memory is reused
-    r = ix.resolver
     ends = _Ends(since.ends if since is not None else [])
     same_head = since is not None and all(isinstance(m, LazyRecords) and m.summaries_unchanged()
                                           for m in (records, ix.records))
@@ -317,10 +325,7 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None) -> list
         # (last: the links' parts add to it; as stored while they added none)
         lambda: since.parts[-1] if since is not None and len(ends.paths) == len(since.ends) else ends.paths,
     )
-    # A name map the pass never loaded is as it was stored; while no name changed, none did.
-    lazy = since is not None and isinstance(r, LoadedResolver)
-    names = tuple(n if lazy and not r.loaded(a) else (lambda a=a: getattr(r, a)) for n, a in enumerate(_NAMES))
-    return [_made(state, since and since.parts), None if lazy and not r.changed else _made(names, since and since.name_parts)]
+    return [_made(state, since and since.parts), None if only == 0 else names_file]
 
 
 def _made(parts: tuple, stored: list | None) -> Iterator[bytes]:
