@@ -31,6 +31,9 @@ _FIELD_KIND.update(dict.fromkeys(("type", "role", "field", "email", "phone", "li
                                   "first_name"), _SCALAR))
 
 
+_KEYS: dict[str, str] = {}  # a property name as written -> as read (the same in most notes)
+
+
 def read_properties(path: str, meta: dict, text: str,
                      warnings: list[tuple[int, str]]) -> tuple[dict, list[Link]]:
     """Normalise the properties vaultkit uses; collect every link in front-matter values,
@@ -46,7 +49,11 @@ def read_properties(path: str, meta: dict, text: str,
             raw_key = str(raw_key)
         # Keys and the short values many notes share (types, statuses, dates, tags) are
         # interned: one string for all notes instead of one each (RAM at 50k notes).
-        key = sys.intern(raw_key.strip().lower())
+        key = _KEYS.get(raw_key)
+        if key is None:
+            key = sys.intern(raw_key.strip().lower())
+            if len(_KEYS) < 4096:
+                _KEYS[raw_key] = key
         line = key_lines.get(key, 2)
         is_text = isinstance(value, str)
         many = not is_text and isinstance(value, (list, dict))
