@@ -245,52 +245,47 @@ def read(yaml_text: str) -> tuple[dict, dict[str, int], int] | None:
     i = 0
     while i < n:
         line = lines[i]
+        at = i + 2  # (its line in the note)
+        i += 1
         known = _LINES.get(line)
         if known is not None:  # a `key: value` line read before (`type: contact`...)
             key, folded, value = known
-            if folded in key_lines:
-                key_lines.setdefault("__repeated__", []).append((folded, key_lines[folded], i + 2))
-            key_lines[folded] = i + 2
-            meta[key] = value
-            nodes += 2
-            i += 1
-            continue
-        m = _SIMPLE_KEY.match(line)
-        if m is None:
-            return None
-        key = m.group(1)
-        if len(key) > 200:
-            return None  # libyaml's limit on a simple key's length
-        if key[0] in _TYPED_FIRST and _plain(key) is not key:
-            return None  # `on:`, `null:`…: a key PyYAML reads as a bool or None
-        folded = key.lower()
-        if folded in key_lines:  # YAML keeps the last value of a repeated key
-            key_lines.setdefault("__repeated__", []).append((folded, key_lines[folded], i + 2))
-        key_lines[folded] = i + 2
-        rest = line[m.end():].strip(" ")
-        i += 1
-        if rest:
-            value = _scalar_value(rest, False)
-            if value is _FAIL:
-                return None
-            if type(value) is not list and len(_LINES) < 8192:
-                _LINES[line] = (key, folded, value)  # (immutable: str, number, bool, None, date)
-        elif i < n and lines[i].lstrip(" ")[:2] == "- ":
-            item = lines[i]
-            prefix = item[:len(item) - len(item.lstrip(" "))] + "- "
-            width = len(prefix)
-            value = []
-            while i < n and lines[i].startswith(prefix):
-                entry = lines[i][width:]
-                if entry[:1] == " ":
-                    return None
-                v = _scalar_value(entry, False)
-                if v is _FAIL:
-                    return None
-                value.append(v)
-                i += 1
         else:
-            value = None
+            m = _SIMPLE_KEY.match(line)
+            if m is None:
+                return None
+            key = m.group(1)
+            if len(key) > 200:
+                return None  # libyaml's limit on a simple key's length
+            if key[0] in _TYPED_FIRST and _plain(key) is not key:
+                return None  # `on:`, `null:`…: a key PyYAML reads as a bool or None
+            folded = key.lower()
+            rest = line[m.end():].strip(" ")
+            if rest:
+                value = _scalar_value(rest, False)
+                if value is _FAIL:
+                    return None
+                if type(value) is not list and len(_LINES) < 8192:
+                    _LINES[line] = (key, folded, value)  # (immutable: str, number, bool, None, date)
+            elif i < n and lines[i].lstrip(" ")[:2] == "- ":
+                item = lines[i]
+                prefix = item[:len(item) - len(item.lstrip(" "))] + "- "
+                width = len(prefix)
+                value = []
+                while i < n and lines[i].startswith(prefix):
+                    entry = lines[i][width:]
+                    if entry[:1] == " ":
+                        return None
+                    v = _scalar_value(entry, False)
+                    if v is _FAIL:
+                        return None
+                    value.append(v)
+                    i += 1
+            else:
+                value = None
+        if folded in key_lines:  # YAML keeps the last value of a repeated key
+            key_lines.setdefault("__repeated__", []).append((folded, key_lines[folded], at))
+        key_lines[folded] = at
         meta[key] = value
-        nodes += 1 + (_nodes(value) if isinstance(value, list) else 1)
+        nodes += 1 + (_nodes(value) if type(value) is list else 1)
     return meta, key_lines, nodes

@@ -218,7 +218,8 @@ def scan_markers(text: str, fences: bool = False) -> _Scan:
     if not fences and "vaultkit:" not in text:
         return result
     body = body_start(text)
-    if not fences and _one_block(text, body, result):
+    fenced = _has_fence_chars(text)
+    if not fences and not fenced and _one_block(text, body, result):
         return result
 
     def fail(message: str, line: int) -> None:
@@ -228,7 +229,7 @@ def scan_markers(text: str, fences: bool = False) -> _Scan:
     open_block: tuple[str, int, int] | None = None  # name, line, inner start
     last_begin: tuple[str, int] | None = None  # the previous marker, if it was a begin
     first_line: dict[str, int] = {}
-    fence = next_fence(text, body) if _has_fence_chars(text) else None
+    fence = next_fence(text, body) if fenced else None
     lineno, counted = 1, 0
     for start in _marker_lines(text, body):
         while fence is not None and fence.end <= start:
@@ -295,12 +296,10 @@ def _has_fence_chars(text: str) -> bool:
 
 
 def _one_block(text: str, body: int, result: _Scan) -> bool:
-    """The common case of `scan_markers`, without its general walk: no code fence, and the
-    body's only two lines that hold `vaultkit:` are a begin marker and the end marker of
-    the same name. Then that block is put into `result` and True returned; else False,
-    with `result` untouched."""
-    if _has_fence_chars(text):
-        return False
+    """The common case of `scan_markers`, without its general walk, for a text with no
+    code fence: the body's only two lines that hold `vaultkit:` are a begin marker and the
+    end marker of the same name. Then that block is put into `result` and True returned;
+    else False, with `result` untouched."""
     i = text.find("vaultkit:", body)
     if i < 0:
         return True  # (no marker in the body: nothing to put in)

@@ -12,10 +12,11 @@ TIME_PART = re.compile(r"(\d{1,2}):(\d{2})")
 # A time of day: `14:30`, `9:05`, or the 12-hour `9am`, `2:30 pm` (kept as written).
 TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d|(0?[1-9]|1[0-2])(:[0-5]\d)?\s*[ap]\.?m\.?", re.I)
 _DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[ T])")
-_NOTES_HEADING = re.compile(r"^#{1,6}\s+(notes|discussed|discussion|summary|takeaways)\s*$", re.I | re.M)
+_NOTES_TITLES = "notes|discussed|discussion|summary|takeaways"
+_NOTES_HEADING = re.compile(rf"^#{{1,6}}\s+(?i:{_NOTES_TITLES})\s*$", re.M)
 # The same heading after a line break: a pattern that starts with a literal is searched
 # ~5x faster than one that starts with `^` (the engine then tries every position).
-_NOTES_HEADING_AFTER = re.compile(r"\n#{1,6}\s+(?i:notes|discussed|discussion|summary|takeaways)\s*$", re.M)
+_NOTES_HEADING_AFTER = re.compile(rf"\n#{{1,6}}\s+(?i:{_NOTES_TITLES})\s*$", re.M)
 _BULLET = re.compile(r"^([-*+]|\d+[.)])\s+(\[.\]\s+)?")
 
 
