@@ -64,9 +64,7 @@ class Index(ReferralEdges, InterviewKeys):
             self.records[rec.path] = rec
             self.resolver.add(rec.path, rec.name, rec.aliases)
             self._note_generated(rec, add=True)
-        resolve = self.resolver.fixed_names_resolve()  # (every name is in: none comes or goes now)
-        for rec in records:
-            self._link_out(rec, resolve)
+        self._link_all(records)
         for rec in records:
             if rec.kind == INTERVIEW:
                 self._rebase(rec.path)
@@ -89,6 +87,41 @@ class Index(ReferralEdges, InterviewKeys):
                         and other.fields.get("generated_by") == "vaultkit":
                     self.generated[key] = other.path
                     break
+
+    def _link_all(self, records: list[NoteRecord]) -> None:
+        """`_link_out` of every note, for an index built at once: the names are all in and
+        none comes or goes meanwhile, so a wikilink's target is looked up once per spelling
+        where its note does not depend on the linking note (`Resolver.fixed_names_resolve`).
+        The loop is `_link_out`'s, inlined: it runs once per link of the vault."""
+        memo, resolve = self.resolver.fixed_names_resolve()
+        inbound = self.inbound
+        out = self.out
+        unresolved_of = self.unresolved
+        for rec in records:
+            path = rec.path
+            resolved: list[ResolvedLink] = []
+            unresolved = None
+            for link in rec.links:
+                found = memo.get(link[0]) if link[1] == "wiki" else None
+                if found is None:
+                    found = resolve(link, path)
+                    if found is None:
+                        if unresolved is None:
+                            unresolved = [link]
+                        else:
+                            unresolved.append(link)
+                        continue
+                if found != path or link[3] is not None:
+                    r = _new(ResolvedLink, (path, found, link[3]))
+                    resolved.append(r)
+                    bucket = inbound.get(found)
+                    if bucket is None:
+                        inbound[found] = [r]
+                    else:
+                        bucket.append(r)
+            out[path] = resolved
+            if unresolved is not None:
+                unresolved_of[path] = unresolved
 
     def _link_out(self, rec: NoteRecord, resolve: Callable[[Link, str], str | None] | None = None) -> None:
         resolved: list[ResolvedLink] = []

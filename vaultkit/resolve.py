@@ -187,12 +187,15 @@ class Resolver:
                     return path
         return self._resolve(link, source)[0]
 
-    def fixed_names_resolve(self) -> Callable[[Link, str], str | None]:
-        """`resolve`, answering a repeated bare wikilink name that one note has from a
-        memo: for building an index from many notes at once, while no note comes, goes
-        or is renamed (the memo would then be wrong)."""
+    def fixed_names_resolve(self) -> tuple[dict[str, str], Callable[[Link, str], str | None]]:
+        """For building an index from many notes at once, while no note comes, goes or is
+        renamed: (a memo, `resolve`). The memo maps a wikilink's target, as written, to
+        the note it names whatever note it is written in: look a wikilink up there first.
+        `resolve` fills it in (a bare name only one note has, or a path to a note) and
+        else resolves as `resolve` does."""
         memo: dict[str, str] = {}
         by_stem = self._by_stem
+        notes = self._notes
         resolve = self.resolve
 
         def fast(link: Link, source: str) -> str | None:
@@ -206,8 +209,13 @@ class Resolver:
                     if type(path) is str:  # one note has that name: whatever the source
                         memo[target] = path
                         return path
+                elif target[0] not in "./":  # a path from the vault's top to a note
+                    path = target + ".md"
+                    if path in notes:
+                        memo[target] = path
+                        return path
             return resolve(link, source)
-        return fast
+        return memo, fast
 
     def is_ambiguous(self, link: Link, source: str) -> bool:
         """Whether resolving `link` had to choose among several candidates."""
