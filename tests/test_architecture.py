@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "vaultkit"
 STAGE = {
     "__init__": 0, "errors": 0, "model": 0, "clock": 0,
     "config": 1, "discover": 1, "folders": 1, "mail": 1, "outcome": 1, "markers": 1, "links": 1,
-    "names": 1, "files": 1, "libc": 1, "moment": 1, "obsidian": 1, "kinds": 1, "comments": 1, "hidden": 1, "values": 1, "properties": 1, "fastyaml": 1,
+    "names": 1, "files": 1, "libc": 1, "moment": 1, "obsidian": 1, "kinds": 1, "comments": 1, "hidden": 1, "values": 1, "properties": 1, "fastyaml": 1, "closing": 1,
     "cache": 2, "vault": 2, "scan": 2, "parallel": 2, "changes": 2,
     "resolve": 2, "referrals": 3, "keys": 3, "index": 3, "cadence": 3,
     "facts": 4, "scope": 4, "scoped": 4,

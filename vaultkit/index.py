@@ -64,7 +64,7 @@ class Index(ReferralEdges, InterviewKeys):
             self.records[rec.path] = rec
             self.resolver.add(rec.path, rec.name, rec.aliases)
             self._note_generated(rec, add=True)
-        self._link_all(records)
+        self._link_out(records, *self.resolver.fixed_names_resolve())
         for rec in records:
             if rec.kind == INTERVIEW:
                 self._rebase(rec.path)
@@ -88,20 +88,22 @@ class Index(ReferralEdges, InterviewKeys):
                     self.generated[key] = other.path
                     break
 
-    def _link_all(self, records: list[NoteRecord]) -> None:
-        """`_link_out` of every note, for an index built at once: the names are all in and
-        none comes or goes meanwhile, so a wikilink's target is looked up once per spelling
-        where its note does not depend on the linking note (`Resolver.fixed_names_resolve`).
-        The loop is `_link_out`'s, inlined: it runs once per link of the vault."""
-        memo, resolve = self.resolver.fixed_names_resolve()
-        inbound = self.inbound
-        out = self.out
-        unresolved_of = self.unresolved
+    def _link_out(self, records: Iterable[NoteRecord], memo: dict[str, str] | None = None,
+                  resolve: Callable[[Link, str], str | None] | None = None) -> None:
+        """Resolve the links of `records` into `out`, `inbound` and `unresolved`: with the
+        current names, or with a build's `memo` and `resolve` (`Resolver.fixed_names_resolve`:
+        while no name comes or goes, a wikilink is looked up in the memo first). Written
+        for speed: this loop runs once per link of the vault."""
+        memo = {} if memo is None else memo
+        resolve = resolve or self.resolver.resolve
+        inbound, out, unresolved_of = self.inbound, self.out, self.unresolved
         for rec in records:
             path = rec.path
+            if self._by_key is not None:
+                self._key_links(rec)
             resolved: list[ResolvedLink] = []
             unresolved = None
-            for link in rec.links:
+            for link in rec.links:  # (link[0] is its target, [1] its style, [3] its property)
                 found = memo.get(link[0]) if link[1] == "wiki" else None
                 if found is None:
                     found = resolve(link, path)
@@ -112,7 +114,7 @@ class Index(ReferralEdges, InterviewKeys):
                             unresolved.append(link)
                         continue
                 if found != path or link[3] is not None:
-                    r = _new(ResolvedLink, (path, found, link[3]))
+                    r = _new(ResolvedLink, (path, found, link[3]))  # (as ResolvedLink(...), faster)
                     resolved.append(r)
                     bucket = inbound.get(found)
                     if bucket is None:
@@ -122,32 +124,8 @@ class Index(ReferralEdges, InterviewKeys):
             out[path] = resolved
             if unresolved is not None:
                 unresolved_of[path] = unresolved
-
-    def _link_out(self, rec: NoteRecord, resolve: Callable[[Link, str], str | None] | None = None) -> None:
-        resolved: list[ResolvedLink] = []
-        unresolved: list[Link] = []
-        path = rec.path
-        inbound = self.inbound
-        resolve = resolve or self.resolver.resolve
-        if self._by_key is not None:
-            self._key_links(rec)
-        for link in rec.links:
-            found = resolve(link, path)
-            if found is None:
-                unresolved.append(link)
-            elif found != path or link.prop is not None:
-                r = _new(ResolvedLink, (path, found, link.prop))  # (as ResolvedLink(...), faster)
-                resolved.append(r)
-                bucket = inbound.get(found)
-                if bucket is None:
-                    inbound[found] = [r]
-                else:
-                    bucket.append(r)
-        self.out[path] = resolved
-        if unresolved:
-            self.unresolved[rec.path] = unresolved
-        else:
-            self.unresolved.pop(rec.path, None)
+            else:
+                unresolved_of.pop(path, None)
 
     def track_names(self) -> None:
         """Keep, from now on, a map from names to the notes whose links they can capture,
@@ -273,7 +251,7 @@ class Index(ReferralEdges, InterviewKeys):
                 continue
             if path not in changed:
                 affected |= self._unlink_out(path)
-            self._link_out(rec)
+            self._link_out((rec,))
             affected.add(path)
             affected |= {r.target for r in self.out.get(path, ())}
         for path, rec in changed.items():
@@ -326,30 +304,6 @@ class Index(ReferralEdges, InterviewKeys):
                 found.update(self.interviews_of(referred))  # "B was referred by: this"
         if rec is not None and rec.fields.get("generated_by") == "vaultkit" and rec.fields.get("vaultkit_key"):
             found |= self._subjects_of_key(rec.fields["vaultkit_key"])
-        return found
-
-    def _subjects_of_key(self, key: str) -> set[str]:
-        """The notes whose blocks show the generated note with this key (or count its `sent`)."""
-        kind, _, rest = key.partition(":")
-        found: set[str] = set()
-        if kind in ("agenda", "thank-you"):
-            for base in (rest, rest.rpartition(":")[0]):
-                found.update(i for i, slot in self._base_groups.get(base.casefold(), ())
-                             if self._slot_key(i, slot) == rest)
-        elif kind == "thank-you-referral":
-            referrer, _, referred = rest.partition(">")
-            found.update(self.resolver.notes_named(referrer))
-            found.update(self.resolver.notes_named(referred))
-        for path in list(found):
-            if self.kind(path) == INTERVIEW:
-                found.update(self.contacts_of(path))
-                found |= self._second_hop(self.records[path])
-        for path in list(found):
-            if self.kind(path) == CONTACT:
-                # A dated send raises the contact's status, which its company's block shows.
-                company = self.company_of(path)
-                if company:
-                    found.add(company)
         return found
 
     def _second_hop(self, rec: NoteRecord) -> set[str]:

@@ -3,7 +3,8 @@ interview at a time: a mixin of `index.Index`, whose records and queries it uses
 
 An interview's bases are `date:participant name`, one per participant; interviews that
 share a base (case-insensitively) are numbered in path order (`:2`, `:3`…), so a key costs
-no pass over all interviews.
+no pass over all interviews. From a generated note's key, `_subjects_of_key` finds back
+the notes whose blocks show that note.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import bisect
 from typing import Iterable
 
-from .model import INTERVIEW, PROPERTY_NAMES
+from .model import CONTACT, INTERVIEW, PROPERTY_NAMES
 
 # The properties naming an interview's participants (`people`: Obsidian's convention).
 _PARTICIPANT_PROPS = PROPERTY_NAMES["contact"]
@@ -97,3 +98,27 @@ class InterviewKeys:
                 return None
             slot = contacts.index(contact)
         return self._slot_key(interview, slot)
+
+    def _subjects_of_key(self, key: str) -> set[str]:
+        """The notes whose blocks show the generated note with this key (or count its `sent`)."""
+        kind, _, rest = key.partition(":")
+        found: set[str] = set()
+        if kind in ("agenda", "thank-you"):
+            for base in (rest, rest.rpartition(":")[0]):
+                found.update(i for i, slot in self._base_groups.get(base.casefold(), ())
+                             if self._slot_key(i, slot) == rest)
+        elif kind == "thank-you-referral":
+            referrer, _, referred = rest.partition(">")
+            found.update(self.resolver.notes_named(referrer))
+            found.update(self.resolver.notes_named(referred))
+        for path in list(found):
+            if self.kind(path) == INTERVIEW:
+                found.update(self.contacts_of(path))
+                found |= self._second_hop(self.records[path])
+        for path in list(found):
+            if self.kind(path) == CONTACT:
+                # A dated send raises the contact's status, which its company's block shows.
+                company = self.company_of(path)
+                if company:
+                    found.add(company)
+        return found

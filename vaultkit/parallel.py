@@ -14,6 +14,7 @@ import signal
 import threading
 from typing import Callable, Iterable, Iterator
 
+from .closing import drain
 from .model import NoteRecord
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Forked:
         self.pid: int | None = None
         self._pipe = None
         self.complete = False
+        drain()  # (no other thread may run while this one forks)
         if not _can_fork():
             return
         r, w = os.pipe()

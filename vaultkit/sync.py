@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import reading
 from .cache import Cache
+from .closing import drain
 from .config import Config, blocked_folders, check_day_counts, load_config, parse_variant
 from .errors import Problem, VaultkitError
 from .files import sha256_hex
@@ -119,6 +120,7 @@ class Session:
         if self._folders is not None:
             self._folders.close()
             self._folders = None
+        drain()  # (the old versions of the notes replaced: closed, so freed)
 
     def read_note(self, path: str, stat: tuple[int, int] | None = None) -> NoteRecord | None:
         """Read and parse one note (its last good state if it stopped parsing); None if it vanished."""

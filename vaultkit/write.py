@@ -17,6 +17,7 @@ import stat
 import time
 from pathlib import Path, PurePosixPath
 
+from .closing import close_later
 from .errors import UnsafePath, WriteConflict
 from .files import TEMP_PREFIX, read_whole, sha256_hex, write_all
 from .folders import At, FolderRefused, Folders, NotInVault
@@ -359,9 +360,13 @@ class Swapped:
 
     def settle(self) -> None:
         """The second look of `_verify_swap`, the exchange now durable."""
+        checked = self.checked
         try:
-            if self.checked.unchanged_at(self.tmp):
+            if checked.unchanged_at(self.tmp):
                 unlink_quietly(self.tmp)  # the old note; ours is in place
+                # Its last close frees it: nothing waits for that (see closing.py).
+                close_later(checked.fd)
+                checked = None
                 return
             try:
                 _give_back(self.tmp, self.real, self.rel, self.ours)
@@ -370,7 +375,8 @@ class Swapped:
                     unlink_quietly(self.tmp)
                 raise
         finally:
-            self.checked.close()
+            if checked is not None:
+                checked.close()
             self.ours.close()
 
 
