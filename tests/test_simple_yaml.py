@@ -161,6 +161,41 @@ def test_the_scalars_read_without_pyyaml_are_those_its_table_gives():
         assert fastyaml._plain(bad) is fastyaml._FAIL
 
 
+def test_a_scalar_starting_with_a_digit_that_cannot_be_a_number_is_a_string_as_pyyaml_says():
+    """`_plain` reads a digit-first scalar holding a character outside `_NUMERIC_CHARS` as a
+    string without PyYAML. Only the int, float and timestamp patterns are keyed by a digit,
+    and PyYAML agrees on every such scalar: typed words, and random mixes of the characters
+    those patterns use with a few they do not."""
+    table = yaml.SafeLoader.yaml_implicit_resolvers
+    numeric = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+    for c in "0123456789":
+        assert {tag for tag, _ in table[c]} == numeric, c
+    vault._yaml()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    samples = ["2026-W48", "3 weeks", "10am", "1st", "2nd round", "12h", "1e5", "0x1F", "0b101", "017",
+               "1_000", "12:30", "1:20:30.5", "1.5e+3", "2026-11-20T10:00:00Z", "2026-11-20 10:00:00 -5",
+               "2026-11-20t10:00:00.5", "0xABCDEFG", "3.14abc", "4 Z", "9\u00e9", "2026-11-20\u00a0"]
+    rng = random.Random(7)
+    pool = sorted(fastyaml._NUMERIC_CHARS - {" ", "\t"}) * 3 + list("WkmsyzgGhH\u00e9/") + [" "]
+    for _ in range(3000):
+        samples.append(rng.choice("0123456789") + "".join(rng.choice(pool) for _ in range(rng.randrange(1, 12))))
+    for text in samples:
+        text = text.rstrip()
+        try:
+            expected = yaml.load(f"k: {text}", Loader=loader)["k"]
+        except yaml.YAMLError:
+            continue  # (not a plain scalar: `:` then a blank, or ` #`)
+        except ValueError:
+            assert fastyaml._plain(text) is fastyaml._FAIL, text  # PyYAML raises it again
+            continue
+        got = fastyaml._plain(text)
+        if got is fastyaml._FAIL:
+            continue  # (left to PyYAML)
+        assert got == expected and type(got) is type(expected), (text, got, expected)
+        if not fastyaml._NUMERIC_CHARS.issuperset(text):
+            assert type(expected) is str, text
+
+
 def run_probe(code: str, stdin: bytes = b"") -> list[str]:
     """The words `code` prints, run by a fresh Python on this checkout's vaultkit."""
     done = subprocess.run([sys.executable, "-c", code], input=stdin, cwd=ROOT, capture_output=True, check=True)

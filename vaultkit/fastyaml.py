@@ -82,8 +82,9 @@ _PLAIN_STR: set[str] = set()  # plain scalars known to be strings (keys, statuse
 
 # PyYAML resolves a plain scalar by its first character (`yaml.resolver`): a scalar that
 # starts with none of these is a string. Words starting with one of the letters (or `~`)
-# are bools or null only when they are these very words. An ISO day is a date. Those three
+# are bools or null only when they are these very words. An ISO day is a date. Those
 # cases are read here without importing PyYAML (a sync that parses one note saves ~15 ms);
+# so is a scalar that starts with a digit but cannot be a number or a time (see below);
 # any other scalar that starts with one of these characters is resolved by PyYAML's own
 # resolvers. tests/test_simple_yaml.py holds both to PyYAML's table.
 _TYPED_FIRST = frozenset("!&*+-.0123456789<=FNOTYfnoty~")
@@ -92,6 +93,10 @@ _WORDS = {**dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "O
           **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
           **dict.fromkeys(("~", "null", "Null", "NULL"), None)}
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Every character PyYAML's int, float and timestamp patterns can match after a leading
+# digit (`0x1F`, `1_000`, `12:30`, `1.5e+3`, `2026-11-20T10:00:00Z`): a scalar that starts
+# with a digit and holds any other character (`2026-W48`, `3 weeks`, `10am`) is a string.
+_NUMERIC_CHARS = frozenset("0123456789_.+-:bxabcdefABCDEFTtZ \t")
 
 
 def _plain(text: str):
@@ -104,6 +109,8 @@ def _plain(text: str):
         return text
     if c in _WORD_FIRST:
         return _WORDS.get(text, text)
+    if c in "0123456789" and not _NUMERIC_CHARS.issuperset(text):
+        return text
     if c in "0123456789" and len(text) == 10 and _ISO_DAY.fullmatch(text):
         try:
             value = dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))

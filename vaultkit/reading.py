@@ -133,7 +133,8 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
 
 
 def _import_parser() -> None:
-    """The parser and PyYAML imported before the reader forks, not in each process."""
+    """The parser imported before the reader forks, not in each process (PyYAML is not:
+    see `vault.preload`)."""
     from .vault import preload  # noqa: PLC0415 - see the module's imports
     preload()
 

@@ -49,9 +49,10 @@ fastyaml.use(_yaml)
 
 
 def preload() -> None:
-    """Import the front-matter readers now: before the reader forks a second process, so
-    that the two do not each import them (~10 ms of CPU)."""
-    _yaml()
+    """Called before the reader forks a second process, so that the two do not each
+    import the parser: importing this module did that. PyYAML is left to the first note
+    that needs it (`fastyaml` reads most front-matter without it): a vault whose notes
+    never need it never imports it (~10 ms)."""
 
 
 # An alias bomb loads fast but explodes when walked: cap the size and the node count.
