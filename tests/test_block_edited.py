@@ -70,3 +70,46 @@ def test_a_first_sync_keeps_records_equal_to_the_disk(make_vault):
             assert dataclasses.asdict(rec) == dataclasses.asdict(fresh), path
     finally:
         s.close()
+
+
+def random_interview(rng: random.Random) -> bytes:
+    """An interview note with a notes section (points, wrapped lines, a heading after it)
+    and maybe a block already there, with a notes heading before, inside or after it."""
+    def lines(count: int) -> str:
+        return "".join(rng.choice(("- a point\n", "- point [[Bo]]\n", "1. first\n", "wrapped\n", "\n",
+                                   "  continued\n", "- a point\n", "plain words\n", "- [x] ticked\n",
+                                   "### Later\n", "- [[Ann Lee|Ann]] said so\n")) for _ in range(count))
+    heading = rng.choice(("## Notes\n", "### Discussed\n", "# Summary\n", "## notes  \n", "## Other\n"))
+    text = "---\ntype: interview\ndate: 2026-11-20\ncontact: \"[[Ann Lee]]\"\n---\n"
+    text += lines(rng.randint(0, 3)) + heading + lines(rng.randint(0, 8))
+    if rng.random() < 0.6:
+        inside = rng.choice(("", "**Agenda:** —\n", "## Notes\n- inside the block\n", "- [[Bo]]\n"))
+        text += f"\n<!-- vaultkit:begin links -->\n{inside}<!-- vaultkit:end links -->\n"
+        text += rng.choice(("", "", "after the block\n", "## Notes\n- below the block\n", "- [[Cy]]\n"))
+    if rng.random() < 0.1:
+        text = text.replace("\n", "\r\n")
+    return text.encode()
+
+
+def test_an_interviews_derived_record_keeps_its_discussed_points():
+    """An interview's discussed points come from its notes section, read up to the first
+    block: where the writer derives the record, it equals a fresh parse, points included,
+    and many derived records hold points."""
+    rng = random.Random(2026)
+    derived = with_points = parsed_only = 0
+    for i in range(3000):
+        path = f"Interviews/2026-11-20 Ann Lee {i}.md"
+        old = random_interview(rng)
+        before = parse_note(path, old, len(old), 1)
+        inner = rng.choice(INNERS + ("**Agenda:** [[Agenda]]\n**Thank-you:** —\n",))
+        data = apply_edit(old, "links", inner)
+        state = FileState(len(data), 2, parse_note(path, data).sha256)
+        rec = block_edited(before, "links", inner, old, state)
+        if rec is None:
+            parsed_only += 1
+            continue
+        derived += 1
+        with_points += bool(rec.fields.get("discussed"))
+        fresh = parse_note(path, data, len(data), 2)
+        assert rec == fresh and repr(rec) == repr(fresh), (old, inner)
+    assert derived > 1000 and with_points > 500 and parsed_only > 200

@@ -14,6 +14,7 @@ import dataclasses
 from .errors import MarkerError, Problem
 from .markers import set_block
 from .model import INTERVIEW, FileState, NoteRecord, PlannedWrite
+from .values import has_notes_heading
 from .vault import block_digest
 
 
@@ -67,12 +68,17 @@ def block_edited(before: NoteRecord | None, name: str, inner: str, old: bytes, s
     numbers, which the new block's length would shift: the first marker found bounds
     them from below), nothing from that marker on can hide or show text (code, a comment
     that is not a marker, `%%`), the note is not today's follow-ups (whose ticks come from its
-    block) nor an interview (whose discussed points are read up to a block), and its
-    lines end in LF or CRLF. A block not there before is appended, after everything."""
-    if before is None or not before.ok or before.marker_error or before.kind == INTERVIEW \
+    block), and its lines end in LF or CRLF. A block not there before is appended, after
+    everything. An interview's discussed points are read up to the first block, under a
+    notes heading: the same, provided neither the old text from that marker on nor the
+    new block holds such a heading."""
+    if before is None or not before.ok or before.marker_error \
             or name == "follow-ups" or "ticks" in before.fields or b"\n" not in old:
         return None
     first = old.find(b"<!-- vaultkit:")
+    if before.kind == INTERVIEW and (has_notes_heading(inner) or first >= 0 and has_notes_heading(
+            old[first:].decode("utf-8", "replace"))):
+        return None
     if first >= 0:
         tail = old[first:]  # only blocks and plain text from here: nothing that could hide or show text
         if any(mark in tail for mark in (b"`", b"~~~", b"%%")) or tail.count(b"<!--") != tail.count(b"<!-- vaultkit:"):

@@ -80,6 +80,11 @@ def raw_value(text: str, line: int) -> str | None:
     return rest.strip().strip("'\"") or None
 
 
+def has_notes_heading(text: str) -> bool:
+    """Whether a line of `text` is a heading `discussed_points` would read the points under."""
+    return bool(_NOTES_HEADING.match(text) or _NOTES_HEADING_AFTER.search(text))
+
+
 def discussed_points(body: str) -> list[str]:
     """Up to three points from the interview note's `## Notes` section, each a whole bullet
     or paragraph (the lines of a wrapped one joined with a space), each once."""
