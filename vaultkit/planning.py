@@ -41,9 +41,15 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
     from .generate import plan_generated  # noqa: PLC0415
 
     f = s.facts()
+    # A full pass starts the child that renders blocks before it plans the generated notes:
+    # if that creates none, the child's blocks are those to write; else they are dropped.
+    early = _Rendering.start(s, f, _block_jobs(s, s.records.keys()), {}) if only is None else None
     created = plan_generated(s, f, set(regenerate), only)
     problems.extend(created.problems)
     touched_by_new: set[str] = set()  # notes whose blocks show the new notes (backlinks…)
+    if early is not None and (created.records or created.writes):
+        early.cancel()
+        early = None
     if created.records:
         touched_by_new = s.index.update({r.path: r for r in created.records})
         f = s.facts()
@@ -60,16 +66,10 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
             yield w
     done: set[str] = set()
     targets = s.records.keys() if only is None else (only | {w.path for w in created.writes} | touched_by_new)
-    jobs = []  # (path, block name, render)
-    for path in sorted(targets):
-        rec = s.index.records.get(path)
-        if rec is not None and rec.ok:
-            spec = blocks.BLOCK_OF_KIND.get(rec.kind)
-            if spec is not None:
-                jobs.append((path, *spec))
+    jobs = early.jobs if early is not None else _block_jobs(s, targets)
     rendered: dict = {}  # the whole-vault notes' texts, when made while a child renders blocks
     for w in _block_writes(s, f, jobs, pending, problems, fork=only is None,
-                           meanwhile=lambda: rendered.update(wholevault.render(s, f))):
+                           meanwhile=lambda: rendered.update(wholevault.render(s, f)), started=early):
         done.add(w.path)
         yield w
     if only is None or refresh_globals or created.writes:
@@ -83,17 +83,35 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
     yield from (w for path, w in pending.items() if path not in done)
 
 
-def _block_writes(s: Session, f: Facts, jobs: list, created: dict[str, PlannedWrite],
-                  problems: list[Problem], fork: bool,
-                  meanwhile: Callable[[], None] | None = None) -> Iterator[PlannedWrite]:
-    """The block writes of `jobs`, in path order. From `PARALLEL_MIN_BLOCKS` blocks, a
-    forked child renders beside this process, which first runs `meanwhile` (the renders
-    of the whole-vault notes) and then renders what the child has not taken yet, or
-    writes what the child handed back, whichever comes next in path order. Every block
-    goes through `block_edit` here, in path order, so that problems come in that order."""
+def _block_jobs(s: Session, targets: Iterable[str]) -> list[tuple]:
+    """(path, block name, render) of each note among `targets` that has a managed block,
+    in path order."""
+    jobs = []
     records = s.index.records
-    child = None
-    if fork and len(jobs) >= PARALLEL_MIN_BLOCKS:
+    for path in sorted(targets):
+        rec = records.get(path)
+        if rec is not None and rec.ok:
+            spec = blocks.BLOCK_OF_KIND.get(rec.kind)
+            if spec is not None:
+                jobs.append((path, *spec))
+    return jobs
+
+
+class _Rendering:
+    """A forked child rendering `jobs` in batches of `RENDER_BATCH` taken from one queue,
+    beside this process, which takes batches from the same queue; the child hands back
+    the blocks that differ from the note's (none when all are current)."""
+
+    def __init__(self, jobs: list, batches: list[list], queue: TaskQueue, child: Forked):
+        self.jobs, self.batches, self.queue, self.child = jobs, batches, queue, child
+
+    @classmethod
+    def start(cls, s: Session, f: Facts, jobs: list, created: dict[str, PlannedWrite]) -> _Rendering | None:
+        """The child started, from `PARALLEL_MIN_BLOCKS` jobs; None if there are fewer or
+        it could not be forked (then this process renders them all)."""
+        if len(jobs) < PARALLEL_MIN_BLOCKS:
+            return None
+        records = s.index.records
         batches = batches_of(jobs, RENDER_BATCH)
         queue = TaskQueue(len(batches))
 
@@ -105,13 +123,34 @@ def _block_writes(s: Session, f: Facts, jobs: list, created: dict[str, PlannedWr
         child = Forked(render_theirs)
         if child.pid is None:
             queue.close()
-            child = None
-    if child is None:
+            return None
+        return cls(jobs, batches, queue, child)
+
+    def cancel(self) -> None:
+        """Done with the child (killed if it is still rendering)."""
+        self.queue.close()
+        self.child.cancel()
+
+
+def _block_writes(s: Session, f: Facts, jobs: list, created: dict[str, PlannedWrite],
+                  problems: list[Problem], fork: bool,
+                  meanwhile: Callable[[], None] | None = None,
+                  started: _Rendering | None = None) -> Iterator[PlannedWrite]:
+    """The block writes of `jobs`, in path order. From `PARALLEL_MIN_BLOCKS` blocks, a
+    forked child renders beside this process (`started`, if one was started for these
+    very jobs and facts), which first runs `meanwhile` (the renders of the whole-vault
+    notes) and then renders what the child has not taken yet, or writes what the child
+    handed back, whichever comes next in path order. Every block goes through
+    `block_edit` here, in path order, so that problems come in that order."""
+    records = s.index.records
+    rendering = started if started is not None else _Rendering.start(s, f, jobs, created) if fork else None
+    if rendering is None:
         for path, name, render in jobs:
             w = block_edit(records[path], name, render(f, path), created, problems)
             if w is not None:
                 yield w
         return
+    batches, queue, child = rendering.batches, rendering.queue, rendering.child
     try:
         if meanwhile is not None:
             meanwhile()
@@ -143,5 +182,4 @@ def _block_writes(s: Session, f: Facts, jobs: list, created: dict[str, PlannedWr
         if child.pid is not None:
             child.next_chunk()  # its end (every batch is in): the child exits on its own
     finally:
-        queue.close()
-        child.cancel()
+        rendering.cancel()
