@@ -99,3 +99,30 @@ def test_a_sync_replacing_many_notes_leaves_no_file_open_and_no_thread(make_vaul
     assert closer_threads() == []
     assert set(os.listdir("/proc/self/fd")) <= before
     assert not [p for p in vault.rglob("*") if p.name.startswith(".vaultkit-tmp")]
+
+
+def test_descriptors_handed_over_from_several_threads_while_another_drains_are_all_closed(tmp_path):
+    fds = open_files(tmp_path, 4 * 60)
+    stats = [os.fstat(fd) for fd in fds]
+    start = threading.Barrier(5)
+
+    def hand_over(part: list[int]) -> None:
+        start.wait()
+        for fd in part:
+            closing.close_later(fd)
+
+    def keep_draining() -> None:
+        start.wait()
+        for _ in range(50):
+            closing.drain()
+
+    threads = [threading.Thread(target=hand_over, args=(fds[k::4],)) for k in range(4)]
+    threads.append(threading.Thread(target=keep_draining))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    closing.drain()
+    assert closer_threads() == []
+    assert not any(same_file(fd, st) for fd, st in zip(fds, stats))

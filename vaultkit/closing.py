@@ -24,27 +24,30 @@ from .folders import BATCH_NOTES
 WAITING = max(2, BATCH_NOTES // 2)
 _queue: queue.Queue[int | None] | None = None
 _thread: threading.Thread | None = None
+_lock = threading.Lock()  # (a watch may write from more than one thread)
 
 
 def close_later(fd: int) -> None:
     """Close `fd` soon, on the closing thread (started on first use). The caller must
     not use `fd` again."""
     global _queue, _thread
-    if _thread is None:
-        _queue = queue.Queue(WAITING)
-        _thread = threading.Thread(target=_close_all, args=(_queue,), name="vaultkit-close", daemon=True)
-        _thread.start()
-    _queue.put(fd)
+    with _lock:
+        if _thread is None:
+            _queue = queue.Queue(WAITING)
+            _thread = threading.Thread(target=_close_all, args=(_queue,), name="vaultkit-close", daemon=True)
+            _thread.start()
+        _queue.put(fd)  # (under the lock: never after a drain's end; the thread needs no lock)
 
 
 def drain() -> None:
     """Return once every descriptor handed to `close_later` is closed and the closing
     thread has ended (nothing to do if none was)."""
     global _queue, _thread
-    if _thread is None:
-        return
-    thread, waiting = _thread, _queue
-    _thread = _queue = None
+    with _lock:
+        if _thread is None:
+            return
+        thread, waiting = _thread, _queue
+        _thread = _queue = None
     waiting.put(None)
     thread.join()
 
