@@ -296,6 +296,23 @@ def test_blocks_above_links_keep_the_render_child_in_use(vault, tmp_path, monkey
     assert [complete for _, complete in children] == [False, True, True]
 
 
+def test_planning_that_fails_leaves_no_render_child_behind(vault, monkeypatch, children):
+    # The child forked before the generated notes are planned is dropped (and reaped) if
+    # planning them fails: the failure goes on to the caller, no process is left.
+    run_sync(vault, TODAY_DATE)
+    monkeypatch.setattr(planning, "PARALLEL_MIN_BLOCKS", 1)
+    from vaultkit import generate
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("planning trouble")
+    monkeypatch.setattr(generate, "plan_generated", failing)
+    with pytest.raises(RuntimeError, match="planning trouble"):
+        run_sync(vault, TODAY_DATE, rebuild=True)
+    assert [complete for _, complete in children] == [False]
+    with pytest.raises(ChildProcessError):  # (reaped: no child of this process is left)
+        os.waitpid(children[0][0], os.WNOHANG)
+
+
 def _with_ticks(root, today):
     """A first sync with a calendar feed, then every open line of today's follow-ups
     ticked, then a sync that records them (and plans the follow-ups again)."""

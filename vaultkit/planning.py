@@ -44,7 +44,12 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
     # A full pass starts the child that renders blocks before it plans the generated notes:
     # if that creates none, the child's blocks are those to write; else they are dropped.
     early = _Rendering.start(s, f, _block_jobs(s, s.records.keys()), {}) if only is None else None
-    created = plan_generated(s, f, set(regenerate), only)
+    try:
+        created = plan_generated(s, f, set(regenerate), only)
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
     problems.extend(created.problems)
     touched_by_new: set[str] = set()  # notes whose blocks show the new notes (backlinks…)
     if early is not None and (created.records or created.writes):
