@@ -73,7 +73,7 @@ def read_properties(path: str, meta: dict, text: str,
             continue
         if kind == _SCALAR:
             if value is not None and not many:
-                fields[key] = sys.intern(value.strip() if is_text else _scalar(value))
+                fields[key] = sys.intern(_scalar(value))
             elif key == "type" and isinstance(value, list):  # `type: [person]`: see kinds.kind_of_type_value
                 fields[key] = [sys.intern(t) for t in _texts(value) if t]
         elif kind == _TEXTS:

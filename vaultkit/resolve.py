@@ -191,8 +191,8 @@ class Resolver:
         """For building an index from many notes at once, while no note comes, goes or is
         renamed: (a memo, `resolve`). The memo maps a wikilink's target, as written, to
         the note it names whatever note it is written in: look a wikilink up there first.
-        `resolve` fills it in (a bare name only one note has, or a path to a note) and
-        else resolves as `resolve` does."""
+        `resolve`, asked what the memo does not hold, fills it in (a bare name only one
+        note has, or a path to a note) and else resolves as `resolve` does."""
         memo: dict[str, str] = {}
         by_stem = self._by_stem
         notes = self._notes
@@ -201,9 +201,6 @@ class Resolver:
         def fast(link: Link, source: str) -> str | None:
             if link.style == "wiki":
                 target = link.target
-                found = memo.get(target)
-                if found is not None:
-                    return found
                 if "/" not in target:
                     path = by_stem.get(name_key(target))
                     if type(path) is str:  # one note has that name: whatever the source

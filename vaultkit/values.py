@@ -80,15 +80,20 @@ def raw_value(text: str, line: int) -> str | None:
     return rest.strip().strip("'\"") or None
 
 
+def _notes_heading(text: str) -> re.Match[str] | None:
+    """The first line of `text` that is a notes heading (`## Notes`, `### Discussed`…)."""
+    return _NOTES_HEADING.match(text) or _NOTES_HEADING_AFTER.search(text)
+
+
 def has_notes_heading(text: str) -> bool:
     """Whether a line of `text` is a heading `discussed_points` would read the points under."""
-    return bool(_NOTES_HEADING.match(text) or _NOTES_HEADING_AFTER.search(text))
+    return _notes_heading(text) is not None
 
 
 def discussed_points(body: str) -> list[str]:
     """Up to three points from the interview note's `## Notes` section, each a whole bullet
     or paragraph (the lines of a wrapped one joined with a space), each once."""
-    m = _NOTES_HEADING.match(body) or _NOTES_HEADING_AFTER.search(body)  # (the first such line)
+    m = _notes_heading(body)
     if not m:
         return []
     points: list[str] = []
