@@ -43,7 +43,8 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
     f = s.facts()
     # A full pass starts the child that renders blocks before it plans the generated notes:
     # if that creates none, the child's blocks are those to write; else they are dropped.
-    early = _Rendering.start(s, f, _block_jobs(s, s.records.keys()), {}) if only is None else None
+    every_block = _block_jobs(s, s.records.keys()) if only is None else None  # (kept if none is created)
+    early = _Rendering.start(s, f, every_block, {}) if every_block is not None else None
     try:
         created = plan_generated(s, f, set(regenerate), only)
     except BaseException:
@@ -52,9 +53,11 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
         raise
     problems.extend(created.problems)
     touched_by_new: set[str] = set()  # notes whose blocks show the new notes (backlinks…)
-    if early is not None and (created.records or created.writes):
-        early.cancel()
-        early = None
+    if created.records or created.writes:
+        every_block = None
+        if early is not None:
+            early.cancel()
+            early = None
     if created.records:
         touched_by_new = s.index.update({r.path: r for r in created.records})
         f = s.facts()
@@ -71,7 +74,7 @@ def plan(s: Session, problems: list[Problem], only: set[str] | None = None, rege
             yield w
     done: set[str] = set()
     targets = s.records.keys() if only is None else (only | {w.path for w in created.writes} | touched_by_new)
-    jobs = early.jobs if early is not None else _block_jobs(s, targets)
+    jobs = every_block if every_block is not None else _block_jobs(s, targets)
     rendered: dict = {}  # the whole-vault notes' texts, when made while a child renders blocks
     for w in _block_writes(s, f, jobs, pending, problems, fork=only is None,
                            meanwhile=lambda: rendered.update(wholevault.render(s, f)), started=early):
@@ -107,8 +110,8 @@ class _Rendering:
     beside this process, which takes batches from the same queue; the child hands back
     the blocks that differ from the note's (none when all are current)."""
 
-    def __init__(self, jobs: list, batches: list[list], queue: TaskQueue, child: Forked):
-        self.jobs, self.batches, self.queue, self.child = jobs, batches, queue, child
+    def __init__(self, batches: list[list], queue: TaskQueue, child: Forked):
+        self.batches, self.queue, self.child = batches, queue, child
 
     @classmethod
     def start(cls, s: Session, f: Facts, jobs: list, created: dict[str, PlannedWrite]) -> _Rendering | None:
@@ -129,7 +132,7 @@ class _Rendering:
         if child.pid is None:
             queue.close()
             return None
-        return cls(jobs, batches, queue, child)
+        return cls(batches, queue, child)
 
     def cancel(self) -> None:
         """Done with the child (killed if it is still rendering)."""
