@@ -327,6 +327,22 @@ def test_python_tags_are_refused_and_never_run(cli, make_vault, tmp_path):
     assert (vault / "Evil.md").read_text() == evil
 
 
+def test_the_size_cap_counts_bytes_not_characters():
+    """The 64 KB cap on front-matter is on its UTF-8 bytes: 16,384 four-byte characters
+    are over it although their count is far under it; just under it, they are read."""
+    from vaultkit.vault import MAX_FRONTMATTER_BYTES, parse_note
+
+    def note(chars: int) -> bytes:
+        return ("---\nk: " + "\U0001F600" * chars + "\n---\n[[Ann]]\n").encode()
+
+    fits = (MAX_FRONTMATTER_BYTES - len("k: \n")) // 4
+    read = parse_note("Fits.md", note(fits))
+    assert read.ok and not read.problems and [l.target for l in read.links] == ["Ann"]
+    over = parse_note("Over.md", note(fits + 1))
+    assert not over.ok and "larger than 64 KB" in over.problems[0].message
+    assert over.problems[0].line == 1
+
+
 def test_alias_bomb_and_huge_front_matter_are_capped(cli, make_vault):
     """A billion-laughs front-matter loads fast but explodes when walked; a 100 KB
     front-matter is refused by size. Both are reported quickly and left as they are."""

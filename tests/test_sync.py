@@ -222,6 +222,26 @@ def test_debris_and_dot_folders_are_never_notes(cli, make_vault):
     assert "sync-conflict" in result.output
 
 
+def test_debris_names_ending_in_md_are_not_notes(tmp_path):
+    """The walk asks `is_debris` only of a `.md` name that starts with `.` or `~`: no other
+    name ending in `.md` can be debris. Every such name the rule knows is left out, and
+    the rule and the shortcut agree on names built from every piece it looks at."""
+    from itertools import product
+
+    from vaultkit.scan import _DEBRIS_SUFFIXES, CONFLICT_MARK, is_debris, scan
+
+    debris = [".Ann.md", ".#Ann.md", "~syncthing~Ann.md", "~syncthing~.md"]
+    kept = ["~Ann.md", "Ann~.md", "4913.md", "Ann.tmp.md", "Ann.swp.md", "Ann.md.md", "é.md"]
+    for name in debris + kept:
+        (tmp_path / name).write_text("[[Bo]]\n")
+    assert sorted(scan(tmp_path).notes) == sorted(kept)
+    pieces = ["", ".", "~", "~syncthing~", ".#", "4913", "Ann", "é", *_DEBRIS_SUFFIXES]
+    for a, b in product(pieces, repeat=2):
+        name = a + b + ".md"
+        if CONFLICT_MARK not in name:
+            assert is_debris(name) == (name[0] in ".~" and is_debris(name)), name
+
+
 def test_symlinks_not_followed_out_of_the_vault(cli, make_vault, tmp_path):
     outside = tmp_path / "outside"
     write_files(outside, {"Evil.md": CONTACT})

@@ -35,16 +35,18 @@ def spans(text: str) -> list[tuple[int, int]]:
     # (A one-character `in` is a memchr; a longer needle is a slower scan of the whole
     # note, so the one-character test goes first throughout this module.)
     tick = "`" in text
-    needles = [n for n, maybe in (("```", tick), ("~~~", "~" in text), ("<!--", "<" in text)) if maybe and n in text]
+    comment = text.find("<!--") if "<" in text else -1  # the first `<!--` (none before it)
+    needles = [n for n, there in (("```", tick and "```" in text), ("~~~", "~" in text and "~~~" in text),
+                                  ("<!--", comment >= 0)) if there]
     if tick or needles:
         pos = 0
         for start, end in _block_spans(text, needles) if needles else ():
             # Without a backtick, only an inline comment can hide text between the blocks.
-            if start > pos and (tick or text.find("<!--", pos, start) >= 0):
+            if start > pos and (tick or (comment >= 0 and start > comment and text.find("<!--", pos, start) >= 0)):
                 _inline_spans(text, pos, start, found)
             found.append((start, end))
             pos = end
-        if pos < len(text) and (tick or text.find("<!--", pos) >= 0):
+        if pos < len(text) and (tick or (comment >= 0 and text.find("<!--", pos) >= 0)):
             _inline_spans(text, pos, len(text), found)
     comments = comment_spans(text, found)
     if not comments:

@@ -211,13 +211,15 @@ def body_start(text: str) -> int:
     return len(text) if end < 0 else end + 1
 
 
-def scan_markers(text: str, fences: bool = False) -> _Scan:
+def scan_markers(text: str, fences: bool = False, body: int | None = None) -> _Scan:
     """Every marker of every name in the note's body, outside fenced code. `fences=True`
-    also reports a code fence left open at the end (needed only before appending a block)."""
+    also reports a code fence left open at the end (needed only before appending a block).
+    `body`: where the body starts, if the caller knows it (see `body_start`)."""
     result = _Scan()
     if not fences and "vaultkit:" not in text:
         return result
-    body = body_start(text)
+    if body is None:
+        body = body_start(text)
     fenced = _has_fence_chars(text)
     if not fences and not fenced and _one_block(text, body, result):
         return result

@@ -204,9 +204,10 @@ class _Walk:
             if CONFLICT_MARK in name:
                 result.conflicts.append(rel)
                 continue
-            if is_debris(name):
+            # (a note's name is debris only if it starts with one of these: see is_debris)
+            if name[0] in ".~" and is_debris(name):
                 continue
-            if not utf8_name(name):
+            if not name.isascii() and not utf8_name(name):
                 result.problems.append(bad_name_problem(rel))
                 continue
             try:

@@ -129,7 +129,9 @@ def parse_note(path: str, data: bytes, size: int | None = None, mtime_ns: int = 
 
     if "<" in text and "<!-- vaultkit:" in text:
         # One scan for both `check_markers` and `block_spans` of write.py.
-        markers = scan_markers(text)
+        # (where the body starts, found once: `split_frontmatter` gives the text itself
+        # where it reads no front-matter, and `body_start` is then asked)
+        markers = scan_markers(text, body=len(text) - len(body) if body is not text else None)
         exc = markers.problem
         if exc is None:
             rec.blocks = {name: block_digest(text[s:e].replace("\r\n", "\n")) for name, s, e in markers.pairs}
@@ -177,7 +179,8 @@ def split_frontmatter(path: str, text: str) -> tuple[dict, str, int, Problem | N
     end = text.find("\n", close_start)
     body = "" if end < 0 else text[end + 1:]
     body_line = text.count("\n", first_end + 1, close_start) + 3
-    if len(yaml_text.encode("utf-8", "surrogatepass")) > MAX_FRONTMATTER_BYTES:
+    if len(yaml_text) * 4 > MAX_FRONTMATTER_BYTES \
+            and len(yaml_text.encode("utf-8", "surrogatepass")) > MAX_FRONTMATTER_BYTES:
         return {}, text, 1, Problem(path, f"front-matter is larger than {MAX_FRONTMATTER_BYTES // 1024} KB — "
                                           "the note is left untouched", "frontmatter", 1)
     if not yaml_text.strip():
