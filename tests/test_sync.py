@@ -406,3 +406,27 @@ def test_sync_removes_temporary_files_a_crash_left_also_when_nothing_changed(cli
     result = sync(cli, sample_copy)
     assert "wrote 0 files" in result.output
     assert not any(p.exists() for p in left) and mine.read_bytes() == b"half a note"
+
+
+def test_the_command_ends_at_once_with_its_exit_code_and_all_its_output(make_vault, tmp_path):
+    """`vaultkit` (here `python -m vaultkit`) leaves with `os._exit` once a command is
+    done: its whole output still arrives, the exit code is the command's (0, 1, 2), and the
+    cache was closed before (no write-ahead log is left beside it)."""
+    people = {f"People/P{i:03}.md": CONTACT + "[[Ann]]\n" for i in range(300)}
+    vault = make_vault({"People/Ann.md": CONTACT, "Broken.md": "---\ntype: [unclosed\n---\n", **people})
+    done = run_vaultkit("sync", "--vault", vault, "--today", TODAY, "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert any(p["path"] == "Broken.md" for p in report["problems"])
+    assert (vault / ".vaultkit" / "cache.sqlite").exists()
+    assert not (vault / ".vaultkit" / "cache.sqlite-wal").exists()
+    connections = (vault / "People/Ann.md").read_text()
+    assert all(f"[[P{i:03}]]" in connections for i in range(300))
+    doctor = run_vaultkit("doctor", "--vault", vault, "--today", TODAY, "--json", "--all")
+    assert doctor.returncode == 1 and json.loads(doctor.stdout)["findings"]
+    again = run_vaultkit("sync", "--vault", vault, "--today", TODAY)
+    assert again.returncode == 1 and again.stdout.strip().splitlines()[-1]
+    missing = run_vaultkit("sync", "--vault", tmp_path / "nowhere", "--today", TODAY)
+    assert missing.returncode == 2 and "nowhere" in missing.stderr
+    assert run_vaultkit("--version").returncode == 0
+    assert run_vaultkit("--help").stdout.startswith("Usage:")
