@@ -140,6 +140,33 @@ def test_corrupt_or_missing_cache_is_rebuilt_silently(cli, sample_copy):
     assert snapshot(sample_copy) == before
 
 
+def test_a_new_cache_has_8_kb_pages_and_an_older_one_keeps_its_own(cli, sample_copy):
+    """A cache made now has 8 KB pages; one an earlier version made with 4 KB pages is
+    used as it is: its records are read (no note is parsed again) and it stays 4 KB."""
+    import sqlite3
+
+    def page_size() -> int:
+        db = sqlite3.connect(sample_copy / ".vaultkit" / "cache.sqlite")
+        try:
+            return db.execute("PRAGMA page_size").fetchone()[0]
+        finally:
+            db.close()
+
+    assert sync(cli, sample_copy).exit_code == 0
+    assert page_size() == 8192
+    db = sqlite3.connect(sample_copy / ".vaultkit" / "cache.sqlite")
+    db.execute("PRAGMA journal_mode=DELETE")  # (the page size changes only outside WAL)
+    db.execute("PRAGMA page_size=4096")
+    db.execute("VACUUM")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
+    assert page_size() == 4096
+    (sample_copy / "People" / "Extra Person.md").write_text("---\ntype: contact\n---\n[[Ann Lee]]\n")
+    result = cli("sync", "--vault", sample_copy, "--today", TODAY, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["parsed"] == 1
+    assert page_size() == 4096
+
+
 def test_config_errors_exit_2_and_write_nothing(cli, make_vault):
     vault = make_vault({"Ann.md": CONTACT, ".vaultkit/config.toml": "quiet_days = 'x'\nbogus = 1\n"})
     before = snapshot(vault)
