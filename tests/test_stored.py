@@ -585,3 +585,42 @@ def test_a_full_pass_of_a_large_vault_stores_its_index_from_a_second_process(mak
     (vault / "Notes" / "N2.md").write_text("Now [[P22]].\n", encoding="utf-8")
     report, kind, records_type, _, _ = _catch_up(vault)
     assert kind == "catch-up" and records_type is LazyRecords and report.written_paths == ["People/P2.md", "People/P22.md"]
+
+
+def test_links_are_encoded_the_quick_way_exactly_as_by_the_loop():
+    """`_Ends.encode` takes one comprehension when every end is numbered and no prop needs
+    escaping, else its loop: both give what the loop alone gave (the same text or tuple,
+    the same new numbers), on random links with new ends and props holding NUL or SOH."""
+    import random
+
+    from vaultkit.model import ResolvedLink
+    from vaultkit.stored import _Ends
+
+    def by_the_loop(ends: _Ends, links, end):
+        ids = ends._ids if ends._ids is not None else {p: str(n) for n, p in enumerate(ends.paths)}
+        ends._ids = ids
+        tokens = []
+        for link in links:
+            n = ids.get(link[end]) or ends._number(link[end])
+            if link[2] is not None and ("\x00" in link[2] or "\x01" in link[2]):
+                return tuple(x for link in links for x in (link[end], link[2]))
+            tokens.append(n if link[2] is None else f"{n}\x01{link[2]}")
+        return "\x00".join(tokens)
+
+    rng = random.Random(18)
+    paths = [f"N{i}.md" for i in range(40)]
+    props = [None, None, None, "company", "referred_by", "a\x00b", "x\x01y", ""]
+    quick = 0
+    for _ in range(400):
+        known = rng.sample(paths, rng.randint(0, 40))
+        ours, theirs = _Ends(known), _Ends(known)
+        for _ in range(rng.randint(1, 6)):
+            links = [ResolvedLink(rng.choice(paths), rng.choice(paths), rng.choice(props))
+                     for _ in range(rng.randint(0, 8))]
+            end = rng.choice((0, 1))
+            before = len(ours.paths)
+            got = ours.encode(links, end)
+            quick += isinstance(got, str) and len(ours.paths) == before
+            assert got == by_the_loop(theirs, links, end)
+            assert ours.paths == theirs.paths
+    assert quick > 200

@@ -311,7 +311,8 @@ def dump(ix: ScopedIndex, records: Records, since: Stored | None = None,
         return [None, names_file]
     ix.edges()  # built: the restored index must not need a pass over the notes for them
     ix._forget(None)  # the answers remembered for the pass: not stored, and their memory is reused
-    ends = _Ends(since.ends if since is not None else [])
+    # (a full pass numbers every note first: `_Ends.encode` then takes its quick way)
+    ends = _Ends(since.ends if since is not None else list(ix.records))
     same_head = since is not None and all(isinstance(m, LazyRecords) and m.summaries_unchanged()
                                           for m in (records, ix.records))
     state = (
@@ -364,6 +365,12 @@ def _flat(links: dict[str, list[ResolvedLink]], encode, since: Stored | None,
     return [lambda keys=keys: {k: encode(k, get(links, k)) for k in keys} for keys in groups]
 
 
+def _with_prop(n: str, prop: str) -> str:
+    if "\x00" in prop or "\x01" in prop:
+        raise KeyError(prop)  # (`_Ends.encode`'s loop stores these links as a tuple)
+    return f"{n}\x01{prop}"
+
+
 class _Ends:
     """The paths links lead to or come from, by number: a link is stored as its other
     end's number (and its prop), not as the path again. Numbers only ever grow (a
@@ -387,16 +394,18 @@ class _Ends:
         ids = self._ids
         if ids is None:
             ids = self._ids = {p: str(n) for n, p in enumerate(self.paths)}
+        try:  # (the quick way: every end numbered already, no prop to escape)
+            return "\x00".join([ids[link[end]] if link[2] is None else _with_prop(ids[link[end]], link[2])
+                                for link in links])
+        except KeyError:
+            pass  # a new end, or a prop holding NUL or SOH: the loop, as if this had not run
         tokens = []
         for link in links:
             n = ids.get(link[end]) or self._number(link[end])
             prop = link[2]
-            if prop is None:
-                tokens.append(n)
-            elif "\x00" in prop or "\x01" in prop:
+            if prop is not None and ("\x00" in prop or "\x01" in prop):
                 return tuple(x for link in links for x in (link[end], link[2]))
-            else:
-                tokens.append(f"{n}\x01{prop}")
+            tokens.append(n if prop is None else f"{n}\x01{prop}")
         return "\x00".join(tokens)
 
 
