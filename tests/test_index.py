@@ -315,3 +315,44 @@ CONTACT_X = "---\ntype: contact\n---\n"
 ])
 def test_update_reaches_blocks_that_show_a_note_indirectly(files, edits):
     _check_update(files, edits)
+
+
+def test_names_added_while_reading_make_the_same_index():
+    """The reader adds each note's names to a resolver as the note comes in (`Named`); the
+    index built on it adds the rest, and again any note whose record changed since (a
+    note kept at its last good state, an excluded one held as a link target only). The
+    index answers as one built from nothing: the same name maps, links, backlinks and
+    unresolved links."""
+    import random
+
+    from vaultkit.model import NoteRecord
+    from vaultkit.resolve import Named
+    from vaultkit.scoped import ScopedIndex
+
+    rng = random.Random(7)
+    names = ["Ann Lee", "Bo", "Cy Day", "ann lee", "Dee", "Templates/Contact"]
+    files = {}
+    for i in range(60):
+        folder = rng.choice(["", "People/", "People/x/", "Notes/", "Templates/"])
+        target = rng.choice(names)
+        body = f"---\ntype: contact\nname: {rng.choice(names)}\naliases: [{rng.choice(names)}]\n---\n" \
+               f"[[{target}]] [t]({target.replace(' ', '%20')}.md) [[{rng.choice(names)}|x]]\n"
+        files[f"{folder}{rng.choice(names).split('/')[-1]} {i % 20}.md"] = body
+    records = sorted((rec(p, t) for p, t in files.items()), key=lambda r: r.path)
+
+    def excluded(path: str) -> bool:
+        return path.startswith("Templates/")
+
+    for trial in range(20):
+        named = Named()
+        for r in records:
+            if rng.random() < 0.7:
+                named.add(r)
+        final = [NoteRecord(r.path, r.size, r.mtime_ns, r.kind, "Other", (), r.fields, r.links)
+                 if r.path in named.records and rng.random() < 0.1 else r for r in records]
+        built = ScopedIndex(final, ["img/a.png"], excluded, named)
+        alone = ScopedIndex(final, ["img/a.png"], excluded)
+        for attr in ("_notes", "_attachments", "_by_path", "_by_stem", "_by_file", "_by_name", "_by_alias"):
+            assert getattr(built.resolver, attr) == getattr(alone.resolver, attr), (trial, attr)
+        assert built.out == alone.out and built.inbound == alone.inbound
+        assert built.unresolved == alone.unresolved

@@ -59,12 +59,15 @@ def _read_one(root):
     return read_one
 
 
-def _taking():
-    """A `take` that keeps every batch as it is and collects the encodings handed with it."""
+def _taking(order: list | None = None):
+    """A `take` that keeps every batch as it is and collects the encodings handed with it
+    (and, into `order`, the paths in the order it was given them)."""
     blobs = {}
 
     def take(got, encoded):
         blobs.update(encoded)
+        if order is not None:
+            order.extend(r.path for r in got)
         return got
     return take, blobs
 
@@ -84,10 +87,12 @@ def test_forked_read_gives_the_records_and_cache_encoding_of_a_one_process_read(
             time.sleep(0.001)
         return read_one(path, stat)
 
-    take, blobs = _taking()
+    order = []
+    take, blobs = _taking(order)
     forked = vaultmod._read_notes_forked(read_slowly_here, paths, stats,
                                          lambda n, total: progress.append((n, total)), take)
     assert [r.path for r in forked] == paths
+    assert order == paths  # (each batch goes to `take` once the batches before it are in)
     assert forked == one
     # The child's records come with their cache encoding, which decodes to the same record.
     assert blobs and set(blobs) < set(paths)
@@ -113,9 +118,10 @@ def test_a_failing_child_leaves_the_parent_to_read_its_notes(vault):
             raise RuntimeError("child trouble")
         return read_one(path, stat)
 
-    take, blobs = _taking()
+    order = []
+    take, blobs = _taking(order)
     got = vaultmod._read_notes_forked(fails_in_the_child, paths, stats, None, take)
-    assert blobs == {}
+    assert blobs == {} and order == paths
     assert got == read_notes(read_one, paths, stats)
 
 

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 from .links import nameable, note_link, styled_link, wikilink
 from .keys import InterviewKeys
 from .referrals import PHANTOM, ReferralEdges
-from .resolve import (Resolver, bucket_add, bucket_discard, bucket_paths, company_key, link_keys, names_of,
+from .resolve import (Named, Resolver, bucket_add, bucket_discard, bucket_paths, company_key, link_keys, names_of,
                       stem as note_stem)
 from .model import COMPANY, CONTACT, INTERVIEW, PROPERTY_NAMES, Link, NoteRecord, Records, Referral, ResolvedLink
 
@@ -21,9 +21,16 @@ _new = tuple.__new__
 class Index(ReferralEdges, InterviewKeys):
     """Backlinks, referral edges and typed views over a set of notes."""
 
-    def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = ()):
+    def __init__(self, records: Iterable[NoteRecord] = (), attachments: Iterable[str] = (),
+                 named: Named | None = None):
+        """`named`: a resolver that already holds some of `records` (added while they were
+        read), and those records by path: each is not added again (see `Named`)."""
         self.records: Records = Records()
-        self.resolver = Resolver((), attachments)
+        self.resolver = Resolver((), attachments) if named is None else named.resolver
+        if named is not None:
+            for path in attachments:
+                self.resolver.add_attachment(path)
+        added = named.records if named is not None else {}
         self.out: dict[str, list[ResolvedLink]] = {}
         self.unresolved: dict[str, list[Link]] = {}
         # target -> the links to it (a list: most notes have a few, and a set costs 200+
@@ -62,7 +69,8 @@ class Index(ReferralEdges, InterviewKeys):
         records = list(records)
         for rec in records:
             self.records[rec.path] = rec
-            self.resolver.add(rec.path, rec.name, rec.aliases)
+            if added.get(rec.path) is not rec:
+                self.resolver.add(rec.path, rec.name, rec.aliases)
             self._note_generated(rec, add=True)
         self._link_out(records, *self.resolver.fixed_names_resolve())
         for rec in records:

@@ -39,8 +39,8 @@ def read_notes(read_one: Callable[[str, tuple[int, int]], NoteRecord | None], pa
     """Read and parse `paths` with `read_one(path, stat)`: the records, in path order.
     `before_fork` runs before a second process is forked (what both would otherwise do
     each: imports). With `take`, each batch of records goes to `take(records, the cache
-    encoding of those that already have one)` as it is read, which returns the records
-    to keep.
+    encoding of those that already have one)` as it is read (in path order: once the
+    batches before it are in), which returns the records to keep.
 
     Parsing is a pure function of a note's bytes, so when there are many notes and a second
     CPU, a forked child takes batches of notes beside this process and hands back its records in the cache's
@@ -228,10 +228,17 @@ def _read_notes_forked(read_one, paths, stats, progress, take: Take | None = Non
                       for rec in read_batch(n)]
 
     fresh: list[NoteRecord] = []
+    waiting: dict[int, tuple] = {}  # batches in before one read earlier (by the other process)
+    turn = 0  # the batch `take` gets next: batches go to it in order, so in path order
 
-    def keep(got: list[NoteRecord], encoded: dict[str, bytes]) -> None:
+    def keep(n: int, got: list[NoteRecord], encoded: dict[str, bytes]) -> None:
         # (while the child reads on: this work is shared out too)
-        fresh.extend(got if take is None else take(got, encoded))
+        nonlocal turn
+        waiting[n] = (got, encoded)
+        while turn in waiting:
+            got, encoded = waiting.pop(turn)
+            fresh.extend(got if take is None else take(got, encoded))
+            turn += 1
 
     child = Forked(read_theirs)
     try:
@@ -252,12 +259,12 @@ def _read_notes_forked(read_one, paths, stats, progress, take: Take | None = Non
                 path = same.get(path, path)
                 got.append(record_from_blob(path, size_, mtime_ns, blob))
                 encoded[path] = blob
-            keep(got, encoded)
+            keep(n, got, encoded)
             done += len(batches[n])
 
         while (n := next_batch()) is not None:
             mine.add(n)
-            keep(read_batch(n), {})
+            keep(n, read_batch(n), {})
             done += len(batches[n])
             while child.ready():
                 chunk = child.next_chunk()
@@ -275,6 +282,6 @@ def _read_notes_forked(read_one, paths, stats, progress, take: Take | None = Non
         log.debug("the second reader failed; reading its notes here")
         for n in range(len(batches)):
             if n not in mine and n not in theirs:
-                keep(read_batch(n), {})
+                keep(n, read_batch(n), {})
     fresh.sort(key=lambda rec: rec.path)
     return fresh

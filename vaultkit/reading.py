@@ -18,6 +18,7 @@ from .folders import NotInVault
 from .model import NoteRecord, Records
 from .outcome import SyncReport
 from .scan import ScanResult, scan
+from .resolve import Named
 from .scope import count_kept
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
         todo = sorted(p for p in stats if p not in cached and p not in read_ahead)
         removed = [] if s.readonly else [p for p in s.cache.load_stats() if p not in stats]
 
+        named = Named()  # (the index's names, added as the records come in)
+
         def take(got: list[NoteRecord], blobs: dict[str, bytes]) -> list[NoteRecord]:
             """A batch of records as it is read: a broken note keeps its last good record
             (here, not in `read_notes`: its second process has no cache). A batch the
@@ -105,6 +108,7 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
                     kept = got[n] = keep_last_good(s, rec)
                     if kept is not rec:
                         blobs.pop(rec.path, None)
+                named.add(got[n])
             if not s.readonly:
                 if blobs:
                     s.cache.save_records(got, [], blobs)
@@ -127,7 +131,7 @@ def load(s: Session, progress: Callable[[int, int], None] | None = None, check: 
             records[rec.path] = rec
         records.update(cached)
         s.parsed = count_kept(s.excluded, (r.path for r in fresh))
-        adopt(s, records, result.attachments)
+        adopt(s, records, result.attachments, named)
     s.ledger = s.cache.ledger()
     return result
 
@@ -152,12 +156,12 @@ def collector_paused():
             gc.enable()
 
 
-def adopt(s: Session, records: dict[str, NoteRecord], attachments) -> None:
+def adopt(s: Session, records: dict[str, NoteRecord], attachments, named: Named | None = None) -> None:
     """Take `records` as the session's and build the index from them (call it with the
-    collector paused)."""
+    collector paused); `named`: those whose names were added as they were read."""
     s.records = Records(sorted(records.items()))
     from .scoped import ScopedIndex  # noqa: PLC0415 - see the module's imports
-    s.index = ScopedIndex(s.records.values(), attachments, s.excluded)
+    s.index = ScopedIndex(s.records.values(), attachments, s.excluded, named)
     s.index.markdown_links = s.markdown_links
     _freeze(s)
 

@@ -363,6 +363,21 @@ class Resolver:
         return None, False
 
 
+class Named:
+    """A resolver filled as notes are read, before the index is built from them (a large
+    vault's reader adds each batch while the second process still parses): it and the
+    records it holds, by path. The index adds only the others, and one of these again if
+    its record is no longer the very one added."""
+
+    def __init__(self) -> None:
+        self.resolver = Resolver()
+        self.records: dict[str, NoteRecord] = {}
+
+    def add(self, rec: NoteRecord) -> None:
+        self.resolver.add(rec.path, rec.name, rec.aliases)
+        self.records[rec.path] = rec
+
+
 class LoadedResolver(Resolver):
     """A resolver whose name maps are made by `load(attribute)` the first time each is
     used (from a stored index: a catch-up loads the maps it asks, not all of them);

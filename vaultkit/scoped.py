@@ -7,6 +7,7 @@ from typing import Callable, Iterable
 
 from .index import Index
 from .model import NoteRecord
+from .resolve import Named
 
 
 def link_target_only(rec: NoteRecord) -> NoteRecord:
@@ -20,9 +21,9 @@ class ScopedIndex(Index):
     """An `Index` that takes every note `excluded` names as a link target only."""
 
     def __init__(self, records: Iterable[NoteRecord], attachments: Iterable[str],
-                 excluded: Callable[[str], bool]):
+                 excluded: Callable[[str], bool], named: Named | None = None):
         self.excluded = excluded
-        super().__init__((self._scoped(r) for r in records), attachments)
+        super().__init__((self._scoped(r) for r in records), attachments, named)
 
     def _scoped(self, rec: NoteRecord) -> NoteRecord:
         return link_target_only(rec) if self.excluded(rec.path) else rec
