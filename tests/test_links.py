@@ -715,3 +715,24 @@ def test_obsidian_comments_hold_no_links():
             "last %% [[I]] never closed\n[[J]]\n")   # an unclosed %% runs to the end
     got = [(l.target, l.line) for l in extract_links(text)]
     assert got == [("A", 1), ("C", 1), ("F", 7), ("G", 7), ("H", 11)]
+
+
+def test_a_wikilinks_target_is_cut_from_its_inner_text_as_before():
+    """`extract_links` cuts a wikilink's inner text at its first `|` or `#` in the pattern
+    itself; the target is what `_wiki_target` makes of the whole inner text, for every
+    text of up to five characters from those that decide it (an escaped pipe, a heading,
+    `.md`, blanks)."""
+    from itertools import product
+
+    from vaultkit.links import _wiki_target
+
+    alphabet = ["A", "\\", "|", "#", " ", ".", "m", "d", "^"]
+    tried = 0
+    for size in range(6):
+        for chars in product(alphabet, repeat=size):
+            inner = "".join(chars)
+            got = [link.target for link in extract_links(f"x [[{inner}]] y")]
+            want = _wiki_target(inner)
+            assert got == ([want] if want else []), repr(inner)
+            tried += 1
+    assert tried > 60_000

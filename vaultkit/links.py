@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 # the next bracket: scanning stays linear. (No pattern accepts NUL, which breaks a
 # link as it always did.)
 _WIKILINK = re.compile(r"\[\[([^\[\]\n\x00]*)\]\]")
+# The same, its inner text cut at the first `|` or `#`: (what comes before, the rest or None).
+_WIKILINK_PARTS = re.compile(r"\[\[([^\[\]\n\x00|#]*)([|#][^\[\]\n\x00]*)?\]\]")
 
 _MD_LINK = re.compile(
     r"""\]\(
@@ -71,12 +73,18 @@ def extract_links(text: str, first_line: int = 1) -> list[Link]:
     segments = between(text, spans(text))
     found: list[tuple[int, str, str, bool]] = []
     for a, b in segments:
-        for m in _WIKILINK.finditer(text, a, b):
+        for m in _WIKILINK_PARTS.finditer(text, a, b):
             start = m.start()
             before = text[start - 1] if start > a else ""  # hidden text is neither `\\` nor `!`
             if before == "\\":
                 continue
-            target = _wiki_target(m.group(1))
+            # (`_wiki_target` of the inner text, without cutting it again)
+            target, rest = m.group(1, 2)
+            if target[-1:] == "\\" and (rest is None or rest[0] == "|"):  # `[[A\|b]]`: see there
+                target = target[:-1]
+            target = target.strip()
+            if target[-3:].lower() == ".md":
+                target = target[:-3].strip()
             if target:
                 found.append((start, target, "wiki", before == "!"))
     if "(" in text and "](" in text:
