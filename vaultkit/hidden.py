@@ -10,7 +10,6 @@ comments or managed blocks that start a line), then code spans and comments inli
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 
 from .comments import comment_spans
 from .markers import generated_end, next_fence
@@ -150,11 +149,16 @@ def _inline_spans(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> No
     next_comment = text.find("<!--", a, b) if text.find("<", a, b) >= 0 else -1
     if not runs and next_comment == -1:
         return
-    breaks = [m.start() for m in _PARA_BREAK.finditer(text, a, b)]
+    # Where the paragraph holding `pos` ends, looked for only when asked (most notes ask
+    # for a few paragraphs, or none), remembered for the next `pos`: the callers ask in
+    # increasing order, so no text is searched twice.
+    found = [a]  # the end last found: no break between the `pos` it was found for and it
 
     def paragraph_end(pos: int) -> int:
-        i = bisect_right(breaks, pos)
-        return breaks[i] if i < len(breaks) else b
+        if pos >= found[0]:
+            m = _PARA_BREAK.search(text, pos + 1, b)
+            found[0] = m.start() if m is not None else b
+        return found[0]
 
     by_length: dict[int, list[int]] = {}
     for k, (s, e) in enumerate(runs):
