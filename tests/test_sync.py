@@ -457,3 +457,20 @@ def test_the_command_ends_at_once_with_its_exit_code_and_all_its_output(make_vau
     assert missing.returncode == 2 and "nowhere" in missing.stderr
     assert run_vaultkit("--version").returncode == 0
     assert run_vaultkit("--help").stdout.startswith("Usage:")
+
+
+def test_a_stream_closed_from_the_start_does_not_change_the_exit_code(make_vault):
+    """Started with stdout or stderr closed (a cron job, `>&-`), Python has no such stream
+    (None): the command still does its work and exits with its own code."""
+    vault = make_vault({"People/Ann.md": CONTACT, "Notes/N.md": "[[Ann]]\n"})
+    base = [sys.executable, "-m", "vaultkit"]
+    version = subprocess.run(base + ["--version"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             cwd=ROOT, close_fds=True, preexec_fn=lambda: os.close(1))
+    assert version.returncode == 0, version.stderr
+    for closed in (1, 2):
+        done = subprocess.run(base + ["sync", "--vault", str(vault), "--today", TODAY], cwd=ROOT,
+                              stdout=subprocess.DEVNULL if closed == 1 else subprocess.PIPE,
+                              stderr=subprocess.DEVNULL if closed == 2 else subprocess.PIPE,
+                              preexec_fn=lambda fd=closed: os.close(fd))
+        assert done.returncode == 0, (closed, done.stderr)
+    assert "[[N]]" in (vault / "People/Ann.md").read_text()

@@ -137,7 +137,7 @@ def sync(vault, today, dry_run, rebuild, regenerate, as_json, quiet, verbose) ->
     _setup_logging(verbose, quiet or as_json)
     vault = _vault(vault)
     day = _today(today)
-    progress = _Progress(sys.stdout.isatty() and not as_json and not quiet)
+    progress = _Progress(_terminal() and not as_json and not quiet)
     def show(w) -> None:
         """A dry run's diffs are printed as the writes are planned, not kept (a large
         vault's first dry run would otherwise hold every note it would rewrite, twice)."""
@@ -265,7 +265,7 @@ def import_contacts(file, vault, dry_run, today, as_json) -> None:
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
-        if bar is None and total >= IMPORT_BAR_MIN and sys.stdout.isatty() and not as_json:
+        if bar is None and total >= IMPORT_BAR_MIN and _terminal() and not as_json:
             bar = click.progressbar(length=total, label="Importing contacts", file=sys.stderr)
             bar.__enter__()
         if bar is not None:
@@ -334,7 +334,7 @@ def status(vault, today, as_json) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(status_text(data, color=sys.stdout.isatty()), nl=False)
+        click.echo(status_text(data, color=_terminal()), nl=False)
 
 
 @main.command()
@@ -367,6 +367,11 @@ def doctor(vault, today, as_json, everything, only) -> None:
     sys.exit(1 if findings else 0)
 
 
+def _terminal() -> bool:
+    """Whether stdout is a terminal (not when the process was started with it closed)."""
+    return sys.stdout is not None and sys.stdout.isatty()
+
+
 def entry() -> None:
     """The `vaultkit` command (and `python -m vaultkit`): `main`, then a quick exit.
 
@@ -385,8 +390,9 @@ def entry() -> None:
         elif not isinstance(code, int):
             raise  # a message to print: let the interpreter do it
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # (None: the process was started with that stream closed)
+                    stream.flush()
         except OSError:  # (a closed pipe: the interpreter reports it as it always did)
             raise done from None
         logging.shutdown()
